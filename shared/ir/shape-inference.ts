@@ -1,0 +1,329 @@
+import { KilnError } from '../errors.js';
+import { Padding } from '../tflite/schema.js';
+import { typedView, type DType } from './dtype.js';
+import type { Graph } from './graph.js';
+
+export interface InferredOutput {
+  shape: number[];
+  dtype: DType;
+}
+
+interface Ctx {
+  g: Graph;
+  inputs: number[];
+  opt: Record<string, any>;
+  /** Shape of input i. */
+  s(i: number): number[];
+  /** dtype of input i. */
+  d(i: number): DType;
+  /** Integer values of constant input i (shape/axis/paddings operands). */
+  ints(i: number): number[] | null;
+}
+
+type Rule = (c: Ctx) => InferredOutput[];
+
+const shapeError = (msg: string): KilnError => new KilnError('E_SHAPE', msg, { hint: 'Check the layer sizes and the input shape' });
+
+export function convOutSize(inSize: number, filter: number, stride: number, dilation: number, padding: number): number {
+  const eff = (filter - 1) * dilation + 1;
+  return padding === Padding.VALID ? Math.floor((inSize - eff + stride) / stride) : Math.floor((inSize + stride - 1) / stride);
+}
+
+export function broadcastShapes(a: readonly number[], b: readonly number[]): number[] {
+  const n = Math.max(a.length, b.length);
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const x = a[a.length - n + i] ?? 1;
+    const y = b[b.length - n + i] ?? 1;
+    if (x !== y && x !== 1 && y !== 1) throw shapeError(`shapes [${a.join(',')}] and [${b.join(',')}] do not broadcast`);
+    out.push(x === 1 ? y : x);
+  }
+  return out;
+}
+
+const normAxis = (axis: number, rank: number): number => (axis < 0 ? axis + rank : axis);
+
+const same: Rule = (c) => [{ shape: c.s(0), dtype: c.d(0) }];
+const binary: Rule = (c) => [{ shape: broadcastShapes(c.s(0), c.s(1)), dtype: c.d(0) }];
+const compare: Rule = (c) => [{ shape: broadcastShapes(c.s(0), c.s(1)), dtype: 'bool' }];
+
+const conv: Rule = (c) => {
+  const [n, h, w] = c.s(0);
+  const f = c.s(1);
+  const o = c.opt;
+  return [
+    {
+      shape: [n!, convOutSize(h!, f[1]!, o.strideH, o.dilationHFactor ?? 1, o.padding), convOutSize(w!, f[2]!, o.strideW, o.dilationWFactor ?? 1, o.padding), f[0]!],
+      dtype: c.d(0),
+    },
+  ];
+};
+
+const depthwise: Rule = (c) => {
+  const [n, h, w] = c.s(0);
+  const f = c.s(1);
+  const o = c.opt;
+  return [
+    {
+      shape: [n!, convOutSize(h!, f[1]!, o.strideH, o.dilationHFactor ?? 1, o.padding), convOutSize(w!, f[2]!, o.strideW, o.dilationWFactor ?? 1, o.padding), f[3]!],
+      dtype: c.d(0),
+    },
+  ];
+};
+
+const pool: Rule = (c) => {
+  const [n, h, w, ch] = c.s(0);
+  const o = c.opt;
+  return [{ shape: [n!, convOutSize(h!, o.filterHeight, o.strideH, 1, o.padding), convOutSize(w!, o.filterWidth, o.strideW, 1, o.padding), ch!], dtype: c.d(0) }];
+};
+
+const reduce: Rule = (c) => {
+  const s = c.s(0);
+  const axes = new Set((c.ints(1) ?? []).map((a) => normAxis(a, s.length)));
+  const keep = Boolean(c.opt.keepDims);
+  const shape = keep ? s.map((d, i) => (axes.has(i) ? 1 : d)) : s.filter((_d, i) => !axes.has(i));
+  return [{ shape, dtype: c.d(0) }];
+};
+
+const resize: Rule = (c) => {
+  const [n, , , ch] = c.s(0);
+  const size = c.ints(1);
+  if (!size) throw shapeError('resize needs a constant size operand');
+  return [{ shape: [n!, size[0]!, size[1]!, ch!], dtype: c.d(0) }];
+};
+
+function reshapeTo(inShape: number[], target: number[]): number[] {
+  const total = inShape.reduce((a, b) => a * b, 1);
+  const known = target.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
+  return target.map((d) => (d === -1 ? total / known : d));
+}
+
+const RULES: Record<string, Rule> = {
+  CONV_2D: conv,
+  DEPTHWISE_CONV_2D: depthwise,
+  TRANSPOSE_CONV: (c) => {
+    const shape = c.ints(0);
+    if (!shape) throw shapeError('TRANSPOSE_CONV needs a constant output_shape operand');
+    return [{ shape, dtype: c.d(2) }];
+  },
+  AVERAGE_POOL_2D: pool,
+  MAX_POOL_2D: pool,
+  L2_POOL_2D: pool,
+  FULLY_CONNECTED: (c) => {
+    const s = c.s(0);
+    const units = c.s(1)[0]!;
+    const inner = c.s(1)[1]!;
+    const shape = c.opt.keepNumDims ? [...s.slice(0, -1), units] : [s.reduce((a, b) => a * b, 1) / inner, units];
+    return [{ shape, dtype: c.d(0) }];
+  },
+  ADD: binary,
+  SUB: binary,
+  MUL: binary,
+  DIV: binary,
+  MAXIMUM: binary,
+  MINIMUM: binary,
+  SQUARED_DIFFERENCE: binary,
+  POW: binary,
+  FLOOR_DIV: binary,
+  FLOOR_MOD: binary,
+  PRELU: binary,
+  LESS: compare,
+  LESS_EQUAL: compare,
+  GREATER: compare,
+  GREATER_EQUAL: compare,
+  EQUAL: compare,
+  NOT_EQUAL: compare,
+  ...Object.fromEntries(
+    [
+      'RELU',
+      'RELU6',
+      'RELU_N1_TO_1',
+      'RELU_0_TO_1',
+      'LOGISTIC',
+      'TANH',
+      'SOFTMAX',
+      'LOG_SOFTMAX',
+      'HARD_SWISH',
+      'LEAKY_RELU',
+      'ELU',
+      'EXP',
+      'LOG',
+      'SQRT',
+      'RSQRT',
+      'SQUARE',
+      'ABS',
+      'NEG',
+      'SIN',
+      'COS',
+      'FLOOR',
+      'CEIL',
+      'ROUND',
+      'L2_NORMALIZATION',
+      'LOCAL_RESPONSE_NORMALIZATION',
+      'QUANTIZE',
+      'DEQUANTIZE',
+      'CAST',
+      'ZEROS_LIKE',
+      'GELU',
+    ].map((k) => [k, same]),
+  ),
+  RESHAPE: (c) => {
+    const target = c.ints(1) ?? (c.opt.newShape as number[] | undefined);
+    if (!target) throw shapeError('RESHAPE needs a constant shape');
+    return [{ shape: reshapeTo(c.s(0), target), dtype: c.d(0) }];
+  },
+  SQUEEZE: (c) => {
+    const s = c.s(0);
+    const dims: number[] = c.opt.squeezeDims ?? [];
+    const axes = new Set(dims.map((a) => normAxis(a, s.length)));
+    return [{ shape: s.filter((d, i) => (axes.size ? !axes.has(i) : d !== 1)), dtype: c.d(0) }];
+  },
+  EXPAND_DIMS: (c) => {
+    const s = [...c.s(0)];
+    const a = c.ints(1)?.[0] ?? 0;
+    s.splice(a < 0 ? a + s.length + 1 : a, 0, 1);
+    return [{ shape: s, dtype: c.d(0) }];
+  },
+  CONCATENATION: (c) => {
+    const s = [...c.s(0)];
+    const axis = normAxis(c.opt.axis, s.length);
+    s[axis] = c.inputs.reduce((n, _t, i) => n + c.s(i)[axis]!, 0);
+    return [{ shape: s, dtype: c.d(0) }];
+  },
+  PACK: (c) => {
+    const s = [...c.s(0)];
+    s.splice(normAxis(c.opt.axis, s.length + 1), 0, c.opt.valuesCount ?? c.inputs.length);
+    return [{ shape: s, dtype: c.d(0) }];
+  },
+  UNPACK: (c) => {
+    const s = [...c.s(0)];
+    const axis = normAxis(c.opt.axis, s.length);
+    const n = s[axis]!;
+    s.splice(axis, 1);
+    return Array.from({ length: n }, () => ({ shape: [...s], dtype: c.d(0) }));
+  },
+  SPLIT: (c) => {
+    const s = c.s(1);
+    const axis = normAxis(c.ints(0)![0]!, s.length);
+    const n = c.opt.numSplits as number;
+    return Array.from({ length: n }, () => ({ shape: s.map((d, i) => (i === axis ? d / n : d)), dtype: c.d(1) }));
+  },
+  SPLIT_V: (c) => {
+    const s = c.s(0);
+    const sizes = c.ints(1)!;
+    const axis = normAxis(c.ints(2)![0]!, s.length);
+    const known = sizes.filter((x) => x >= 0).reduce((a, b) => a + b, 0);
+    return sizes.map((sz) => ({ shape: s.map((d, i) => (i === axis ? (sz < 0 ? s[axis]! - known : sz) : d)), dtype: c.d(0) }));
+  },
+  SLICE: (c) => {
+    const s = c.s(0);
+    const begin = c.ints(1)!;
+    const size = c.ints(2)!;
+    return [{ shape: s.map((d, i) => (size[i] === -1 ? d - begin[i]! : size[i]!)), dtype: c.d(0) }];
+  },
+  STRIDED_SLICE: (c) => {
+    const s = c.s(0);
+    const [b, e, st] = [c.ints(1)!, c.ints(2)!, c.ints(3)!];
+    const o = c.opt;
+    const shape: number[] = [];
+    s.forEach((d, i) => {
+      const stride = st[i] ?? 1;
+      let start = o.beginMask & (1 << i) ? (stride > 0 ? 0 : d - 1) : b[i]!;
+      let end = o.endMask & (1 << i) ? (stride > 0 ? d : -d - 1) : e[i]!;
+      if (start < 0) start += d;
+      if (end < 0 && !(o.endMask & (1 << i))) end += d;
+      start = Math.max(stride > 0 ? 0 : -1, Math.min(start, stride > 0 ? d : d - 1));
+      end = Math.max(stride > 0 ? 0 : -1, Math.min(end, stride > 0 ? d : d - 1));
+      if (o.shrinkAxisMask & (1 << i)) return;
+      shape.push(Math.max(0, Math.ceil((end - start) / stride)));
+    });
+    return [{ shape, dtype: c.d(0) }];
+  },
+  PAD: (c) => {
+    const p = c.ints(1)!;
+    return [{ shape: c.s(0).map((d, i) => d + p[2 * i]! + p[2 * i + 1]!), dtype: c.d(0) }];
+  },
+  MEAN: reduce,
+  SUM: reduce,
+  REDUCE_MAX: reduce,
+  REDUCE_MIN: reduce,
+  REDUCE_PROD: reduce,
+  REDUCE_ANY: reduce,
+  RESIZE_BILINEAR: resize,
+  RESIZE_NEAREST_NEIGHBOR: resize,
+  SPACE_TO_DEPTH: (c) => {
+    const [n, h, w, ch] = c.s(0);
+    const b = c.opt.blockSize as number;
+    return [{ shape: [n!, h! / b, w! / b, ch! * b * b], dtype: c.d(0) }];
+  },
+  DEPTH_TO_SPACE: (c) => {
+    const [n, h, w, ch] = c.s(0);
+    const b = c.opt.blockSize as number;
+    return [{ shape: [n!, h! * b, w! * b, ch! / (b * b)], dtype: c.d(0) }];
+  },
+  TRANSPOSE: (c) => {
+    const perm = c.ints(1)!;
+    const s = c.s(0);
+    return [{ shape: perm.map((p) => s[p]!), dtype: c.d(0) }];
+  },
+  TILE: (c) => {
+    const m = c.ints(1)!;
+    return [{ shape: c.s(0).map((d, i) => d * m[i]!), dtype: c.d(0) }];
+  },
+  GATHER: (c) => {
+    const s = c.s(0);
+    const axis = normAxis(c.opt.axis ?? 0, s.length);
+    return [{ shape: [...s.slice(0, axis), ...c.s(1), ...s.slice(axis + 1)], dtype: c.d(0) }];
+  },
+  GATHER_ND: (c) => {
+    const idx = c.s(1);
+    const depth = idx[idx.length - 1]!;
+    return [{ shape: [...idx.slice(0, -1), ...c.s(0).slice(depth)], dtype: c.d(0) }];
+  },
+  ARG_MAX: (c) => {
+    const s = c.s(0);
+    const axis = normAxis(c.ints(1)![0]!, s.length);
+    return [{ shape: s.filter((_d, i) => i !== axis), dtype: c.opt.outputType === 4 ? 'int64' : 'int32' }];
+  },
+  BATCH_TO_SPACE_ND: (c) => {
+    const [n, h, w, ch] = c.s(0);
+    const bs = c.ints(1)!;
+    const cr = c.ints(2)!;
+    return [{ shape: [n! / (bs[0]! * bs[1]!), h! * bs[0]! - cr[0]! - cr[1]!, w! * bs[1]! - cr[2]! - cr[3]!, ch!], dtype: c.d(0) }];
+  },
+  SPACE_TO_BATCH_ND: (c) => {
+    const [n, h, w, ch] = c.s(0);
+    const bs = c.ints(1)!;
+    const p = c.ints(2)!;
+    return [{ shape: [n! * bs[0]! * bs[1]!, (h! + p[0]! + p[1]!) / bs[0]!, (w! + p[2]! + p[3]!) / bs[1]!, ch!], dtype: c.d(0) }];
+  },
+  SHAPE: (c) => [{ shape: [c.s(0).length], dtype: c.opt.outType === 4 ? 'int64' : 'int32' }],
+};
+RULES['PADV2'] = RULES['PAD']!;
+RULES['MIRROR_PAD'] = RULES['PAD']!;
+RULES['ARG_MIN'] = RULES['ARG_MAX']!;
+
+export function hasShapeRule(type: string): boolean {
+  return type in RULES;
+}
+
+/** Output shapes and dtypes of an op from its inputs (shapes, dtypes and constant operands) and options. */
+export function inferOutputs(g: Graph, type: string, inputs: number[], options: object | null): InferredOutput[] {
+  const rule = RULES[type];
+  if (!rule) throw new KilnError('E_UNSUPPORTED_OP', `no shape rule for ${type}`, { hint: 'Give the output shapes explicitly' });
+  const present = inputs.filter((t) => t >= 0);
+  const ctx: Ctx = {
+    g,
+    inputs: present,
+    opt: (options ?? {}) as Record<string, any>,
+    s: (i) => [...g.tensor(inputs[i]!).shape],
+    d: (i) => g.tensor(inputs[i]!).dtype,
+    ints: (i) => {
+      const t = g.tensors[inputs[i]!];
+      if (!t || !t.data) return null;
+      const v = typedView(t.dtype, t.data);
+      return Array.from(v as ArrayLike<number | bigint>, (x) => Number(x));
+    },
+  };
+  return rule(ctx);
+}

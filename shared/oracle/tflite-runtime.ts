@@ -1,0 +1,89 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { KilnError } from '../errors.js';
+
+export interface RuntimeTensorInfo {
+  name: string;
+  /** The runtime's type name: float32, int32, uint8, int8, int16, bool, float64, kTfLiteInt64, ... */
+  dtype: string;
+  shape: number[];
+}
+
+export interface RuntimeOutput extends RuntimeTensorInfo {
+  /** Raw little-endian bytes of the output tensor. */
+  bytes: Uint8Array;
+}
+
+type Reply =
+  | { type: 'loaded'; inputs: RuntimeTensorInfo[]; outputs: RuntimeTensorInfo[] }
+  | { type: 'result'; outputs: RuntimeOutput[] }
+  | { type: 'error'; message: string };
+
+const WORKER = fileURLToPath(new URL('./tflite-worker.cjs', import.meta.url));
+
+/**
+ * The real TensorFlow Lite runtime (2.9, built-in kernels, no XNNPACK), from npm `tfjs-tflite-node`, hosted in a child
+ * process so that a model that crashes native code cannot take Kiln down. It is the oracle Kiln's own interpreter and
+ * writer are checked against.
+ */
+export class TfliteRuntime {
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly inputs: RuntimeTensorInfo[],
+    readonly outputs: RuntimeTensorInfo[],
+  ) {}
+
+  static async load(model: Uint8Array, opts: { threads?: number } = {}): Promise<TfliteRuntime> {
+    const child = fork(WORKER, [], { serialization: 'advanced', stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => {
+      stderr = (stderr + d.toString()).slice(-4000);
+    });
+    const reply = await request(child, { type: 'load', model, threads: opts.threads ?? 1 }, () => stderr);
+    if (reply.type !== 'loaded') {
+      child.kill();
+      throw new KilnError('E_ORACLE', `the TFLite runtime refused the model: ${reply.type === 'error' ? reply.message : reply.type}`);
+    }
+    return new TfliteRuntime(child, reply.inputs, reply.outputs);
+  }
+
+  /** Runs one inference; `inputs` are the raw bytes of each input tensor, in input order. */
+  async run(inputs: Uint8Array[]): Promise<RuntimeOutput[]> {
+    const reply = await request(this.child, { type: 'run', inputs }, () => '');
+    if (reply.type !== 'result') {
+      throw new KilnError('E_ORACLE', `the TFLite runtime failed to run the model: ${reply.type === 'error' ? reply.message : reply.type}`);
+    }
+    return reply.outputs;
+  }
+
+  close(): void {
+    if (this.child.connected) this.child.disconnect();
+    this.child.kill();
+  }
+}
+
+function request(child: ChildProcess, msg: unknown, stderr: () => string): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const cleanup = (): void => {
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+      child.off('error', onError);
+    };
+    const onMessage = (m: Reply): void => {
+      cleanup();
+      resolve(m);
+    };
+    const onExit = (code: number | null, signal: string | null): void => {
+      cleanup();
+      reject(new KilnError('E_ORACLE', `the TFLite runtime process died (exit ${code ?? ''}${signal ? `, signal ${signal}` : ''}): ${stderr().trim().split('\n').slice(-3).join(' | ')}`));
+    };
+    const onError = (e: Error): void => {
+      cleanup();
+      reject(new KilnError('E_ORACLE', `the TFLite runtime process failed: ${e.message}`, { cause: e }));
+    };
+    child.on('message', onMessage);
+    child.on('exit', onExit);
+    child.on('error', onError);
+    child.send(msg as never);
+  });
+}
