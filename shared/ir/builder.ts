@@ -81,7 +81,13 @@ export class ModelBuilder {
     return t.id;
   }
 
-  constant(name: string, dtype: DType, shape: number[], values: ArrayLike<number> | AnyTypedArray, quant?: Quantization): number {
+  constant(
+    name: string,
+    dtype: DType,
+    shape: number[],
+    values: ArrayLike<number> | AnyTypedArray,
+    quant?: Quantization,
+  ): number {
     const data = toBytes(dtype, values);
     if (data.length !== numElements(shape) * dtypeBytes(dtype)) {
       throw new Error(`constant ${name}: ${data.length} bytes do not fit shape [${shape.join(',')}] of ${dtype}`);
@@ -104,7 +110,14 @@ export class ModelBuilder {
       const dtype = spec.dtype ?? inf?.dtype;
       if (!shape || !dtype) throw new Error(`${type}: output ${i} needs an explicit shape and dtype`);
       const quant = spec.quant;
-      outputs.push(this.g.addTensor({ name: spec.name ?? this.uniqueName(type.toLowerCase()), dtype, shape, ...(quant ? { quant } : {}) }).id);
+      outputs.push(
+        this.g.addTensor({
+          name: spec.name ?? this.uniqueName(type.toLowerCase()),
+          dtype,
+          shape,
+          ...(quant ? { quant } : {}),
+        }).id,
+      );
     }
     this.g.addOp({
       type,
@@ -119,67 +132,129 @@ export class ModelBuilder {
     return outputs;
   }
 
-  private one(type: string, inputs: number[], fields: Record<string, unknown>, out?: OutSpec, version?: number): number {
-    return this.op(type, inputs, fields, { ...(out ? { outputs: [out] } : {}), ...(version !== undefined ? { version } : {}) })[0]!;
+  private one(
+    type: string,
+    inputs: number[],
+    fields: Record<string, unknown>,
+    out?: OutSpec,
+    version?: number,
+  ): number {
+    return this.op(type, inputs, fields, {
+      ...(out ? { outputs: [out] } : {}),
+      ...(version !== undefined ? { version } : {}),
+    })[0]!;
   }
 
   conv2d(
     x: number,
     filter: number,
     bias: number,
-    o: { stride?: number | [number, number]; padding?: PaddingName; activation?: Activation; dilation?: number | [number, number] } = {},
+    o: {
+      stride?: number | [number, number];
+      padding?: PaddingName;
+      activation?: Activation;
+      dilation?: number | [number, number];
+    } = {},
     out?: OutSpec,
   ): number {
     const [sh, sw] = Array.isArray(o.stride) ? o.stride : [o.stride ?? 1, o.stride ?? 1];
     const [dh, dw] = Array.isArray(o.dilation) ? o.dilation : [o.dilation ?? 1, o.dilation ?? 1];
-    return this.one('CONV_2D', [x, filter, bias], {
-      padding: Padding[o.padding ?? 'SAME'],
-      strideH: sh,
-      strideW: sw,
-      dilationHFactor: dh,
-      dilationWFactor: dw,
-      fusedActivationFunction: ActivationFunctionType[o.activation ?? 'NONE'],
-    }, out);
+    return this.one(
+      'CONV_2D',
+      [x, filter, bias],
+      {
+        padding: Padding[o.padding ?? 'SAME'],
+        strideH: sh,
+        strideW: sw,
+        dilationHFactor: dh,
+        dilationWFactor: dw,
+        fusedActivationFunction: ActivationFunctionType[o.activation ?? 'NONE'],
+      },
+      out,
+    );
   }
 
   depthwiseConv2d(
     x: number,
     filter: number,
     bias: number,
-    o: { stride?: number | [number, number]; padding?: PaddingName; activation?: Activation; dilation?: number | [number, number]; depthMultiplier?: number } = {},
+    o: {
+      stride?: number | [number, number];
+      padding?: PaddingName;
+      activation?: Activation;
+      dilation?: number | [number, number];
+      depthMultiplier?: number;
+    } = {},
     out?: OutSpec,
   ): number {
     const [sh, sw] = Array.isArray(o.stride) ? o.stride : [o.stride ?? 1, o.stride ?? 1];
     const [dh, dw] = Array.isArray(o.dilation) ? o.dilation : [o.dilation ?? 1, o.dilation ?? 1];
-    return this.one('DEPTHWISE_CONV_2D', [x, filter, bias], {
-      padding: Padding[o.padding ?? 'SAME'],
-      strideH: sh,
-      strideW: sw,
-      depthMultiplier: o.depthMultiplier ?? 1,
-      dilationHFactor: dh,
-      dilationWFactor: dw,
-      fusedActivationFunction: ActivationFunctionType[o.activation ?? 'NONE'],
-    }, out);
+    return this.one(
+      'DEPTHWISE_CONV_2D',
+      [x, filter, bias],
+      {
+        padding: Padding[o.padding ?? 'SAME'],
+        strideH: sh,
+        strideW: sw,
+        depthMultiplier: o.depthMultiplier ?? 1,
+        dilationHFactor: dh,
+        dilationWFactor: dw,
+        fusedActivationFunction: ActivationFunctionType[o.activation ?? 'NONE'],
+      },
+      out,
+    );
   }
 
-  fullyConnected(x: number, weights: number, bias: number | null, o: { activation?: Activation; keepNumDims?: boolean } = {}, out?: OutSpec): number {
-    return this.one('FULLY_CONNECTED', [x, weights, bias ?? -1], { fusedActivationFunction: ActivationFunctionType[o.activation ?? 'NONE'], keepNumDims: o.keepNumDims ?? false }, out);
+  fullyConnected(
+    x: number,
+    weights: number,
+    bias: number | null,
+    o: { activation?: Activation; keepNumDims?: boolean } = {},
+    out?: OutSpec,
+  ): number {
+    return this.one(
+      'FULLY_CONNECTED',
+      [x, weights, bias ?? -1],
+      { fusedActivationFunction: ActivationFunctionType[o.activation ?? 'NONE'], keepNumDims: o.keepNumDims ?? false },
+      out,
+    );
   }
 
-  pool(type: 'MAX_POOL_2D' | 'AVERAGE_POOL_2D', x: number, o: { filter: number | [number, number]; stride?: number | [number, number]; padding?: PaddingName; activation?: Activation }, out?: OutSpec): number {
+  pool(
+    type: 'MAX_POOL_2D' | 'AVERAGE_POOL_2D',
+    x: number,
+    o: {
+      filter: number | [number, number];
+      stride?: number | [number, number];
+      padding?: PaddingName;
+      activation?: Activation;
+    },
+    out?: OutSpec,
+  ): number {
     const [fh, fw] = Array.isArray(o.filter) ? o.filter : [o.filter, o.filter];
     const [sh, sw] = Array.isArray(o.stride) ? o.stride : [o.stride ?? fh, o.stride ?? fw];
-    return this.one(type, [x], {
-      padding: Padding[o.padding ?? 'VALID'],
-      strideH: sh,
-      strideW: sw,
-      filterHeight: fh,
-      filterWidth: fw,
-      fusedActivationFunction: ActivationFunctionType[o.activation ?? 'NONE'],
-    }, out);
+    return this.one(
+      type,
+      [x],
+      {
+        padding: Padding[o.padding ?? 'VALID'],
+        strideH: sh,
+        strideW: sw,
+        filterHeight: fh,
+        filterWidth: fw,
+        fusedActivationFunction: ActivationFunctionType[o.activation ?? 'NONE'],
+      },
+      out,
+    );
   }
 
-  binary(type: 'ADD' | 'SUB' | 'MUL' | 'DIV', a: number, b: number, o: { activation?: Activation } = {}, out?: OutSpec): number {
+  binary(
+    type: 'ADD' | 'SUB' | 'MUL' | 'DIV',
+    a: number,
+    b: number,
+    o: { activation?: Activation } = {},
+    out?: OutSpec,
+  ): number {
     return this.one(type, [a, b], { fusedActivationFunction: ActivationFunctionType[o.activation ?? 'NONE'] }, out);
   }
 

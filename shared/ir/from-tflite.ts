@@ -26,7 +26,8 @@ export function fromTflite(model: TfliteModel): IrModel {
       const data = model.buffers[t.buffer]?.data;
       const extra: Record<string, unknown> = {};
       if (t.sparsity) extra['sparsity'] = t.sparsity;
-      if (t.quantization?.details) extra['quantizationDetails'] = { type: t.quantization.detailsType, details: t.quantization.details };
+      if (t.quantization?.details)
+        extra['quantizationDetails'] = { type: t.quantization.detailsType, details: t.quantization.details };
       if (t.hasRank) extra['hasRank'] = true;
       if (t.variantTensors.length) extra['variantTensors'] = t.variantTensors;
       const quant = quantOf(t);
@@ -47,9 +48,11 @@ export function fromTflite(model: TfliteModel): IrModel {
       const extra: Record<string, unknown> = {};
       if (op.intermediates.length) extra['intermediates'] = op.intermediates;
       if (op.mutatingVariableInputs.length) extra['mutatingVariableInputs'] = op.mutatingVariableInputs;
-      if (op.builtinOptions2Type) extra['builtinOptions2'] = { type: op.builtinOptions2Type, options: op.builtinOptions2 };
+      if (op.builtinOptions2Type)
+        extra['builtinOptions2'] = { type: op.builtinOptions2Type, options: op.builtinOptions2 };
       if (op.customOptionsFormat) extra['customOptionsFormat'] = op.customOptionsFormat;
-      if (op.largeCustomOptionsSize > 0n) extra['largeCustomOptions'] = { offset: op.largeCustomOptionsOffset, size: op.largeCustomOptionsSize };
+      if (op.largeCustomOptionsSize > 0n)
+        extra['largeCustomOptions'] = { offset: op.largeCustomOptionsOffset, size: op.largeCustomOptionsSize };
       g.addOp({
         type: builtinName(builtinCodeOf(code)),
         version: code.version,

@@ -22,7 +22,10 @@ export const OP_OPTIONS: Readonly<Record<string, readonly [BuiltinOptions, Optio
   MUL: [BuiltinOptions.MulOptions, fb.MulOptionsT],
   DIV: [BuiltinOptions.DivOptions, fb.DivOptionsT],
   L2_NORMALIZATION: [BuiltinOptions.L2NormOptions, fb.L2NormOptionsT],
-  LOCAL_RESPONSE_NORMALIZATION: [BuiltinOptions.LocalResponseNormalizationOptions, fb.LocalResponseNormalizationOptionsT],
+  LOCAL_RESPONSE_NORMALIZATION: [
+    BuiltinOptions.LocalResponseNormalizationOptions,
+    fb.LocalResponseNormalizationOptionsT,
+  ],
   RESIZE_BILINEAR: [BuiltinOptions.ResizeBilinearOptions, fb.ResizeBilinearOptionsT],
   RESIZE_NEAREST_NEIGHBOR: [BuiltinOptions.ResizeNearestNeighborOptions, fb.ResizeNearestNeighborOptionsT],
   RESHAPE: [BuiltinOptions.ReshapeOptions, fb.ReshapeOptionsT],
@@ -71,12 +74,18 @@ export const OP_OPTIONS: Readonly<Record<string, readonly [BuiltinOptions, Optio
   LESS: [BuiltinOptions.LessOptions, fb.LessOptionsT],
   GREATER: [BuiltinOptions.GreaterOptions, fb.GreaterOptionsT],
   EQUAL: [BuiltinOptions.EqualOptions, fb.EqualOptionsT],
-  UNIDIRECTIONAL_SEQUENCE_LSTM: [BuiltinOptions.UnidirectionalSequenceLSTMOptions, fb.UnidirectionalSequenceLSTMOptionsT],
+  UNIDIRECTIONAL_SEQUENCE_LSTM: [
+    BuiltinOptions.UnidirectionalSequenceLSTMOptions,
+    fb.UnidirectionalSequenceLSTMOptionsT,
+  ],
   GELU: [BuiltinOptions.GeluOptions, fb.GeluOptionsT],
 };
 
 /** A builtin options table for `type`, with the given fields set (others keep the schema defaults). */
-export function makeOptions(type: string, fields: Record<string, unknown> = {}): { options: object | null; optionsType: number } {
+export function makeOptions(
+  type: string,
+  fields: Record<string, unknown> = {},
+): { options: object | null; optionsType: number } {
   const entry = OP_OPTIONS[type];
   if (!entry) {
     if (Object.keys(fields).length > 0) throw new Error(`${type} takes no builtin options`);

@@ -22,11 +22,14 @@ interface Ctx {
 
 type Rule = (c: Ctx) => InferredOutput[];
 
-const shapeError = (msg: string): KilnError => new KilnError('E_SHAPE', msg, { hint: 'Check the layer sizes and the input shape' });
+const shapeError = (msg: string): KilnError =>
+  new KilnError('E_SHAPE', msg, { hint: 'Check the layer sizes and the input shape' });
 
 export function convOutSize(inSize: number, filter: number, stride: number, dilation: number, padding: number): number {
   const eff = (filter - 1) * dilation + 1;
-  return padding === Padding.VALID ? Math.floor((inSize - eff + stride) / stride) : Math.floor((inSize + stride - 1) / stride);
+  return padding === Padding.VALID
+    ? Math.floor((inSize - eff + stride) / stride)
+    : Math.floor((inSize + stride - 1) / stride);
 }
 
 export function broadcastShapes(a: readonly number[], b: readonly number[]): number[] {
@@ -35,7 +38,8 @@ export function broadcastShapes(a: readonly number[], b: readonly number[]): num
   for (let i = 0; i < n; i++) {
     const x = a[a.length - n + i] ?? 1;
     const y = b[b.length - n + i] ?? 1;
-    if (x !== y && x !== 1 && y !== 1) throw shapeError(`shapes [${a.join(',')}] and [${b.join(',')}] do not broadcast`);
+    if (x !== y && x !== 1 && y !== 1)
+      throw shapeError(`shapes [${a.join(',')}] and [${b.join(',')}] do not broadcast`);
     out.push(x === 1 ? y : x);
   }
   return out;
@@ -53,7 +57,12 @@ const conv: Rule = (c) => {
   const o = c.opt;
   return [
     {
-      shape: [n!, convOutSize(h!, f[1]!, o.strideH, o.dilationHFactor ?? 1, o.padding), convOutSize(w!, f[2]!, o.strideW, o.dilationWFactor ?? 1, o.padding), f[0]!],
+      shape: [
+        n!,
+        convOutSize(h!, f[1]!, o.strideH, o.dilationHFactor ?? 1, o.padding),
+        convOutSize(w!, f[2]!, o.strideW, o.dilationWFactor ?? 1, o.padding),
+        f[0]!,
+      ],
       dtype: c.d(0),
     },
   ];
@@ -65,7 +74,12 @@ const depthwise: Rule = (c) => {
   const o = c.opt;
   return [
     {
-      shape: [n!, convOutSize(h!, f[1]!, o.strideH, o.dilationHFactor ?? 1, o.padding), convOutSize(w!, f[2]!, o.strideW, o.dilationWFactor ?? 1, o.padding), f[3]!],
+      shape: [
+        n!,
+        convOutSize(h!, f[1]!, o.strideH, o.dilationHFactor ?? 1, o.padding),
+        convOutSize(w!, f[2]!, o.strideW, o.dilationWFactor ?? 1, o.padding),
+        f[3]!,
+      ],
       dtype: c.d(0),
     },
   ];
@@ -74,7 +88,17 @@ const depthwise: Rule = (c) => {
 const pool: Rule = (c) => {
   const [n, h, w, ch] = c.s(0);
   const o = c.opt;
-  return [{ shape: [n!, convOutSize(h!, o.filterHeight, o.strideH, 1, o.padding), convOutSize(w!, o.filterWidth, o.strideW, 1, o.padding), ch!], dtype: c.d(0) }];
+  return [
+    {
+      shape: [
+        n!,
+        convOutSize(h!, o.filterHeight, o.strideH, 1, o.padding),
+        convOutSize(w!, o.filterWidth, o.strideW, 1, o.padding),
+        ch!,
+      ],
+      dtype: c.d(0),
+    },
+  ];
 };
 
 const reduce: Rule = (c) => {
@@ -213,7 +237,10 @@ const RULES: Record<string, Rule> = {
     const sizes = c.ints(1)!;
     const axis = normAxis(c.ints(2)![0]!, s.length);
     const known = sizes.filter((x) => x >= 0).reduce((a, b) => a + b, 0);
-    return sizes.map((sz) => ({ shape: s.map((d, i) => (i === axis ? (sz < 0 ? s[axis]! - known : sz) : d)), dtype: c.d(0) }));
+    return sizes.map((sz) => ({
+      shape: s.map((d, i) => (i === axis ? (sz < 0 ? s[axis]! - known : sz) : d)),
+      dtype: c.d(0),
+    }));
   },
   SLICE: (c) => {
     const s = c.s(0);
@@ -289,13 +316,23 @@ const RULES: Record<string, Rule> = {
     const [n, h, w, ch] = c.s(0);
     const bs = c.ints(1)!;
     const cr = c.ints(2)!;
-    return [{ shape: [n! / (bs[0]! * bs[1]!), h! * bs[0]! - cr[0]! - cr[1]!, w! * bs[1]! - cr[2]! - cr[3]!, ch!], dtype: c.d(0) }];
+    return [
+      {
+        shape: [n! / (bs[0]! * bs[1]!), h! * bs[0]! - cr[0]! - cr[1]!, w! * bs[1]! - cr[2]! - cr[3]!, ch!],
+        dtype: c.d(0),
+      },
+    ];
   },
   SPACE_TO_BATCH_ND: (c) => {
     const [n, h, w, ch] = c.s(0);
     const bs = c.ints(1)!;
     const p = c.ints(2)!;
-    return [{ shape: [n! * bs[0]! * bs[1]!, (h! + p[0]! + p[1]!) / bs[0]!, (w! + p[2]! + p[3]!) / bs[1]!, ch!], dtype: c.d(0) }];
+    return [
+      {
+        shape: [n! * bs[0]! * bs[1]!, (h! + p[0]! + p[1]!) / bs[0]!, (w! + p[2]! + p[3]!) / bs[1]!, ch!],
+        dtype: c.d(0),
+      },
+    ];
   },
   SHAPE: (c) => [{ shape: [c.s(0).length], dtype: c.opt.outType === 4 ? 'int64' : 'int32' }],
 };
@@ -310,7 +347,8 @@ export function hasShapeRule(type: string): boolean {
 /** Output shapes and dtypes of an op from its inputs (shapes, dtypes and constant operands) and options. */
 export function inferOutputs(g: Graph, type: string, inputs: number[], options: object | null): InferredOutput[] {
   const rule = RULES[type];
-  if (!rule) throw new KilnError('E_UNSUPPORTED_OP', `no shape rule for ${type}`, { hint: 'Give the output shapes explicitly' });
+  if (!rule)
+    throw new KilnError('E_UNSUPPORTED_OP', `no shape rule for ${type}`, { hint: 'Give the output shapes explicitly' });
   const present = inputs.filter((t) => t >= 0);
   const ctx: Ctx = {
     g,

@@ -1,5 +1,13 @@
 import type { TfliteBuffer, TfliteModel } from '../tflite/model.js';
-import { BuiltinOperator, MetadataT, OperatorCodeT, OperatorT, QuantizationParametersT, SubGraphT, TensorT } from '../tflite/schema.js';
+import {
+  BuiltinOperator,
+  MetadataT,
+  OperatorCodeT,
+  OperatorT,
+  QuantizationParametersT,
+  SubGraphT,
+  TensorT,
+} from '../tflite/schema.js';
 import { dtypeToTflite } from './dtype.js';
 import type { IrModel } from './model.js';
 import type { Op, Tensor } from './types.js';
@@ -38,7 +46,15 @@ export function toTflite(ir: IrModel): TfliteModel {
     }
     const details = t.extra?.['quantizationDetails'] as { type: number; details: never } | undefined;
     const q = t.quant
-      ? new QuantizationParametersT(t.quant.min ?? [], t.quant.max ?? [], t.quant.scale, t.quant.zeroPoint.map((z) => BigInt(z)), details?.type ?? 0, details?.details ?? null, t.quant.axis)
+      ? new QuantizationParametersT(
+          t.quant.min ?? [],
+          t.quant.max ?? [],
+          t.quant.scale,
+          t.quant.zeroPoint.map((z) => BigInt(z)),
+          details?.type ?? 0,
+          details?.details ?? null,
+          t.quant.axis,
+        )
       : null;
     return new TensorT(
       t.shape,

@@ -42,7 +42,10 @@ export class TfliteRuntime {
     const reply = await request(child, { type: 'load', model, threads: opts.threads ?? 1 }, () => stderr);
     if (reply.type !== 'loaded') {
       child.kill();
-      throw new KilnError('E_ORACLE', `the TFLite runtime refused the model: ${reply.type === 'error' ? reply.message : reply.type}`);
+      throw new KilnError(
+        'E_ORACLE',
+        `the TFLite runtime refused the model: ${reply.type === 'error' ? reply.message : reply.type}`,
+      );
     }
     return new TfliteRuntime(child, reply.inputs, reply.outputs);
   }
@@ -51,7 +54,10 @@ export class TfliteRuntime {
   async run(inputs: Uint8Array[]): Promise<RuntimeOutput[]> {
     const reply = await request(this.child, { type: 'run', inputs }, () => '');
     if (reply.type !== 'result') {
-      throw new KilnError('E_ORACLE', `the TFLite runtime failed to run the model: ${reply.type === 'error' ? reply.message : reply.type}`);
+      throw new KilnError(
+        'E_ORACLE',
+        `the TFLite runtime failed to run the model: ${reply.type === 'error' ? reply.message : reply.type}`,
+      );
     }
     return reply.outputs;
   }
@@ -75,7 +81,12 @@ function request(child: ChildProcess, msg: unknown, stderr: () => string): Promi
     };
     const onExit = (code: number | null, signal: string | null): void => {
       cleanup();
-      reject(new KilnError('E_ORACLE', `the TFLite runtime process died (exit ${code ?? ''}${signal ? `, signal ${signal}` : ''}): ${stderr().trim().split('\n').slice(-3).join(' | ')}`));
+      reject(
+        new KilnError(
+          'E_ORACLE',
+          `the TFLite runtime process died (exit ${code ?? ''}${signal ? `, signal ${signal}` : ''}): ${stderr().trim().split('\n').slice(-3).join(' | ')}`,
+        ),
+      );
     };
     const onError = (e: Error): void => {
       cleanup();

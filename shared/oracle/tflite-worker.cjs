@@ -9,7 +9,14 @@ let binding;
 let interpreter;
 
 function info(t) {
-  return { name: t.name, dtype: t.dataType, shape: String(t.shape).split(',').filter((s) => s !== '').map(Number) };
+  return {
+    name: t.name,
+    dtype: t.dataType,
+    shape: String(t.shape)
+      .split(',')
+      .filter((s) => s !== '')
+      .map(Number),
+  };
 }
 
 function bytesOf(typed) {
@@ -27,7 +34,11 @@ process.on('message', (msg) => {
       // The binding wants an ArrayBuffer holding exactly the file's bytes.
       const ab = m.buffer.slice(m.byteOffset, m.byteOffset + m.byteLength);
       interpreter = new binding.Interpreter(ab, { threads: msg.threads ?? 1 });
-      process.send({ type: 'loaded', inputs: interpreter.getInputs().map(info), outputs: interpreter.getOutputs().map(info) });
+      process.send({
+        type: 'loaded',
+        inputs: interpreter.getInputs().map(info),
+        outputs: interpreter.getOutputs().map(info),
+      });
     } else if (msg.type === 'run') {
       const ins = interpreter.getInputs();
       if (msg.inputs.length !== ins.length) throw new Error(`model has ${ins.length} inputs, got ${msg.inputs.length}`);

@@ -22,14 +22,22 @@ export class CheckedByteBuffer extends ByteBuffer {
 
   private check(offset: number, width: number): void {
     if (!(offset >= 0 && offset + width <= this.size)) {
-      throw new KilnError('E_TFLITE_MALFORMED', `not a valid TFLite flatbuffer: a field points outside the file (offset ${offset}, file ${this.size} bytes)`, {
-        hint: 'The file is truncated or corrupt; re-export the model from the TFLite converter',
-      });
+      throw new KilnError(
+        'E_TFLITE_MALFORMED',
+        `not a valid TFLite flatbuffer: a field points outside the file (offset ${offset}, file ${this.size} bytes)`,
+        {
+          hint: 'The file is truncated or corrupt; re-export the model from the TFLite converter',
+        },
+      );
     }
     if (++this.reads > this.maxReads) {
-      throw new KilnError('E_TFLITE_MALFORMED', 'not a valid TFLite flatbuffer: its structure refers to the same data far more often than a real model', {
-        hint: 'The file is corrupt or crafted; re-export the model from the TFLite converter',
-      });
+      throw new KilnError(
+        'E_TFLITE_MALFORMED',
+        'not a valid TFLite flatbuffer: its structure refers to the same data far more often than a real model',
+        {
+          hint: 'The file is corrupt or crafted; re-export the model from the TFLite converter',
+        },
+      );
     }
   }
 
@@ -51,9 +59,13 @@ export class CheckedByteBuffer extends ByteBuffer {
   override __vector_len(offset: number): number {
     const len = super.__vector_len(offset);
     if (len < 0 || len > this.size) {
-      throw new KilnError('E_TFLITE_MALFORMED', `not a valid TFLite flatbuffer: a vector declares ${len >>> 0} elements in a ${this.size}-byte file`, {
-        hint: 'The file is truncated or corrupt; re-export the model from the TFLite converter',
-      });
+      throw new KilnError(
+        'E_TFLITE_MALFORMED',
+        `not a valid TFLite flatbuffer: a vector declares ${len >>> 0} elements in a ${this.size}-byte file`,
+        {
+          hint: 'The file is truncated or corrupt; re-export the model from the TFLite converter',
+        },
+      );
     }
     return len;
   }

@@ -77,5 +77,7 @@ export const TENSOR_TYPE_BYTES: Readonly<Record<number, number>> = {
 };
 
 export function isEdgeTpuCompiled(model: TfliteModel): boolean {
-  return model.operatorCodes.some((c) => builtinCodeOf(c) === BuiltinOperator.CUSTOM && customCodeOf(c) === EDGETPU_CUSTOM_CODE);
+  return model.operatorCodes.some(
+    (c) => builtinCodeOf(c) === BuiltinOperator.CUSTOM && customCodeOf(c) === EDGETPU_CUSTOM_CODE,
+  );
 }

@@ -12,18 +12,28 @@ const IDENTIFIER = 'TFL3';
  */
 export function readTflite(bytes: Uint8Array, opts: { validate?: boolean } = {}): TfliteModel {
   if (bytes.length === 0) {
-    throw new KilnError('E_FILE_EMPTY', 'the model file is empty (0 bytes)', { hint: 'Upload the .tflite file again; the copy is empty' });
+    throw new KilnError('E_FILE_EMPTY', 'the model file is empty (0 bytes)', {
+      hint: 'Upload the .tflite file again; the copy is empty',
+    });
   }
   if (bytes.length < 8) {
-    throw new KilnError('E_TFLITE_MALFORMED', `the model file is only ${bytes.length} bytes, too short to be a TFLite model`, {
-      hint: 'Upload the complete .tflite file',
-    });
+    throw new KilnError(
+      'E_TFLITE_MALFORMED',
+      `the model file is only ${bytes.length} bytes, too short to be a TFLite model`,
+      {
+        hint: 'Upload the complete .tflite file',
+      },
+    );
   }
   const ident = String.fromCharCode(bytes[4]!, bytes[5]!, bytes[6]!, bytes[7]!);
   if (ident !== IDENTIFIER) {
-    throw new KilnError('E_TFLITE_IDENTIFIER', `not a TFLite model: file identifier is ${JSON.stringify(ident)}, expected "TFL3"`, {
-      hint: 'Give a .tflite file written by the TFLite converter (or a Keras/SavedModel/TF.js model for `kiln convert`)',
-    });
+    throw new KilnError(
+      'E_TFLITE_IDENTIFIER',
+      `not a TFLite model: file identifier is ${JSON.stringify(ident)}, expected "TFL3"`,
+      {
+        hint: 'Give a .tflite file written by the TFLite converter (or a Keras/SavedModel/TF.js model for `kiln convert`)',
+      },
+    );
   }
   const model = decode(bytes);
   if (opts.validate !== false) validateModel(model, bytes.length);

@@ -5,10 +5,14 @@ import { TENSOR_TYPE_BYTES, builtinName, textOf, type TfliteModel } from './mode
 export const MAX_TENSOR_ELEMENTS = 2 ** 31 - 1;
 
 function indexError(what: string, index: number, limit: number, where: string): KilnError {
-  return new KilnError('E_TFLITE_INDEX', `invalid model: ${where} refers to ${what} ${index}, but the model has ${limit}`, {
-    hint: 'The file is corrupt or was edited by hand; re-export it from the TFLite converter',
-    details: { what, index, limit, where },
-  });
+  return new KilnError(
+    'E_TFLITE_INDEX',
+    `invalid model: ${where} refers to ${what} ${index}, but the model has ${limit}`,
+    {
+      hint: 'The file is corrupt or was edited by hand; re-export it from the TFLite converter',
+      details: { what, index, limit, where },
+    },
+  );
 }
 
 /**
@@ -17,7 +21,9 @@ function indexError(what: string, index: number, limit: number, where: string): 
  */
 export function validateModel(model: TfliteModel, fileBytes?: number): void {
   if (model.subgraphs.length === 0) {
-    throw new KilnError('E_TFLITE_MALFORMED', 'invalid model: it has no subgraphs', { hint: 'Re-export the model from the TFLite converter' });
+    throw new KilnError('E_TFLITE_MALFORMED', 'invalid model: it has no subgraphs', {
+      hint: 'Re-export the model from the TFLite converter',
+    });
   }
   const nCodes = model.operatorCodes.length;
   const nBuffers = model.buffers.length;
@@ -35,35 +41,61 @@ export function validateModel(model: TfliteModel, fileBytes?: number): void {
       let elements = 1;
       for (const d of t.shape) {
         if (!Number.isInteger(d) || d < 0) {
-          throw new KilnError('E_TFLITE_MALFORMED', `invalid model: ${where} has shape [${t.shape.join(',')}] with a negative dimension`, {
-            hint: 'Dynamic dimensions belong in shape_signature; re-export the model with a fixed input shape',
-          });
+          throw new KilnError(
+            'E_TFLITE_MALFORMED',
+            `invalid model: ${where} has shape [${t.shape.join(',')}] with a negative dimension`,
+            {
+              hint: 'Dynamic dimensions belong in shape_signature; re-export the model with a fixed input shape',
+            },
+          );
         }
         elements *= d;
       }
       if (elements > MAX_TENSOR_ELEMENTS) {
-        throw new KilnError('E_TFLITE_LIMIT', `invalid model: ${where} declares shape [${t.shape.join(',')}] = ${elements} elements, over the limit of ${MAX_TENSOR_ELEMENTS}`, {
-          hint: 'Reduce the input size or split the model',
-        });
+        throw new KilnError(
+          'E_TFLITE_LIMIT',
+          `invalid model: ${where} declares shape [${t.shape.join(',')}] = ${elements} elements, over the limit of ${MAX_TENSOR_ELEMENTS}`,
+          {
+            hint: 'Reduce the input size or split the model',
+          },
+        );
       }
       const data = model.buffers[t.buffer]!.data;
       const width = TENSOR_TYPE_BYTES[t.type] ?? 0;
       if (data.length > 0 && width > 0 && t.sparsity === null && data.length !== elements * width) {
-        throw new KilnError('E_TFLITE_MALFORMED', `invalid model: ${where} has ${data.length} bytes of constant data, but shape [${t.shape.join(',')}] needs ${elements * width}`, {
-          hint: 'The file is corrupt; re-export the model from the TFLite converter',
-        });
+        throw new KilnError(
+          'E_TFLITE_MALFORMED',
+          `invalid model: ${where} has ${data.length} bytes of constant data, but shape [${t.shape.join(',')}] needs ${elements * width}`,
+          {
+            hint: 'The file is corrupt; re-export the model from the TFLite converter',
+          },
+        );
       }
       const q = t.quantization;
-      if (q && q.scale.length > 1 && (q.quantizedDimension < 0 || q.quantizedDimension >= Math.max(1, t.shape.length))) {
-        throw new KilnError('E_TFLITE_MALFORMED', `invalid model: ${where} is quantized per channel along axis ${q.quantizedDimension}, but has rank ${t.shape.length}`, {
-          hint: 'Re-quantize the model; the quantized dimension must be an axis of the tensor',
-        });
+      if (
+        q &&
+        q.scale.length > 1 &&
+        (q.quantizedDimension < 0 || q.quantizedDimension >= Math.max(1, t.shape.length))
+      ) {
+        throw new KilnError(
+          'E_TFLITE_MALFORMED',
+          `invalid model: ${where} is quantized per channel along axis ${q.quantizedDimension}, but has rank ${t.shape.length}`,
+          {
+            hint: 'Re-quantize the model; the quantized dimension must be an axis of the tensor',
+          },
+        );
       }
     });
     sg.operators.forEach((op, o) => {
       const where = `subgraph ${s} operator ${o}`;
-      if (op.opcodeIndex < 0 || op.opcodeIndex >= nCodes) throw indexError('operator code', op.opcodeIndex, nCodes, where);
-      const name = builtinName(Math.max(model.operatorCodes[op.opcodeIndex]!.builtinCode, model.operatorCodes[op.opcodeIndex]!.deprecatedBuiltinCode));
+      if (op.opcodeIndex < 0 || op.opcodeIndex >= nCodes)
+        throw indexError('operator code', op.opcodeIndex, nCodes, where);
+      const name = builtinName(
+        Math.max(
+          model.operatorCodes[op.opcodeIndex]!.builtinCode,
+          model.operatorCodes[op.opcodeIndex]!.deprecatedBuiltinCode,
+        ),
+      );
       op.inputs.forEach((t, i) => checkTensor(t, `${where} (${name}) input ${i}`, true));
       op.outputs.forEach((t, i) => checkTensor(t, `${where} (${name}) output ${i}`, false));
       op.intermediates.forEach((t, i) => checkTensor(t, `${where} (${name}) intermediate ${i}`, false));
@@ -72,9 +104,13 @@ export function validateModel(model: TfliteModel, fileBytes?: number): void {
   if (fileBytes !== undefined) {
     for (const b of model.buffers) {
       if (b.offset > 0n && b.offset + b.size > BigInt(fileBytes)) {
-        throw new KilnError('E_TFLITE_MALFORMED', `invalid model: a buffer lies outside the file (offset ${b.offset}, size ${b.size}, file ${fileBytes} bytes)`, {
-          hint: 'The file is truncated; upload it again',
-        });
+        throw new KilnError(
+          'E_TFLITE_MALFORMED',
+          `invalid model: a buffer lies outside the file (offset ${b.offset}, size ${b.size}, file ${fileBytes} bytes)`,
+          {
+            hint: 'The file is truncated; upload it again',
+          },
+        );
       }
     }
   }

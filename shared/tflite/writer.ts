@@ -30,14 +30,30 @@ export function writeTflite(model: TfliteModel): Uint8Array {
     model.metadata,
     model.signatureDefs,
   );
-  const operatorCodes = fb.Model.createOperatorCodesVector(builder, builder.createObjectOffsetList(model_.operatorCodes));
+  const operatorCodes = fb.Model.createOperatorCodesVector(
+    builder,
+    builder.createObjectOffsetList(model_.operatorCodes),
+  );
   const subgraphs = fb.Model.createSubgraphsVector(builder, builder.createObjectOffsetList(model_.subgraphs));
   const description = model_.description === null ? 0 : builder.createString(model_.description);
   const buffers = fb.Model.createBuffersVector(builder, bufferOffsets);
   const metadataBuffer = fb.Model.createMetadataBufferVector(builder, model_.metadataBuffer);
   const metadata = fb.Model.createMetadataVector(builder, builder.createObjectOffsetList(model_.metadata));
-  const signatureDefs = fb.Model.createSignatureDefsVector(builder, builder.createObjectOffsetList(model_.signatureDefs));
-  const root = fb.Model.createModel(builder, model_.version, operatorCodes, subgraphs, description, buffers, metadataBuffer, metadata, signatureDefs);
+  const signatureDefs = fb.Model.createSignatureDefsVector(
+    builder,
+    builder.createObjectOffsetList(model_.signatureDefs),
+  );
+  const root = fb.Model.createModel(
+    builder,
+    model_.version,
+    operatorCodes,
+    subgraphs,
+    description,
+    buffers,
+    metadataBuffer,
+    metadata,
+    signatureDefs,
+  );
   fb.Model.finishModelBuffer(builder, root);
   return builder.asUint8Array();
 }

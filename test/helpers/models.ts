@@ -12,17 +12,11 @@ export function modelPath(name: string): string {
 }
 
 export function tfliteFiles(): string[] {
-  return haveModels ? readdirSync(MODELS_DIR).filter((f) => f.endsWith('.tflite')).sort() : [];
+  return haveModels
+    ? readdirSync(MODELS_DIR)
+        .filter((f) => f.endsWith('.tflite'))
+        .sort()
+    : [];
 }
 
-/** Deterministic pseudo-random numbers (mulberry32), so tests need no seed files. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng } from '../../shared/util/rng.js';
