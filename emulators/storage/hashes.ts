@@ -1,0 +1,116 @@
+/**
+ * Content hashes as Cloud Storage reports them: MD5 and CRC32C (Castagnoli), both base64-encoded;
+ * CRC32C is the big-endian 4-byte value.
+ */
+import { createHash, type Hash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+
+const CRC32C_TABLE: Uint32Array = (() => {
+  const table = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0x82f63b78 ^ (c >>> 1) : c >>> 1;
+    table[n] = c >>> 0;
+  }
+  return table;
+})();
+
+/** Incremental CRC32C. `value` is the finished checksum as an unsigned 32-bit integer. */
+export class Crc32c {
+  #crc = 0xffffffff;
+
+  update(data: Uint8Array): this {
+    let crc = this.#crc;
+    for (let i = 0; i < data.length; i++) crc = CRC32C_TABLE[(crc ^ data[i]!) & 0xff]! ^ (crc >>> 8);
+    this.#crc = crc;
+    return this;
+  }
+
+  get value(): number {
+    return (this.#crc ^ 0xffffffff) >>> 0;
+  }
+
+  toBase64(): string {
+    const buf = Buffer.alloc(4);
+    buf.writeUInt32BE(this.value, 0);
+    return buf.toString('base64');
+  }
+}
+
+export interface Digests {
+  md5Hash: string;
+  crc32c: string;
+  size: number;
+}
+
+/** Computes MD5 + CRC32C + size over a stream of chunks. */
+export class ObjectHasher {
+  readonly #md5: Hash = createHash('md5');
+  readonly #crc = new Crc32c();
+  #size = 0;
+
+  update(chunk: Uint8Array): void {
+    this.#md5.update(chunk);
+    this.#crc.update(chunk);
+    this.#size += chunk.length;
+  }
+
+  digest(): Digests {
+    return { md5Hash: this.#md5.digest('base64'), crc32c: this.#crc.toBase64(), size: this.#size };
+  }
+}
+
+export function digestBuffer(data: Uint8Array): Digests {
+  const h = new ObjectHasher();
+  h.update(data);
+  return h.digest();
+}
+
+export async function digestFile(path: string): Promise<Digests> {
+  const h = new ObjectHasher();
+  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
+  return h.digest();
+}
+
+/** Client-declared hashes, e.g. from `x-goog-hash: crc32c=...,md5=...` or upload metadata. */
+export interface ExpectedHashes {
+  md5Hash?: string;
+  crc32c?: string;
+}
+
+export function parseGoogHash(header: string | string[] | undefined): ExpectedHashes {
+  const out: ExpectedHashes = {};
+  if (header === undefined) return out;
+  const values = Array.isArray(header) ? header : [header];
+  for (const value of values) {
+    for (const part of value.split(',')) {
+      const eq = part.indexOf('=');
+      if (eq < 0) continue;
+      const key = part.slice(0, eq).trim().toLowerCase();
+      const val = part.slice(eq + 1).trim();
+      if (key === 'md5') out.md5Hash = val;
+      else if (key === 'crc32c') out.crc32c = val;
+    }
+  }
+  return out;
+}
+
+export function mergeExpected(...sources: ExpectedHashes[]): ExpectedHashes {
+  const out: ExpectedHashes = {};
+  for (const s of sources) {
+    if (s.md5Hash !== undefined) out.md5Hash = s.md5Hash;
+    if (s.crc32c !== undefined) out.crc32c = s.crc32c;
+  }
+  return out;
+}
+
+/** Returns a GCS-style message describing the first mismatch, or undefined when all declared hashes match. */
+export function checkExpected(actual: Digests, expected: ExpectedHashes): string | undefined {
+  if (expected.md5Hash !== undefined && expected.md5Hash !== actual.md5Hash) {
+    return `Provided MD5 hash "${expected.md5Hash}" doesn't match calculated MD5 hash "${actual.md5Hash}".`;
+  }
+  if (expected.crc32c !== undefined && expected.crc32c !== actual.crc32c) {
+    return `Provided CRC32C "${expected.crc32c}" doesn't match calculated CRC32C "${actual.crc32c}".`;
+  }
+  return undefined;
+}
