@@ -1,0 +1,97 @@
+import type { CompileResult, ModelResult, TableRow } from './compile-model.js';
+import { COMPILER_VERSION, formatSize, LINES, tableRow } from './strings.js';
+
+const lines = (xs: string[]): string => xs.map((l) => `${l}\n`).join('');
+
+function table(rows: readonly TableRow[]): string[] {
+  return [LINES.tableHeader, '', ...rows.map((r) => tableRow(r.opcode, r.count, r.status))];
+}
+
+/** `<name>_edgetpu.log` (spec §6.4). */
+export function renderLog(r: ModelResult, version = COMPILER_VERSION): string {
+  return lines([
+    LINES.version(version),
+    `${LINES.logInput}${r.inputPath}`,
+    `${LINES.logOutput}${r.outputPath}`,
+    '',
+    ...table(r.rows),
+  ]);
+}
+
+/** One model's block from `Input model:` to the table or the "See the operation log" line (spec §6.1). */
+function block(r: ModelResult, show: boolean): string[] {
+  const out = [
+    `${LINES.inputModel}${r.inputPath}`,
+    `${LINES.inputSize}${formatSize(r.inputSize)}`,
+    `${LINES.outputModel}${r.outputPath}`,
+    `${LINES.outputSize}${formatSize(r.outputSizeEstimate)}`,
+    `${LINES.onChipUsed}${formatSize(r.memory.onChipUsedBytes)}`,
+    `${LINES.onChipRemaining}${formatSize(r.memory.onChipRemainingBytes)}`,
+    `${LINES.offChip}${formatSize(r.memory.offChipStreamedBytes)}`,
+    `${LINES.subgraphs}${r.numEdgeTpuSubgraphs}`,
+    `${LINES.totalOps}${r.totalOps}`,
+    `${LINES.opLog}${r.logPath}`,
+  ];
+  if (r.cpuOps > 0) out.push('', LINES.notAll, `${LINES.tpuOps}${r.tpuOps}`, `${LINES.cpuOps}${r.cpuOps}`);
+  if (show) out.push('', ...table(r.rows));
+  else out.push(LINES.seeLog);
+  return out;
+}
+
+/** The lines one compile child prints for a model: -d search lines, timer, and a failure or nothing. */
+function attemptLines(
+  r: ModelResult,
+  timeoutSec: number,
+  step: number | null,
+): { pre: string[]; failedTail: string[] } {
+  const pre: string[] = [];
+  if (step !== null) {
+    pre.push(LINES.searching(step));
+    r.attempts.forEach((a, i) => {
+      pre.push(LINES.trySegment(a.ops));
+      if (i > 0) pre.push(LINES.intermediate(a.intermediateTensors));
+      pre.push(LINES.timer(timeoutSec));
+      if (a.failure) pre.push(...a.failure.lines, LINES.childDone, LINES.failed);
+    });
+    return { pre, failedTail: [] };
+  }
+  return {
+    pre: [LINES.timer(timeoutSec)],
+    failedTail: r.failure ? [...r.failure.lines, LINES.childDone, LINES.failed] : [],
+  };
+}
+
+/**
+ * The console text of compiler 16 (spec §6.1): version line; per compile child the timer (and -d lines); then the
+ * success block(s) or the failure lines; `-n` repeats the child part per segment. `elapsedMs` is Kiln's own time.
+ */
+export function renderConsole(res: CompileResult, elapsedMs = res.elapsedMs, version = COMPILER_VERSION): string {
+  const o = res.options;
+  const show = o.showOperations ?? false;
+  const step = o.searchDelegate ? (o.delegateSearchStep ?? 1) : null;
+  const out: string[] = [LINES.version(version)];
+  const early = res.models.filter((r) => r.failure && !r.failure.inChild);
+  if (early.length > 0) {
+    for (const r of early) out.push(...r.failure!.lines);
+    return lines(out);
+  }
+  const segmented = res.models.some((r) => r.segment);
+  const groups: ModelResult[][] = segmented ? res.models.map((r) => [r]) : [res.models];
+  for (const group of groups) {
+    const failed = group.find((r) => r.failure);
+    if (failed) {
+      const { pre, failedTail } = attemptLines(failed, o.timeoutSec, step);
+      out.push(...pre, ...failedTail);
+      return lines(out);
+    }
+    for (const r of group) if (step !== null) out.push(...attemptLines(r, o.timeoutSec, step).pre);
+    if (step === null) out.push(LINES.timer(o.timeoutSec));
+    out.push('', group.length > 1 ? LINES.compiledMany(elapsedMs) : LINES.compiledOne(elapsedMs), '');
+    group.forEach((r, i) => {
+      if (i > 0) out.push('');
+      out.push(...block(r, show));
+    });
+    out.push(LINES.childDone, LINES.succeeded);
+  }
+  return lines(out);
+}
