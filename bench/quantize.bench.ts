@@ -1,0 +1,109 @@
+import { ModelBuilder } from '../shared/ir/builder.js';
+import type { IrModel } from '../shared/ir/model.js';
+import { openRunner } from '../shared/quantize/capture.js';
+import { CalibrationConfigSchema } from '../shared/quantize/config.js';
+import { loadCalibrationSet } from '../shared/quantize/dataset.js';
+import { runPasses } from '../shared/quantize/driver.js';
+import { calibratedTensors, collectStats, statsById } from '../shared/quantize/stats.js';
+import { rng } from '../shared/util/rng.js';
+
+/** MobileNetV2 1.0 / 224 topology (inverted residuals, RELU6, 1000 classes) with He-initialized random weights. */
+export function mobileNetV2Size(): { model: IrModel; params: number } {
+  const r = rng(2024);
+  const b = new ModelBuilder();
+  let params = 0;
+  const weights = (name: string, shape: number[], fanIn: number): number => {
+    const n = shape.reduce((a, c) => a * c, 1);
+    params += n;
+    const s = Math.sqrt(6 / fanIn);
+    return b.constant(
+      name,
+      'float32',
+      shape,
+      Float32Array.from({ length: n }, () => (r() * 2 - 1) * s),
+    );
+  };
+  const bias = (name: string, n: number): number => {
+    params += n;
+    return b.constant(
+      name,
+      'float32',
+      [n],
+      Float32Array.from({ length: n }, () => (r() - 0.5) * 0.1),
+    );
+  };
+  let x = b.input('image', [1, 224, 224, 3]);
+  let c = 32;
+  x = b.conv2d(x, weights('stem/w', [32, 3, 3, 3], 27), bias('stem/b', 32), { stride: 2, activation: 'RELU6' });
+  const blocks: [number, number, number, number][] = [
+    [1, 16, 1, 1],
+    [6, 24, 2, 2],
+    [6, 32, 3, 2],
+    [6, 64, 4, 2],
+    [6, 96, 3, 1],
+    [6, 160, 3, 2],
+    [6, 320, 1, 1],
+  ];
+  let k = 0;
+  for (const [t, out, n, s] of blocks)
+    for (let i = 0; i < n; i++) {
+      const stride = i === 0 ? s : 1;
+      const hidden = c * t;
+      let h = x;
+      if (t !== 1)
+        h = b.conv2d(h, weights(`b${k}/expand/w`, [hidden, 1, 1, c], c), bias(`b${k}/expand/b`, hidden), {
+          activation: 'RELU6',
+        });
+      h = b.depthwiseConv2d(h, weights(`b${k}/dw/w`, [1, 3, 3, hidden], 9), bias(`b${k}/dw/b`, hidden), {
+        stride,
+        activation: 'RELU6',
+      });
+      h = b.conv2d(h, weights(`b${k}/project/w`, [out, 1, 1, hidden], hidden * 4), bias(`b${k}/project/b`, out));
+      x = stride === 1 && c === out ? b.binary('ADD', x, h) : h;
+      c = out;
+      k++;
+    }
+  x = b.conv2d(x, weights('head/w', [1280, 1, 1, c], c), bias('head/b', 1280), { activation: 'RELU6' });
+  x = b.pool('AVERAGE_POOL_2D', x, { filter: 7 });
+  x = b.reshape(x, [1, 1280]);
+  const logits = b.fullyConnected(x, weights('fc/w', [1000, 1280], 1280), bias('fc/b', 1000));
+  b.output(b.softmax(logits));
+  return { model: b.build('MobileNetV2-size benchmark model'), params };
+}
+
+/** Calibration throughput: images per second through the float model with every tensor's min/max + histogram. */
+export async function run(): Promise<Record<string, unknown>> {
+  const { model, params } = mobileNetV2Size();
+  const g = model.graph;
+  const tensorsWithStats = calibratedTensors(g).length;
+  const images = Number(process.env['KILN_BENCH_QUANT_IMAGES'] ?? 16);
+  const set = await loadCalibrationSet(
+    undefined,
+    g.inputs.map((i) => g.tensor(i)),
+    CalibrationConfigSchema.parse({}),
+    images,
+  );
+  const runner = await openRunner(model);
+  let stats;
+  const t0 = performance.now();
+  try {
+    stats = await collectStats(g, runner, set.samples, set.source);
+  } finally {
+    runner.close?.();
+  }
+  const calibrateMs = performance.now() - t0;
+  const t1 = performance.now();
+  runPasses(g, statsById(g, stats), { method: 'minmax', percentile: 99.99, io: 'uint8', allowFloatFallback: false });
+  const passesMs = performance.now() - t1;
+  return {
+    model: 'MobileNetV2 1.0/224 topology, IR builder, random weights',
+    ops: g.ops.length,
+    params,
+    tensorsWithStats,
+    images: set.samples.length,
+    executor: 'TFLite runtime oracle with every tensor as an output (Kiln interpreter not yet wired)',
+    calibrateSeconds: +(calibrateMs / 1000).toFixed(3),
+    calibrationImagesPerSecond: +((set.samples.length * 1000) / calibrateMs).toFixed(2),
+    quantizePassesMs: +passesMs.toFixed(1),
+  };
+}

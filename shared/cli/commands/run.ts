@@ -1,0 +1,135 @@
+import { createHash } from 'node:crypto';
+import type { Command } from 'commander';
+import { KilnError } from '../../errors.js';
+import { bytesOf, type AnyTypedArray } from '../../ir/dtype.js';
+import { fromTflite } from '../../ir/from-tflite.js';
+import { Interpreter } from '../../interpreter/index.js';
+import { randomInputs } from '../../interpreter/random-inputs.js';
+import { readNpy } from '../../npy/index.js';
+import { readTflite } from '../../tflite/reader.js';
+import { readInputFile } from '../io.js';
+
+export interface RunOutput {
+  name: string;
+  dtype: string;
+  shape: number[];
+  quantization: { scale: number[]; zeroPoint: number[]; axis: number } | null;
+  sha256: string;
+  values: number[];
+}
+
+export interface RunReport {
+  outputs: RunOutput[];
+  /** Median over `repeat` timed runs after one warm-up. */
+  msPerInference: number;
+}
+
+export interface RunOptions {
+  inputs?: string[];
+  seed?: number;
+  repeat?: number;
+}
+
+/** `kiln run`'s core: loads the model, reads or generates its inputs, runs the interpreter and reports the outputs. */
+export async function runModel(file: string, opts: RunOptions = {}): Promise<RunReport> {
+  const model = fromTflite(readTflite(await readInputFile(file)));
+  const interp = new Interpreter(model);
+  const given = opts.inputs ?? [];
+  let inputs: AnyTypedArray[];
+  if (given.length > 0) {
+    if (given.length !== interp.inputs.length) {
+      throw new KilnError(
+        'E_BAD_ARGUMENT',
+        `the model takes ${interp.inputs.length} input(s), ${given.length} --input file(s) given`,
+        {
+          hint: `Pass one .npy per input, in order: ${interp.inputs.map((t) => t.name).join(', ')}`,
+        },
+      );
+    }
+    inputs = await Promise.all(
+      given.map(async (f, i) => {
+        const a = readNpy(await readInputFile(f), f);
+        const t = interp.inputs[i]!;
+        const n = t.shape.reduce((x, y) => x * y, 1);
+        if (a.dtype !== t.dtype || a.data.length !== n) {
+          throw new KilnError(
+            'E_BAD_ARGUMENT',
+            `${f}: input ${t.name} needs ${t.dtype}[${t.shape.join(',')}], the file holds ${a.dtype}[${a.shape.join(',')}]`,
+            {
+              hint: 'Save the array with the dtype and shape of the model input',
+            },
+          );
+        }
+        return a.data;
+      }),
+    );
+  } else {
+    inputs = randomInputs(interp.inputs, opts.seed ?? 0);
+  }
+  const repeat = opts.repeat ?? 1;
+  if (!Number.isInteger(repeat) || repeat < 1)
+    throw new KilnError('E_BAD_ARGUMENT', `--repeat must be a positive integer, not ${repeat}`);
+  let result = interp.run(inputs);
+  const times: number[] = [];
+  for (let i = 0; i < repeat; i++) {
+    const t0 = performance.now();
+    result = interp.run(inputs);
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  const mid = times.length >> 1;
+  const median = times.length % 2 ? times[mid]! : (times[mid - 1]! + times[mid]!) / 2;
+  return {
+    outputs: result.outputs.map((o, i) => {
+      const t = interp.outputs[i]!;
+      return {
+        name: t.name,
+        dtype: o.dtype,
+        shape: o.shape,
+        quantization: t.quant ? { scale: t.quant.scale, zeroPoint: t.quant.zeroPoint, axis: t.quant.axis } : null,
+        sha256: createHash('sha256').update(bytesOf(o.data)).digest('hex'),
+        values: Array.from(o.data as ArrayLike<number | bigint>, (v) => Number(v)),
+      };
+    }),
+    msPerInference: median,
+  };
+}
+
+export function formatRun(file: string, r: RunReport): string {
+  const lines = [`${file}: ${r.msPerInference.toFixed(2)} ms per inference`];
+  for (const o of r.outputs) {
+    const head = o.values.slice(0, 8).join(', ');
+    lines.push(
+      `  ${o.name}  ${o.dtype}[${o.shape.join(',')}]  sha256 ${o.sha256.slice(0, 16)}…  [${head}${o.values.length > 8 ? ', …' : ''}]`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+const positiveInt =
+  (what: string) =>
+  (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0)
+      throw new KilnError('E_BAD_ARGUMENT', `${what} must be a non-negative integer, not ${v}`);
+    return n;
+  };
+
+export function register(program: Command): void {
+  program
+    .command('run')
+    .description("run a .tflite model with Kiln's interpreter (TFLite's integer arithmetic, bit-exact)")
+    .argument('<model>', 'a .tflite file')
+    .option('--input <file...>', 'one .npy file per model input, in input order')
+    .option('--seed <n>', 'seed of the random inputs used when no --input is given', positiveInt('--seed'), 0)
+    .option('--repeat <n>', 'timed runs after one warm-up (the median is reported)', positiveInt('--repeat'), 1)
+    .option('--json', 'print outputs and timing as JSON')
+    .action(async (file: string, opts: { input?: string[]; seed: number; repeat: number; json?: boolean }) => {
+      const report = await runModel(file, {
+        ...(opts.input ? { inputs: opts.input } : {}),
+        seed: opts.seed,
+        repeat: opts.repeat,
+      });
+      process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : formatRun(file, report));
+    });
+}

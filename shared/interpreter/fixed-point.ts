@@ -1,0 +1,141 @@
+/**
+ * TFLite's integer requantization arithmetic (gemmlowp fixed point), exact in JavaScript numbers.
+ * A real multiplier M is stored as an int32 `multiplier` in [2^30, 2^31) and a power-of-two `shift`:
+ * M ≈ multiplier · 2^(shift − 31).
+ */
+
+const INT32_MIN = -2147483648;
+const INT32_MAX = 2147483647;
+const TWO31 = 2147483648;
+
+export interface QuantizedMultiplier {
+  multiplier: number;
+  shift: number;
+}
+
+/** std::round: half away from zero. */
+export const roundHalfAway = (x: number): number => (x < 0 ? -Math.round(-x) : Math.round(x));
+
+/** TFLite QuantizeMultiplier: frexp, round(q · 2^31), renormalise at 2^31, flush tiny multipliers to zero. */
+export function quantizeMultiplier(real: number): QuantizedMultiplier {
+  if (real === 0) return { multiplier: 0, shift: 0 };
+  let shift = Math.floor(Math.log2(Math.abs(real))) + 1;
+  let q = real / 2 ** shift;
+  // frexp gives q in [0.5, 1); correct for log2 rounding at exact boundaries.
+  while (Math.abs(q) >= 1) {
+    q /= 2;
+    shift++;
+  }
+  while (Math.abs(q) < 0.5) {
+    q *= 2;
+    shift--;
+  }
+  let fixed = roundHalfAway(q * TWO31);
+  if (fixed === TWO31) {
+    fixed /= 2;
+    shift++;
+  }
+  if (shift < -31) {
+    shift = 0;
+    fixed = 0;
+  }
+  return { multiplier: fixed, shift };
+}
+
+/** gemmlowp SaturatingRoundingDoublingHighMul: round((a·b) / 2^31), ties away from zero, exact for int32 a, b. */
+export function srdhm(a: number, b: number): number {
+  if (a === INT32_MIN && b === INT32_MIN) return INT32_MAX;
+  if (a < 2097152 && a > -2097152) {
+    // |a·b| < 2^52: the product and the nudged quotient are exact in a double.
+    const ab = a * b;
+    return Math.trunc((ab + (ab >= 0 ? 1073741824 : 1 - 1073741824)) / TWO31);
+  }
+  // a·b may need 62 bits: split b so that every partial product is exact in a double.
+  const bh = b >> 16; // signed high half
+  const bl = b & 0xffff;
+  const hi = a * bh; // |hi| < 2^46, weight 2^16
+  const lo = a * bl; // |lo| < 2^47
+  const neg = a < 0 !== b < 0 && a !== 0 && b !== 0;
+  const nudge = neg ? 1 - 1073741824 : 1073741824;
+  // N = hi·2^16 + lo + nudge; result = trunc(N / 2^31)
+  const q1 = Math.floor(hi / 32768);
+  const r1 = hi - q1 * 32768;
+  const x = r1 * 65536 + lo + nudge;
+  const fx = Math.floor(x / TWO31);
+  let floorN = q1 + fx;
+  const rem = x - fx * TWO31;
+  if (floorN < 0 && rem !== 0) floorN += 1;
+  return floorN;
+}
+
+/** gemmlowp RoundingDivideByPOT: x / 2^exponent rounded to nearest, ties away from zero. */
+export function roundingDivideByPOT(x: number, exponent: number): number {
+  if (exponent === 0) return x;
+  const mask = (1 << exponent) - 1;
+  const remainder = x & mask;
+  const threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+  return (x >> exponent) + (remainder > threshold ? 1 : 0);
+}
+
+/** TFLite MultiplyByQuantizedMultiplier (double rounding, the default build). */
+export function mulByQuantMul(x: number, multiplier: number, shift: number): number {
+  const left = shift > 0 ? shift : 0;
+  const right = shift > 0 ? 0 : -shift;
+  return roundingDivideByPOT(srdhm(left ? Math.imul(x, 1 << left) : x, multiplier), right);
+}
+
+/** MultiplyByQuantizedMultiplierSmallerThanOneExp: shift ≤ 0. */
+export function mulByQuantMulSmallerThanOne(x: number, multiplier: number, shift: number): number {
+  return roundingDivideByPOT(srdhm(x, multiplier), -shift);
+}
+
+/** MultiplyByQuantizedMultiplierGreaterThanOne: shift ≥ 0. */
+export function mulByQuantMulGreaterThanOne(x: number, multiplier: number, leftShift: number): number {
+  return srdhm(Math.imul(x, 1 << leftShift), multiplier);
+}
+
+export const saturate = (v: number, lo: number, hi: number): number => (v < lo ? lo : v > hi ? hi : v);
+
+export function sat16(v: number): number {
+  return v < -32768 ? -32768 : v > 32767 ? 32767 : v;
+}
+
+export const INT32 = { min: INT32_MIN, max: INT32_MAX };
+
+/**
+ * ruy's x86 (AVX2/AVX-512) requantization, which TFLite uses for per-channel int8 GEMMs on x86: left shift, then
+ * floor((x·m + 2^30) / 2^31), then a rounding right shift with ties rounded up.
+ */
+export function mulByQuantMulRuy(x: number, multiplier: number, shift: number): number {
+  const left = shift > 0 ? shift : 0;
+  const right = shift > 0 ? 0 : -shift;
+  const v = left ? Math.imul(x, 1 << left) : x;
+  // floor((v·m + 2^30) / 2^31), exact: split m into 16-bit halves.
+  const mh = Math.floor(multiplier / 65536);
+  const ml = multiplier - mh * 65536;
+  const hi = v * mh; // weight 2^16
+  const lo = v * ml;
+  const q = Math.floor(hi / 32768);
+  const r = hi - q * 32768;
+  const a = q + Math.floor((r * 65536 + lo + 1073741824) / 2147483648);
+  if (right === 0) return a;
+  return (a + (1 << (right - 1))) >> right;
+}
+
+/**
+ * Single-rounding requantization (ruy's portable multiplier, which TFLite's uint8 GEMMs reach on x86):
+ * round-half-up of x · multiplier / 2^(31 − shift), computed exactly.
+ */
+export function mulByQuantMulSingle(x: number, multiplier: number, shift: number): number {
+  const total = 31 - shift;
+  // x·m may need 62 bits: split m into 16-bit halves so every partial product is exact.
+  const mh = Math.floor(multiplier / 65536);
+  const ml = multiplier - mh * 65536;
+  const hi = x * mh; // weight 2^16
+  const lo = x * ml;
+  if (total <= 16) return Math.floor((hi * 65536 + lo + 2 ** (total - 1)) / 2 ** total);
+  const d = 2 ** (total - 16);
+  const q = Math.floor(hi / d);
+  const r = hi - q * d;
+  return q + Math.floor((r * 65536 + lo + 2 ** (total - 1)) / 2 ** total);
+}

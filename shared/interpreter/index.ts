@@ -1,0 +1,2 @@
+export { Interpreter, type RunResult, type TensorValue } from './interpreter.js';
+export { supportedOps } from './kernels/registry.js';

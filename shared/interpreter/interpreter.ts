@@ -1,0 +1,170 @@
+import { KilnError } from '../errors.js';
+import { dtypeBytes, typedView, type AnyTypedArray, type DType } from '../ir/dtype.js';
+import { numElements, type Graph } from '../ir/graph.js';
+import type { IrModel } from '../ir/model.js';
+import type { Op, Tensor } from '../ir/types.js';
+import { opLabel } from './errors.js';
+import type { KernelArgs } from './kernel.js';
+import { kernelFor } from './kernels/registry.js';
+
+export interface TensorValue {
+  dtype: DType;
+  shape: number[];
+  data: AnyTypedArray;
+}
+
+export interface RunResult {
+  outputs: TensorValue[];
+  /** Every activation and input tensor's value, keyed by IR tensor id (with `capture`). */
+  tensors?: Map<number, TensorValue>;
+  /** Wall time of each op (with `timings`), in execution order. */
+  timings?: { opId: number; type: string; ms: number }[];
+}
+
+interface Slot {
+  shape: number[];
+  data: AnyTypedArray;
+}
+
+function allocate(dtype: DType, n: number): AnyTypedArray {
+  const width = dtypeBytes(dtype);
+  if (width === 0) throw new KilnError('E_UNSUPPORTED_TYPE', `the interpreter cannot hold tensors of type ${dtype}`);
+  return typedView(dtype, new Uint8Array(n * width));
+}
+
+/**
+ * Runs a TFLite-style graph (float32 and int8/uint8 quantized) with TFLite's own arithmetic. The constructor prepares
+ * everything once: every op is checked and turned into a closure over fixed buffers with its weights packed and its
+ * multipliers computed, so `run` only moves data.
+ */
+export class Interpreter {
+  readonly inputs: Tensor[];
+  readonly outputs: Tensor[];
+  private readonly graph: Graph;
+  private readonly slots = new Map<number, Slot>();
+  private readonly steps: { op: Op; exec: () => void }[] = [];
+
+  constructor(model: IrModel, opts: { subgraph?: number } = {}) {
+    const index = opts.subgraph ?? 0;
+    const g = model.subgraphs[index];
+    if (!g) throw new KilnError('E_BAD_ARGUMENT', `the model has no subgraph ${index}`);
+    this.graph = g;
+    this.inputs = g.inputs.map((i) => g.tensor(i));
+    this.outputs = g.outputs.map((i) => g.tensor(i));
+    const entries = g.ops.map((op) => {
+      const entry = kernelFor(op);
+      if (!entry) {
+        throw new KilnError('E_UNSUPPORTED_OP', `the interpreter does not support ${opLabel(op)}`, {
+          hint: 'Supported ops are listed in shared/interpreter/kernels/registry.ts',
+        });
+      }
+      if (op.version > entry.maxVersion) {
+        throw new KilnError(
+          'E_UNSUPPORTED_OP',
+          `the interpreter supports ${op.type} up to version ${entry.maxVersion}, not ${opLabel(op)}`,
+          {
+            hint: 'Convert the model with an older TFLite converter or file an issue',
+          },
+        );
+      }
+      return entry;
+    });
+    for (const t of this.inputs) {
+      if (t.shape.some((d) => d < 0))
+        throw new KilnError('E_SHAPE', `input ${t.name} has a dynamic shape [${t.shape.join(',')}]`);
+      this.slots.set(t.id, { shape: [...t.shape], data: allocate(t.dtype, numElements(t.shape)) });
+    }
+    g.ops.forEach((op, i) => this.steps.push({ op, exec: entries[i]!.prepare(this.args(op)) }));
+    for (const t of this.outputs) {
+      if (!this.slots.has(t.id) && !g.isConstant(t.id))
+        throw new KilnError('E_TFLITE_MALFORMED', `output ${t.name} is never computed`);
+    }
+  }
+
+  private slot(id: number): Slot {
+    let s = this.slots.get(id);
+    if (s) return s;
+    const t = this.graph.tensor(id);
+    if (t.data !== undefined) {
+      s = { shape: [...t.shape], data: typedView(t.dtype, t.data) };
+      this.slots.set(id, s);
+      return s;
+    }
+    throw new KilnError('E_TFLITE_MALFORMED', `tensor ${t.name} (#${id}) is read before any op writes it`);
+  }
+
+  private args(op: Op): KernelArgs {
+    const g = this.graph;
+    const inId = (i: number): number => op.inputs[i] ?? -1;
+    return {
+      op,
+      graph: g,
+      opts: (op.options ?? {}) as Record<string, any>,
+      numInputs: op.inputs.length,
+      numOutputs: op.outputs.length,
+      tensor: (i) => (inId(i) >= 0 ? g.tensor(inId(i)) : undefined),
+      outTensor: (i) => g.tensor(op.outputs[i]!),
+      shape: (i) => this.slot(inId(i)).shape,
+      dtype: (i) => g.tensor(inId(i)).dtype,
+      input: (i) => this.slot(inId(i)).data,
+      isConst: (i) => inId(i) >= 0 && g.isConstant(inId(i)),
+      constInts: (i) => {
+        const id = inId(i);
+        if (id < 0 || !g.isConstant(id)) return null;
+        return Array.from(this.slot(id).data as ArrayLike<number | bigint>, (v) => Number(v));
+      },
+      output: (i, shape) => {
+        const id = op.outputs[i]!;
+        const t = g.tensor(id);
+        const prev = this.slots.get(id);
+        if (prev) return prev.data;
+        const s = { shape: [...shape], data: allocate(t.dtype, numElements(shape)) };
+        this.slots.set(id, s);
+        return s.data;
+      },
+    };
+  }
+
+  /** One inference. `inputs`: one typed array per model input, in input order, of that input's dtype. */
+  run(inputs: AnyTypedArray[], opts: { capture?: boolean; timings?: boolean } = {}): RunResult {
+    if (inputs.length !== this.inputs.length) {
+      throw new KilnError('E_BAD_ARGUMENT', `the model takes ${this.inputs.length} input(s), got ${inputs.length}`);
+    }
+    this.inputs.forEach((t, i) => {
+      const slot = this.slots.get(t.id)!;
+      const given = inputs[i]!;
+      if (given.length !== slot.data.length || given.BYTES_PER_ELEMENT !== slot.data.BYTES_PER_ELEMENT) {
+        throw new KilnError(
+          'E_BAD_ARGUMENT',
+          `input ${i} (${t.name}) needs ${slot.data.length} ${t.dtype} values [${slot.shape.join(',')}], got ${given.length} of ${given.constructor.name}`,
+        );
+      }
+      (slot.data as Uint8Array).set(given as Uint8Array);
+    });
+    const timings: RunResult['timings'] = opts.timings ? [] : undefined;
+    for (const step of this.steps) {
+      if (timings) {
+        const t0 = performance.now();
+        step.exec();
+        timings.push({
+          opId: step.op.id,
+          type: step.op.type === 'CUSTOM' ? `CUSTOM:${step.op.customCode}` : step.op.type,
+          ms: performance.now() - t0,
+        });
+      } else {
+        step.exec();
+      }
+    }
+    const value = (id: number): TensorValue => {
+      const s = this.slot(id);
+      return { dtype: this.graph.tensor(id).dtype, shape: [...s.shape], data: s.data.slice() };
+    };
+    const result: RunResult = { outputs: this.graph.outputs.map(value) };
+    if (opts.capture) {
+      result.tensors = new Map();
+      for (const id of this.slots.keys()) if (!this.graph.isConstant(id)) result.tensors.set(id, value(id));
+    }
+    if (timings) result.timings = timings;
+    return result;
+  }
+}

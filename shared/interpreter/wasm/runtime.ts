@@ -1,0 +1,44 @@
+import { KERNELS_WASM_BASE64 } from './kernels-wasm.js';
+
+/** The subset of the WebAssembly JS API used here (the project's TypeScript libs do not declare it). */
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+declare const WebAssembly: {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: object };
+};
+
+interface Exports {
+  mem: WasmMemory;
+  qgemm(...args: number[]): void;
+}
+
+let instance: Exports | null | undefined;
+
+/** The shared WebAssembly kernels instance, or null when the engine lacks WebAssembly SIMD. */
+export function wasmKernels(): Exports | null {
+  if (instance !== undefined) return instance;
+  try {
+    const bytes = Buffer.from(KERNELS_WASM_BASE64, 'base64');
+    const mod = new WebAssembly.Module(bytes);
+    instance = new WebAssembly.Instance(mod, {}).exports as unknown as Exports;
+  } catch {
+    instance = null;
+  }
+  return instance;
+}
+
+let top = 1024;
+
+/** Reserves `bytes` of kernel memory (16-byte aligned) for the life of the process's interpreters. */
+export function wasmAlloc(bytes: number): number {
+  const k = wasmKernels();
+  if (!k) throw new Error('WebAssembly kernels are unavailable');
+  const at = top;
+  top = (top + bytes + 15) & ~15;
+  const need = top - k.mem.buffer.byteLength;
+  if (need > 0) k.mem.grow(Math.ceil(need / 65536));
+  return at;
+}

@@ -1,0 +1,1 @@
+export { readNpy, writeNpy, type NpyArray } from './npy.js';

@@ -1,0 +1,107 @@
+import type { OpClass } from './macs.js';
+
+export type DeviceId = 'usb3' | 'usb2' | 'devboard' | 'pcie';
+
+/** Edge TPU chip constants shared by every form factor (spec §10.1) plus the fitted per-class utilisation. */
+export interface ChipConstants {
+  /** 4,096 MAC/cycle is consistent with 4 TOPS at 500 MHz [I]. */
+  macsPerCycle: number;
+  /** Share of the MAC array an op class keeps busy (fitted by calibrate.ts). */
+  utilisation: Record<Exclude<OpClass, 'elementwise'>, number>;
+  /** Activation elements per cycle for elementwise, pooling, concatenation and reshape ops (fitted). */
+  elementsPerCycle: number;
+}
+
+/** One form factor + host: link, clock and host costs. Fitted values are marked in docs/latency.md. */
+export interface DeviceConstants {
+  id: DeviceId;
+  label: string;
+  /** Host the figures describe. */
+  host: string;
+  /** Edge TPU clock with the runtime the benchmarks used (max runtime / PCIe default). */
+  clockMHz: number;
+  /** Fixed cost per inference: invoke, driver, DMA setup, instruction fetch. */
+  fixedMs: number;
+  /** Cost per Edge TPU op (instruction issue, layer sync), µs. */
+  perOpUs: number;
+  /** Host link bandwidth for streamed parameters and input/output transfer, MB/s (10^6 B). */
+  linkMBps: number;
+  /** One change between Edge TPU and CPU execution (delegate hand-over, sync, copy set-up). */
+  switchMs: number;
+  /** Host CPU: ms per GMAC of MAC ops (TFLite int8 kernels, from Coral's CPU-only columns). */
+  cpuMsPerGmac: number;
+  /**
+   * Host CPU: ms per million activation elements of non-MAC ops (custom post-processing, elementwise). Not
+   * identifiable from the published table (only SSD has a CPU op, and its cost is fitted as switchMs): an assumption.
+   */
+  cpuMsPerMElement: number;
+  /**
+   * Host CPU ms per ms of Kiln's interpreter, for CPU ops timed on it: published CPU-only MobileNet v1 ms / Kiln
+   * interpreter ms on the calibration machine (2,881 ms; calibrate.ts --interpreter). Machine-dependent.
+   */
+  interpreterScale: number;
+}
+
+export const CHIP: ChipConstants = {
+  macsPerCycle: 4096,
+  utilisation: { conv: 0.415, depthwise: 0.0349, fc: 0.01 },
+  elementsPerCycle: 13.6,
+};
+
+/** Per-device constants (one data table), fitted by calibrate.ts (see docs/latency.md). PCIe/M.2 on a desktop host has no published column: derived (docs/latency.md). */
+export const DEVICES: Readonly<Record<DeviceId, DeviceConstants>> = {
+  usb3: {
+    id: 'usb3',
+    label: 'USB Accelerator, USB 3.0 host',
+    host: 'x86-64 desktop (Xeon Gold 6154)',
+    clockMHz: 500,
+    fixedMs: 0.553,
+    perOpUs: 14.3,
+    linkMBps: 388,
+    switchMs: 2.3,
+    cpuMsPerGmac: 82,
+    cpuMsPerMElement: 10,
+    interpreterScale: 0.0184,
+  },
+  usb2: {
+    id: 'usb2',
+    label: 'USB Accelerator, USB 2.0 host',
+    host: 'Raspberry Pi 3B+ (Cortex-A53 1.4 GHz)',
+    clockMHz: 500,
+    fixedMs: 3.69,
+    perOpUs: 24.6,
+    linkMBps: 34,
+    switchMs: 2,
+    cpuMsPerGmac: 298,
+    cpuMsPerMElement: 40,
+    interpreterScale: 0.0569,
+  },
+  devboard: {
+    id: 'devboard',
+    label: 'Dev Board (PCIe)',
+    host: 'Dev Board SoM (NXP i.MX 8M, Cortex-A53 1.5 GHz)',
+    clockMHz: 500,
+    fixedMs: 0.137,
+    perOpUs: 18,
+    linkMBps: 332,
+    switchMs: 3.98,
+    cpuMsPerGmac: 298,
+    cpuMsPerMElement: 40,
+    interpreterScale: 0.0569,
+  },
+  pcie: {
+    id: 'pcie',
+    label: 'M.2 / Mini PCIe Accelerator (PCIe Gen2 ×1)',
+    host: 'x86-64 desktop',
+    clockMHz: 500,
+    fixedMs: 0.137,
+    perOpUs: 14.3,
+    linkMBps: 332,
+    switchMs: 2.3,
+    cpuMsPerGmac: 82,
+    cpuMsPerMElement: 10,
+    interpreterScale: 0.0184,
+  },
+};
+
+export const DEVICE_IDS = Object.keys(DEVICES) as DeviceId[];
