@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
 import { register as compile } from './compile.js';
+import { register as convert } from './convert.js';
 import { register as inspect } from './inspect.js';
 import { register as latencyTable } from './latency-table.js';
 import { register as quantize } from './quantize.js';
 import { register as run } from './run.js';
 
 /** Every `kiln` command, in the order `kiln --help` lists them. */
-export const COMMANDS: ((program: Command) => void)[] = [inspect, quantize, compile, run, latencyTable];
+export const COMMANDS: ((program: Command) => void)[] = [inspect, convert, quantize, compile, run, latencyTable];

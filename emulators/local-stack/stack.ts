@@ -1,0 +1,104 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startStorageEmulator, type StorageEmulator } from '../storage/server.js';
+import { cloudClients, closeCloudClients } from '../../shared/cloud/clients.js';
+import { loadConfig, type PipelineConfig } from '../../shared/pipeline/config.js';
+import { log } from '../../shared/pipeline/log.js';
+import { checkPrerequisites, startEmulator, type RunningEmulator } from './gcloud-emulator.js';
+import { startFunctionsHost, type FunctionsHost } from './functions-host.js';
+import { freePort } from './ports.js';
+import { createBuckets, createStageSubscriptions } from './topology.js';
+
+/**
+ * The whole pipeline on this machine, bound to 127.0.0.1: the official Pub/Sub and Firestore emulators, Kiln's
+ * storage emulator delivering finalize events to ingest, every function served in-process, topics and push
+ * subscriptions. Sets STORAGE_EMULATOR_HOST / PUBSUB_EMULATOR_HOST / FIRESTORE_EMULATOR_HOST and the KILN_* names
+ * in this process so the official clients (and the functions) find the emulators.
+ */
+export interface LocalStack {
+  config: PipelineConfig;
+  endpoints: { storage: string; pubsub: string; firestore: string; functions: Record<string, string> };
+  /** Stops everything this call started, in reverse order. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+export interface LocalStackOptions {
+  /** Environment to read KILN_* settings from (default process.env). */
+  env?: Record<string, string | undefined>;
+  /** Storage emulator data directory (default: a fresh temp dir). */
+  storageDir?: string;
+  /** Where storage emulator logs go (default: dropped). */
+  storageLog?: (line: string) => void;
+}
+
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const config = loadConfig(options.env ?? process.env);
+  checkPrerequisites();
+  const stops: (() => Promise<void>)[] = [];
+  let stopped = false;
+  const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    log.stackStopping('stop requested');
+    await closeCloudClients();
+    for (const s of stops.reverse()) await s().catch(() => undefined);
+  };
+  try {
+    const [pubsubPort, firestorePort] = await Promise.all([
+      config.ports.pubsub || freePort(),
+      config.ports.firestore || freePort(),
+    ]);
+    const started = await Promise.allSettled([
+      startEmulator('pubsub', pubsubPort, config.projectId),
+      startEmulator('firestore', firestorePort, config.projectId),
+    ]);
+    for (const s of started) if (s.status === 'fulfilled') stops.push(s.value.stop);
+    for (const s of started) if (s.status === 'rejected') throw s.reason;
+    const [pubsub, firestore] = started.map((s) => (s as PromiseFulfilledResult<RunningEmulator>).value) as [
+      RunningEmulator,
+      RunningEmulator,
+    ];
+
+    const storage: StorageEmulator = await startStorageEmulator({
+      port: config.ports.storage,
+      dataDir: options.storageDir ?? (await mkdtemp(join(tmpdir(), 'kiln-stack-storage-'))),
+      logSink: options.storageLog ?? (() => undefined),
+      delivery: { initialBackoffMs: 200, maxBackoffMs: 5000 },
+    });
+    stops.push(() => storage.close());
+
+    // Local only: no GCE metadata server to probe for credentials.
+    process.env['METADATA_SERVER_DETECTION'] ??= 'none';
+    process.env['PUBSUB_EMULATOR_HOST'] = pubsub.hostPort;
+    process.env['FIRESTORE_EMULATOR_HOST'] = firestore.hostPort;
+    process.env['STORAGE_EMULATOR_HOST'] = storage.url;
+    process.env['KILN_PROJECT_ID'] = config.projectId;
+    process.env['GOOGLE_CLOUD_PROJECT'] = config.projectId;
+    process.env['KILN_UPLOADS_BUCKET'] = config.buckets.uploads;
+    process.env['KILN_ARTIFACTS_BUCKET'] = config.buckets.artifacts;
+
+    const host: FunctionsHost = await startFunctionsHost(config.ports.functions);
+    stops.push(() => host.close());
+
+    const clients = cloudClients(config);
+    await createBuckets(clients.storage, config);
+    await createStageSubscriptions(clients.pubsub, config, host.urls);
+    storage.addSubscriber({
+      bucket: config.buckets.uploads,
+      eventType: 'google.cloud.storage.object.v1.finalized',
+      url: `${host.urls.ingest}/`,
+    });
+    const endpoints = {
+      storage: storage.url,
+      pubsub: pubsub.hostPort,
+      firestore: firestore.hostPort,
+      functions: host.urls,
+    };
+    log.stackReady({ storage: storage.url, pubsub: pubsub.hostPort, firestore: firestore.hostPort, ...host.urls });
+    return { config, endpoints, stop };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}

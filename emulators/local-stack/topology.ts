@@ -1,0 +1,52 @@
+import type { PubSub } from '@google-cloud/pubsub';
+import type { Storage } from '@google-cloud/storage';
+import type { PipelineConfig } from '../../shared/pipeline/config.js';
+import { STAGE_NAMES, stageTopic } from '../../shared/pipeline/stages.js';
+
+/**
+ * The resources of a Kiln deployment, created through the official clients: both buckets, one topic per stage with a
+ * push subscription to its function, and the events topic users subscribe to.
+ */
+export async function createBuckets(storage: Storage, config: PipelineConfig): Promise<void> {
+  for (const name of [config.buckets.uploads, config.buckets.artifacts]) {
+    const bucket = storage.bucket(name);
+    const [exists] = await bucket.exists();
+    if (!exists) await storage.createBucket(name);
+  }
+}
+
+export async function ensureTopic(pubsub: PubSub, name: string): Promise<void> {
+  const topic = pubsub.topic(name);
+  const [exists] = await topic.exists();
+  if (!exists) await pubsub.createTopic(name);
+}
+
+/** Push endpoint of a stage function; the path names the topic the way the functions framework expects. */
+export function pushEndpoint(functionUrl: string, projectId: string, topic: string): string {
+  return `${functionUrl}/projects/${projectId}/topics/${topic}`;
+}
+
+export async function createStageSubscriptions(
+  pubsub: PubSub,
+  config: PipelineConfig,
+  functionUrls: Record<string, string>,
+): Promise<void> {
+  await ensureTopic(pubsub, config.topics.events);
+  for (const stage of STAGE_NAMES) {
+    const topic = stageTopic(config.topics.stagePrefix, stage);
+    await ensureTopic(pubsub, topic);
+    const name = `${topic}-push`;
+    const sub = pubsub.subscription(name);
+    const endpoint = pushEndpoint(functionUrls[stage]!, config.projectId, topic);
+    const [exists] = await sub.exists();
+    if (exists) {
+      await sub.modifyPushConfig({ pushEndpoint: endpoint });
+    } else {
+      await pubsub.topic(topic).createSubscription(name, {
+        pushConfig: { pushEndpoint: endpoint },
+        ackDeadlineSeconds: 600,
+        retryPolicy: { minimumBackoff: { seconds: 1 }, maximumBackoff: { seconds: 30 } },
+      });
+    }
+  }
+}

@@ -1,0 +1,9 @@
+/** Every Kiln Cloud Function, for `functions-framework --source=functions/index.ts --target=<name>`. */
+import './ingest/index.js';
+import './convert/index.js';
+import './quantize/index.js';
+import './compile/index.js';
+import './verify/index.js';
+import './finish/index.js';
+
+export const FUNCTION_NAMES = ['ingest', 'convert', 'quantize', 'compile', 'verify', 'finish'] as const;

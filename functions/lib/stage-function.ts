@@ -1,0 +1,24 @@
+import * as ff from '@google-cloud/functions-framework';
+import { log } from '../../shared/pipeline/log.js';
+import { parseStageMessage } from '../../shared/pipeline/messages.js';
+import { messageBytesOf } from '../../shared/pipeline/pubsub-envelope.js';
+import { runUnit } from '../../shared/pipeline/run-unit.js';
+import type { StageName } from '../../shared/pipeline/stages.js';
+import { runtime } from './runtime.js';
+
+/**
+ * Registers the CloudEvent function of one stage: a Pub/Sub push → one unit of work. Throwing makes the framework
+ * answer 500 so Pub/Sub redelivers; that happens only for a retryable failure under the attempt limit.
+ */
+export function registerStageFunction(stage: StageName): void {
+  ff.cloudEvent(stage, async (event: ff.CloudEvent<unknown>) => {
+    const envelope = messageBytesOf(event.data);
+    if (!envelope.ok) return log.badMessage(stage, envelope.reason);
+    const parsed = parseStageMessage(envelope.bytes);
+    if (!parsed.ok) return log.badMessage(stage, parsed.reason);
+    if (parsed.message.stage !== stage) return log.badMessage(stage, `message is for stage ${parsed.message.stage}`);
+    const rt = runtime();
+    const outcome = await runUnit(rt.deps, parsed.message, { config: rt.config, cores: rt.cores, leaseMs: rt.leaseMs });
+    if (outcome === 'retry') throw new Error(`${stage}/${parsed.message.unit.key}: transient failure, retrying`);
+  });
+}

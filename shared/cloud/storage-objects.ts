@@ -1,0 +1,104 @@
+import type { Storage } from '@google-cloud/storage';
+import { KilnError } from '../errors.js';
+import { artifactObject, gsUri } from '../pipeline/ids.js';
+import type { UploadRef } from '../pipeline/messages.js';
+import type { ArtifactStore, ObjectInfo } from '../pipeline/ports.js';
+import { ARTIFACT_MARKER_KEY } from '../pipeline/uploads.js';
+
+/**
+ * Objects through @google-cloud/storage. Uploads are only ever read; artifacts are created with
+ * `ifGenerationMatch: 0` (never overwritten) and carry the marker metadata that keeps them from starting builds.
+ */
+const CONTENT_TYPES: [RegExp, string][] = [
+  [/\.json$/, 'application/json'],
+  [/\.html$/, 'text/html; charset=utf-8'],
+  [/\.(log|txt)$/, 'text/plain; charset=utf-8'],
+  [/\.tflite$/, 'application/octet-stream'],
+];
+
+function codeOf(e: unknown): number | undefined {
+  const c = (e as { code?: unknown })?.code;
+  return typeof c === 'number' ? c : undefined;
+}
+
+function info(bucket: string, m: Record<string, unknown>): ObjectInfo {
+  const metadata = (m['metadata'] ?? undefined) as Record<string, string> | undefined;
+  return {
+    bucket,
+    name: String(m['name']),
+    generation: String(m['generation']),
+    size: Number(m['size'] ?? 0),
+    ...(metadata ? { metadata } : {}),
+  };
+}
+
+export class StorageObjects implements ArtifactStore {
+  constructor(
+    private readonly storage: Storage,
+    private readonly artifactsBucket: string,
+  ) {}
+
+  async read(bucket: string, object: string, generation?: string): Promise<Uint8Array> {
+    try {
+      const file = this.storage.bucket(bucket).file(object, generation ? { generation: Number(generation) } : {});
+      const [buf] = await file.download();
+      return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+    } catch (e) {
+      if (codeOf(e) === 404) {
+        throw new KilnError('E_FILE_NOT_FOUND', `${gsUri(bucket, object)} does not exist`, {
+          hint: 'The upload was deleted or replaced before the build read it; upload it again',
+        });
+      }
+      throw e;
+    }
+  }
+
+  async stat(bucket: string, object: string): Promise<ObjectInfo | undefined> {
+    try {
+      const [m] = await this.storage.bucket(bucket).file(object).getMetadata();
+      return info(bucket, m as Record<string, unknown>);
+    } catch (e) {
+      if (codeOf(e) === 404) return undefined;
+      throw e;
+    }
+  }
+
+  async list(bucket: string, prefix: string): Promise<ObjectInfo[]> {
+    const [files] = await this.storage.bucket(bucket).getFiles({ prefix });
+    return files.map((f) => info(bucket, f.metadata as Record<string, unknown>));
+  }
+
+  async readUpload(input: UploadRef): Promise<Map<string, Uint8Array>> {
+    const out = new Map<string, Uint8Array>();
+    if (input.kind === 'single-file') {
+      out.set(`upload/${input.object}`, await this.read(input.bucket, input.object, input.generation));
+      return out;
+    }
+    const prefix = input.prefix ?? '';
+    for (const f of await this.list(input.bucket, prefix)) {
+      if (f.name.endsWith('/')) continue;
+      out.set(`upload/${f.name.slice(prefix.length)}`, await this.read(input.bucket, f.name, f.generation));
+    }
+    return out;
+  }
+
+  async writeArtifact(modelId: string, buildId: string, name: string, bytes: Uint8Array): Promise<string> {
+    const object = artifactObject(modelId, buildId, name);
+    const contentType = CONTENT_TYPES.find(([re]) => re.test(name))?.[1] ?? 'application/octet-stream';
+    try {
+      await this.storage
+        .bucket(this.artifactsBucket)
+        .file(object)
+        .save(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), {
+          resumable: false,
+          contentType,
+          preconditionOpts: { ifGenerationMatch: 0 },
+          metadata: { metadata: { [ARTIFACT_MARKER_KEY]: buildId, 'kiln-model': modelId } },
+        });
+    } catch (e) {
+      // 412: a previous attempt of this unit wrote it already; the existing object stands.
+      if (codeOf(e) !== 412) throw e;
+    }
+    return gsUri(this.artifactsBucket, object);
+  }
+}

@@ -1,0 +1,26 @@
+import type { StageCore, StageCores } from '../core.js';
+import { stageUnavailable } from '../errors.js';
+
+/**
+ * The stage cores of this build of Kiln, by stage, loaded on first use. A core whose module is missing from this build
+ * (or a stage with no core, like verify until shared/verify lands) fails its builds with "stage X is not available in
+ * this build" on the build record — never a fake success. Other load errors are bugs and propagate.
+ */
+function lazyCore(stage: string, load: () => Promise<StageCore>): StageCore {
+  let loaded: Promise<StageCore> | undefined;
+  return async (input) => {
+    loaded ??= load().catch((e: unknown) => {
+      loaded = undefined;
+      const code = (e as { code?: string })?.code;
+      if (code === 'ERR_MODULE_NOT_FOUND') throw stageUnavailable(stage, (e as Error).message.split('\n')[0]!);
+      throw e;
+    });
+    return (await loaded)(input);
+  };
+}
+
+export const STAGE_CORES: StageCores = {
+  convert: lazyCore('convert', async () => (await import('./convert.js')).convertCore),
+  quantize: lazyCore('quantize', async () => (await import('./quantize.js')).quantizeCore),
+  compile: lazyCore('compile', async () => (await import('./compile.js')).compileCore),
+};

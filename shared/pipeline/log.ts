@@ -1,0 +1,75 @@
+/**
+ * The log catalogue: one named function per message the pipeline logs. Each writes one JSON line with the Cloud
+ * Logging fields `severity`, `message`, `logging.googleapis.com/labels` (build, model, stage) and structured fields.
+ */
+export type Severity = 'DEBUG' | 'INFO' | 'NOTICE' | 'WARNING' | 'ERROR';
+
+export interface LogLabels {
+  build?: string;
+  model?: string;
+  stage?: string;
+  unit?: string;
+}
+
+export type LogEntry = {
+  severity: Severity;
+  message: string;
+  'logging.googleapis.com/labels': Record<string, string>;
+  time: string;
+} & Record<string, unknown>;
+
+export type LogSink = (entry: LogEntry) => void;
+
+let sink: LogSink = (entry) => process.stdout.write(`${JSON.stringify(entry)}\n`);
+
+/** Replaces where log entries go (the local stack and tests capture them); returns the previous sink. */
+export function setLogSink(next: LogSink): LogSink {
+  const prev = sink;
+  sink = next;
+  return prev;
+}
+
+function write(severity: Severity, message: string, labels: LogLabels, fields: Record<string, unknown> = {}): void {
+  const l: Record<string, string> = {};
+  for (const [k, v] of Object.entries(labels)) if (v !== undefined) l[k] = v;
+  sink({ severity, message, 'logging.googleapis.com/labels': l, time: new Date().toISOString(), ...fields });
+}
+
+type Ref = { buildId: string; modelId: string };
+const ref = (r: Ref, stage?: string, unit?: string): LogLabels => ({ build: r.buildId, model: r.modelId, stage, unit });
+
+export const log = {
+  uploadIgnored: (object: string, reason: string) =>
+    write('DEBUG', `upload ${object} ignored: ${reason}`, {}, { object, reason }),
+  buildCreated: (r: Ref, uri: string) => write('INFO', `build created for ${uri}`, ref(r, 'ingest'), { uri }),
+  duplicateUpload: (r: Ref, uri: string, status: string) =>
+    write('INFO', `duplicate storage event for ${uri}; build is already ${status}`, ref(r, 'ingest'), { uri, status }),
+  inputRejected: (r: Ref, reason: string) =>
+    write('WARNING', `upload rejected: ${reason}`, ref(r, 'ingest'), { reason }),
+  badMessage: (stage: string, reason: string) =>
+    write('ERROR', `stage ${stage} dropped a message that does not match its schema: ${reason}`, { stage }, { reason }),
+  unitSkipped: (r: Ref, stage: string, unit: string, reason: string) =>
+    write('INFO', `${stage}/${unit} skipped: ${reason}`, ref(r, stage, unit), { reason }),
+  unitStarted: (r: Ref, stage: string, unit: string, attempt: number) =>
+    write('INFO', `${stage}/${unit} started (attempt ${attempt})`, ref(r, stage, unit), { attempt }),
+  unitSucceeded: (r: Ref, stage: string, unit: string, durationMs: number, artifacts: string[]) =>
+    write('INFO', `${stage}/${unit} succeeded in ${durationMs} ms`, ref(r, stage, unit), { durationMs, artifacts }),
+  unitRetrying: (r: Ref, stage: string, unit: string, attempt: number, error: string) =>
+    write('WARNING', `${stage}/${unit} attempt ${attempt} failed, will retry: ${error}`, ref(r, stage, unit), {
+      attempt,
+      error,
+    }),
+  unitFailed: (r: Ref, stage: string, unit: string, code: string, error: string) =>
+    write('ERROR', `${stage}/${unit} failed: ${error}`, ref(r, stage, unit), { code, error }),
+  stageCompleted: (r: Ref, stage: string, units: number) =>
+    write('INFO', `stage ${stage} completed (${units} unit${units === 1 ? '' : 's'})`, ref(r, stage), { units }),
+  buildSucceeded: (r: Ref, artifacts: number) =>
+    write('NOTICE', `build succeeded with ${artifacts} artifacts`, ref(r, 'finish'), { artifacts }),
+  buildFailed: (r: Ref, stage: string, reason: string) =>
+    write('ERROR', `build failed in ${stage}: ${reason}`, ref(r, stage), { reason }),
+  eventPublished: (r: Ref, type: string, id: string) =>
+    write('DEBUG', `published ${type}`, ref(r), { eventType: type, eventId: id }),
+  stackReady: (endpoints: Record<string, string>) => write('NOTICE', 'local stack ready', {}, { endpoints }),
+  stackStopping: (reason: string) => write('INFO', `local stack stopping: ${reason}`, {}, { reason }),
+  emulatorOutput: (name: string, line: string) => write('DEBUG', `${name}: ${line}`, {}, { emulator: name }),
+};

@@ -1,0 +1,191 @@
+import {
+  beginUnit,
+  completeBuild,
+  failUnit,
+  handoffStale,
+  stageTimings,
+  succeedUnit,
+  unitsOf,
+  type BuildRecord,
+} from './build-state.js';
+import type { PipelineConfig } from './config.js';
+import type { StageCores } from './core.js';
+import { errorInfo, stageUnavailable } from './errors.js';
+import { makeEvent } from './events.js';
+import { publishFailure } from './ingest.js';
+import { log } from './log.js';
+import { STAGE_MESSAGE_SCHEMA_V1, type StageMessage } from './messages.js';
+import type { PipelineDeps } from './ports.js';
+import { nextStage, unitArtifactName, type StageName } from './stages.js';
+
+/**
+ * Runs one unit of one stage for one message: claim it in Firestore, run the stage core, write its artifacts, record
+ * the result, and — for the call that completes the stage — publish the next stage's messages. Returns 'retry' when the
+ * caller must make Pub/Sub redeliver (a transient failure under the attempt limit); everything else acknowledges.
+ */
+export interface RunOptions {
+  config: PipelineConfig;
+  cores: StageCores;
+  /** A running unit younger than this is taken to be running elsewhere; a claimed hand-off is redone after it. */
+  leaseMs: number;
+  now?: () => string;
+}
+
+export type RunOutcome = 'succeeded' | 'skipped' | 'retry' | 'failed';
+
+export async function runUnit(deps: PipelineDeps, msg: StageMessage, opts: RunOptions): Promise<RunOutcome> {
+  const now = opts.now ?? (() => new Date().toISOString());
+  const { buildId, modelId, stage, unit } = msg;
+  const ref = { buildId, modelId };
+  const existing = await deps.store.get(modelId, buildId);
+  if (!existing) {
+    log.unitSkipped(ref, stage, unit.key, 'no such build');
+    return 'skipped';
+  }
+  const { result: decision, record } = await deps.store.update(modelId, buildId, (r) =>
+    beginUnit(r, stage, unit.key, now(), opts.leaseMs),
+  );
+  if (decision.action === 'skip') {
+    log.unitSkipped(ref, stage, unit.key, decision.reason);
+    await resumeHandoffs(deps, record, stage, opts, now());
+    return 'skipped';
+  }
+  log.unitStarted(ref, stage, unit.key, decision.attempt);
+  const t0 = Date.now();
+  let artifacts: Record<string, string>;
+  let summary: Record<string, unknown>;
+  try {
+    if (stage === 'finish') {
+      artifacts = {};
+      summary = {};
+    } else {
+      const core = opts.cores[stage];
+      if (!core) throw stageUnavailable(stage, 'no core is registered for it');
+      const inputs =
+        stage === 'convert' ? await deps.objects.readUpload(record.input) : await readArtifacts(deps, record.artifacts);
+      const out = await core({
+        artifacts: inputs,
+        config: record.config,
+        unit,
+        build: { buildId, modelId, inputUri: record.input.uri, inputKind: record.input.kind },
+      });
+      artifacts = {};
+      for (const [name, bytes] of Object.entries(out.artifacts)) {
+        const full = unitArtifactName(unit, name);
+        artifacts[full] = await deps.objects.writeArtifact(modelId, buildId, full, bytes);
+      }
+      summary = out.summary;
+    }
+  } catch (e) {
+    const info = errorInfo(e);
+    const { result } = await deps.store.update(modelId, buildId, (r) =>
+      failUnit(r, stage, unit.key, info, opts.config.limits.maxAttempts, now()),
+    );
+    if (result.outcome === 'retry') {
+      log.unitRetrying(ref, stage, unit.key, decision.attempt, info.message);
+      return 'retry';
+    }
+    log.unitFailed(ref, stage, unit.key, info.code, info.message);
+    const latest = await deps.store.get(modelId, buildId);
+    if (latest) await publishFailure(deps, opts, latest);
+    return 'failed';
+  }
+  log.unitSucceeded(ref, stage, unit.key, Date.now() - t0, Object.keys(artifacts));
+  const { result, record: after } = await deps.store.update(modelId, buildId, (r) =>
+    succeedUnit(r, stage, unit.key, { artifacts, summary }, now()),
+  );
+  if (result.stageCompleted) {
+    log.stageCompleted(ref, stage, after.stages[stage].unitCount);
+    await handOff(deps, after, stage, opts, now());
+  }
+  return 'succeeded';
+}
+
+async function readArtifacts(deps: PipelineDeps, uris: Record<string, string>): Promise<Map<string, Uint8Array>> {
+  const out = new Map<string, Uint8Array>();
+  for (const [name, uri] of Object.entries(uris)) {
+    const m = /^gs:\/\/([^/]+)\/(.+)$/.exec(uri);
+    if (m) out.set(name, await deps.objects.read(m[1]!, m[2]!));
+  }
+  return out;
+}
+
+/** A skipped duplicate finishes what a crashed or slow caller left undone, once its lease ran out. */
+async function resumeHandoffs(
+  deps: PipelineDeps,
+  record: BuildRecord,
+  stage: StageName,
+  opts: RunOptions,
+  now: string,
+) {
+  if (record.status === 'failed') {
+    if (handoffStale(record.finishedAt, now, opts.leaseMs)) await publishFailure(deps, opts, record);
+    return;
+  }
+  const s = record.stages[stage];
+  if (s.status === 'succeeded' && !s.handedOff && handoffStale(s.finishedAt, now, opts.leaseMs)) {
+    await handOff(deps, record, stage, opts, now);
+  }
+}
+
+/** After a stage completes: its stage event, then the next stage's messages (or, after finish, the build's end). */
+async function handOff(deps: PipelineDeps, record: BuildRecord, stage: StageName, opts: RunOptions, now: string) {
+  const { buildId, modelId } = record;
+  const projectId = opts.config.projectId;
+  const s = record.stages[stage];
+  const names = new Set(Object.values(s.units).flatMap((u) => u.artifacts ?? []));
+  const stageArtifacts = Object.fromEntries(Object.entries(record.artifacts).filter(([name]) => names.has(name)));
+  await deps.publisher.publishEvent(
+    makeEvent(
+      'stageSucceeded',
+      projectId,
+      {
+        buildId,
+        modelId,
+        stage,
+        durationMs: s.durationMs ?? 0,
+        artifacts: stageArtifacts,
+        summary: (record.summary[stage] as Record<string, unknown>) ?? {},
+      },
+      s.finishedAt ?? now,
+      stage,
+    ),
+  );
+  const next = nextStage(stage);
+  if (next) {
+    for (const unit of unitsOf(record, next)) {
+      await deps.publisher.publishStage(next, { schema: STAGE_MESSAGE_SCHEMA_V1, buildId, modelId, stage: next, unit });
+    }
+    await deps.store.update(modelId, buildId, (r) => {
+      r.stages[stage].handedOff = true;
+    });
+    return;
+  }
+  // finish completed: the build succeeds exactly once, then the completion event.
+  const { record: done } = await deps.store.update(modelId, buildId, (r) => {
+    completeBuild(r, {}, now);
+    r.stages[stage].handedOff = true;
+  });
+  if (done.status !== 'succeeded' || done.terminalEventPublished) return;
+  const { finish: _finish, ...summary } = done.summary;
+  await deps.publisher.publishEvent(
+    makeEvent(
+      'completed',
+      projectId,
+      {
+        buildId,
+        modelId,
+        status: 'succeeded',
+        input: done.input,
+        artifacts: done.artifacts,
+        summary,
+        stageTimings: stageTimings(done),
+      },
+      done.finishedAt ?? now,
+    ),
+  );
+  log.buildSucceeded({ buildId, modelId }, Object.keys(done.artifacts).length);
+  await deps.store.update(modelId, buildId, (r) => {
+    r.terminalEventPublished = true;
+  });
+}

@@ -1,0 +1,87 @@
+import test from 'ava';
+import { cloudClients } from '../../shared/cloud/clients.js';
+import { buildIdOf } from '../../shared/pipeline/ids.js';
+import { tinyCnnTflite } from '../../shared/samples/tiny-cnn.js';
+import { startLocalStack, type LocalStack } from '../../emulators/local-stack/stack.js';
+import { captureLogs, collectEvents, readBuild, sleep, type EventCollector } from './stack-helpers.js';
+
+let stack: LocalStack;
+let events: EventCollector;
+const logs = captureLogs();
+
+test.before(async () => {
+  stack = await startLocalStack({ env: { KILN_PROJECT_ID: 'kiln-ingest-test' } });
+  events = await collectEvents(stack.config);
+});
+
+test.after.always(async () => {
+  await events?.close();
+  await stack?.stop();
+  logs.restore();
+});
+
+async function upload(name: string, bytes: Uint8Array) {
+  const file = cloudClients(stack.config).storage.bucket(stack.config.buckets.uploads).file(name);
+  await file.save(Buffer.from(bytes), { resumable: false });
+  const [meta] = await file.getMetadata();
+  return { file, meta: meta as Record<string, unknown>, generation: String(meta.generation) };
+}
+
+test.serial(
+  'a corrupt upload fails its build with a readable reason and a failure event; the upload is untouched',
+  async (t) => {
+    const corrupt = new Uint8Array(256).fill(7);
+    const { file, generation } = await upload('corrupt.tflite', corrupt);
+    const buildId = buildIdOf(stack.config.buckets.uploads, 'corrupt.tflite', generation);
+    const failed = await events.waitFor((e) => e.type === 'dev.kiln.build.v1.failed' && e.data.buildId === buildId);
+    t.is(failed.data.modelId, 'corrupt');
+    const data = failed.data as { error: { code: string; message: string; retryable: boolean } };
+    t.is(data.error.code, 'E_TFLITE_IDENTIFIER');
+    t.regex(data.error.message, /corrupt\.tflite is not a TFLite flatbuffer/);
+    t.false(data.error.retryable);
+    const record = await readBuild(stack.config, 'corrupt', buildId);
+    t.is(record?.status, 'failed');
+    t.is(record?.error?.code, 'E_TFLITE_IDENTIFIER');
+    const [after] = await file.download();
+    t.deepEqual(new Uint8Array(after), corrupt);
+    const [meta] = await file.getMetadata();
+    t.is(String(meta.generation), generation);
+    t.true(events.events.some((e) => e.type === 'dev.kiln.build.v1.stage.failed' && e.data.buildId === buildId));
+  },
+);
+
+test.serial('the same storage event delivered 3 more times makes one build', async (t) => {
+  const { meta, generation } = await upload('dup.tflite', tinyCnnTflite(3));
+  const buildId = buildIdOf(stack.config.buckets.uploads, 'dup.tflite', generation);
+  await events.waitFor((e) => e.type === 'dev.kiln.build.v1.started' && e.data.buildId === buildId);
+  const headers = {
+    'ce-specversion': '1.0',
+    'ce-id': 'redelivered-event',
+    'ce-source': `//storage.googleapis.com/projects/_/buckets/${stack.config.buckets.uploads}`,
+    'ce-type': 'google.cloud.storage.object.v1.finalized',
+    'ce-subject': 'objects/dup.tflite',
+    'ce-time': new Date().toISOString(),
+    'content-type': 'application/json',
+  };
+  const responses = await Promise.all(
+    [1, 2, 3].map(() =>
+      fetch(`${stack.endpoints.functions['ingest']}/`, { method: 'POST', headers, body: JSON.stringify(meta) }),
+    ),
+  );
+  t.true(responses.every((r) => r.status >= 200 && r.status < 300));
+  // the build ends either way (succeeded, or failed because a stage core is missing in this build); wait for it
+  await events.waitFor(
+    (e) =>
+      e.data.buildId === buildId && (e.type === 'dev.kiln.build.v1.completed' || e.type === 'dev.kiln.build.v1.failed'),
+  );
+  await sleep(1500);
+  const { firestore } = cloudClients(stack.config);
+  const builds = await firestore.collection('models').doc('dup').collection('builds').get();
+  t.is(builds.size, 1);
+  const mine = events.events.filter((e) => e.data.buildId === buildId);
+  t.is(mine.filter((e) => e.type === 'dev.kiln.build.v1.started').length, 1);
+  t.is(mine.filter((e) => e.type === 'dev.kiln.build.v1.completed' || e.type === 'dev.kiln.build.v1.failed').length, 1);
+  const record = await readBuild(stack.config, 'dup', buildId);
+  t.is(record?.stages.convert.units['main']?.attempts, 1);
+  t.true(logs.lines.some((l) => /duplicate storage event/.test(l.message)));
+});

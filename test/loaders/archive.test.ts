@@ -1,0 +1,96 @@
+import test from 'ava';
+import { readTarGz } from '../../shared/loaders/archive/tar.js';
+import { readZip } from '../../shared/loaders/archive/zip.js';
+import { safeRelativePath } from '../../shared/loaders/archive/safe-path.js';
+import { DEFAULT_LIMITS } from '../../shared/loaders/limits.js';
+import { KilnError } from '../../shared/errors.js';
+import { writeTarGz, writeZip } from './helpers/archives.js';
+
+const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
+const text = (b: Uint8Array | undefined): string => new TextDecoder().decode(b);
+
+test('a zip unpacks in memory: stored and deflated entries, folders skipped, paths normalized', (t) => {
+  const zip = writeZip([
+    { name: 'model/', data: new Uint8Array(0) },
+    { name: 'model/saved_model.pb', data: bytes('graph'), deflate: true },
+    { name: 'model/./variables/variables.index', data: bytes('index') },
+  ]);
+  const files = readZip(zip);
+  t.deepEqual([...files.keys()].sort(), ['model/saved_model.pb', 'model/variables/variables.index']);
+  t.is(text(files.get('model/saved_model.pb')), 'graph');
+  t.is(text(files.get('model/variables/variables.index')), 'index');
+});
+
+for (const [name, why] of [
+  ['../evil.txt', /climbs out/],
+  ['model/../../evil.txt', /climbs out/],
+  ['/etc/passwd', /absolute/],
+  ['C:/windows/evil.dll', /drive/],
+  ['..\\evil.txt', /climbs out/],
+] as const) {
+  test(`zip-slip: an entry named ${JSON.stringify(name)} is refused`, (t) => {
+    const e = t.throws(() => readZip(writeZip([{ name, data: bytes('x') }])), { instanceOf: KilnError });
+    t.is(e?.code, 'E_BAD_ARGUMENT');
+    t.regex(e!.message, why);
+  });
+}
+
+test('a symlink entry in a zip is refused', (t) => {
+  const e = t.throws(() => readZip(writeZip([{ name: 'link', data: bytes('/etc/passwd'), mode: 0o120777 }])), {
+    instanceOf: KilnError,
+  });
+  t.regex(e!.message, /symbolic link/);
+});
+
+test('zip limits: entry count, entry size and compression ratio', (t) => {
+  const many = writeZip(Array.from({ length: 5 }, (_v, i) => ({ name: `f${i}`, data: bytes('x') })));
+  t.throws(() => readZip(many, { ...DEFAULT_LIMITS, maxEntries: 4 }), { message: /5 entries/ });
+  t.throws(
+    () => readZip(writeZip([{ name: 'big', data: new Uint8Array(100) }]), { ...DEFAULT_LIMITS, maxEntryBytes: 99 }),
+    { message: /over the limit/ },
+  );
+  const bomb = writeZip([{ name: 'bomb', data: new Uint8Array(1 << 20), deflate: true }]);
+  t.throws(() => readZip(bomb), { message: /zip bomb/ });
+  // a header that lies about its size is caught when inflating
+  const liar = writeZip([{ name: 'liar', data: new Uint8Array(5000).fill(7), deflate: true, claimedSize: 10 }]);
+  t.throws(() => readZip(liar), { instanceOf: KilnError });
+});
+
+test('a file that is not a zip is refused with a reason', (t) => {
+  const e = t.throws(() => readZip(bytes('PK\x03\x04 but nothing else')), { instanceOf: KilnError });
+  t.regex(e!.message, /malformed/);
+});
+
+test('a .tar.gz unpacks in memory; links and escaping names are refused', (t) => {
+  const ok = readTarGz(
+    writeTarGz([
+      { name: 'm/', type: '5' },
+      { name: 'm/model.json', data: bytes('{}') },
+      { name: 'm/w.bin', data: new Uint8Array(600).fill(3) },
+    ]),
+  );
+  t.deepEqual([...ok.keys()].sort(), ['m/model.json', 'm/w.bin']);
+  t.is(ok.get('m/w.bin')!.length, 600);
+  t.is(ok.get('m/w.bin')![599], 3);
+  t.throws(() => readTarGz(writeTarGz([{ name: '../x', data: bytes('x') }])), { message: /climbs out/ });
+  t.throws(() => readTarGz(writeTarGz([{ name: 'l', type: '2', linkName: '/etc/passwd' }])), {
+    message: /symbolic link/,
+  });
+  t.throws(() => readTarGz(writeTarGz([{ name: 'h', type: '1', linkName: 'x' }])), { message: /hard link/ });
+  t.throws(
+    () =>
+      readTarGz(
+        writeTarGz([
+          { name: 'a', data: new Uint8Array(10) },
+          { name: 'b', data: new Uint8Array(10) },
+        ]),
+        { ...DEFAULT_LIMITS, maxTotalBytes: 15 },
+      ),
+    { instanceOf: KilnError },
+  );
+});
+
+test('safeRelativePath normalizes separators and dots', (t) => {
+  t.is(safeRelativePath('a\\b/./c//d'), 'a/b/c/d');
+  t.is(safeRelativePath('./'), '');
+});
