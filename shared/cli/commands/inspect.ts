@@ -40,7 +40,7 @@ export function formatInspect(file: string, r: InspectReport): string {
   if (r.edgeTpu.compiled) {
     for (const op of r.edgeTpu.customOps) {
       lines.push(
-        `Edge TPU compiled: edgetpu-custom-op at subgraph ${op.subgraph} op ${op.operator}: ${op.optionsBytes} bytes of options, package ${op.packageIdentifier ?? '?'} ${op.packageBytes} bytes, min runtime ${op.minRuntimeVersion ?? '?'}${op.compilerVersion ? `, compiler ${op.compilerVersion}` : ''}`,
+        `Edge TPU compiled: edgetpu-custom-op at subgraph ${op.subgraph} op ${op.operator}: ${op.optionsBytes} bytes of options, package ${op.packageIdentifier ?? '?'} ${op.packageBytes} bytes, min runtime ${op.minRuntimeVersion ?? '?'}${op.compilerVersion ? `, compiler ${op.compilerVersion}` : ''}${op.executables.length ? `; executables ${op.executables.join(', ')}; parameters cached ${op.cachedParameterBytes} bytes, streamed ${op.streamedParameterBytes} bytes` : ''}`,
       );
     }
   } else {
