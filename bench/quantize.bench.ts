@@ -1,6 +1,12 @@
 import { ModelBuilder } from '../shared/ir/builder.js';
 import type { IrModel } from '../shared/ir/model.js';
-import { openRunner } from '../shared/quantize/capture.js';
+import {
+  openInterpreterRunner,
+  openRunner,
+  OracleCapture,
+  type CaptureRunner,
+  type TensorValue,
+} from '../shared/quantize/capture.js';
 import { CalibrationConfigSchema } from '../shared/quantize/config.js';
 import { loadCalibrationSet } from '../shared/quantize/dataset.js';
 import { runPasses } from '../shared/quantize/driver.js';
@@ -71,11 +77,31 @@ export function mobileNetV2Size(): { model: IrModel; params: number } {
   return { model: b.build('MobileNetV2-size benchmark model'), params };
 }
 
-/** Calibration throughput: images per second through the float model with every tensor's min/max + histogram. */
+const cpuMs = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+/** ms per image of `f` over the samples: wall time and this process's CPU time. */
+async function perImage(
+  n: number,
+  f: (i: number) => Promise<unknown> | unknown,
+): Promise<{ wall: number; cpu: number }> {
+  const c0 = cpuMs();
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) await f(i);
+  return { wall: +((performance.now() - t0) / n).toFixed(1), cpu: +((cpuMs() - c0) / n).toFixed(1) };
+}
+
+/**
+ * Calibration throughput: images per second through the float model with every tensor's min/max + histogram (what
+ * quantizeModel does), then where the time goes: inference with capture on each executor (the oracle's includes the
+ * IPC copy of every activation) and the statistics alone, on the same captured tensors.
+ */
 export async function run(): Promise<Record<string, unknown>> {
   const { model, params } = mobileNetV2Size();
   const g = model.graph;
-  const tensorsWithStats = calibratedTensors(g).length;
+  const ids = calibratedTensors(g);
   const images = Number(process.env['KILN_BENCH_QUANT_IMAGES'] ?? 16);
   const set = await loadCalibrationSet(
     undefined,
@@ -83,7 +109,9 @@ export async function run(): Promise<Record<string, unknown>> {
     CalibrationConfigSchema.parse({}),
     images,
   );
+  const n = set.samples.length;
   const runner = await openRunner(model);
+  const executor = runner instanceof OracleCapture ? 'TFLite runtime oracle' : "Kiln's interpreter";
   let stats;
   const t0 = performance.now();
   try {
@@ -92,18 +120,54 @@ export async function run(): Promise<Record<string, unknown>> {
     runner.close?.();
   }
   const calibrateMs = performance.now() - t0;
+  // Breakdown on a few images: each executor with capture, then the statistics on captured tensors.
+  const k = Math.min(n, 4);
+  const interp = await openInterpreterRunner(model);
+  const captured: Map<number, TensorValue>[] = [];
+  const interpreterCapture = await perImage(k, async (i) => {
+    captured.push((await interp.run(set.samples[i]!, { capture: true })).tensors!);
+  });
+  const interpreterPlain = await perImage(k, (i) => interp.run(set.samples[i]!));
+  const oracle = await OracleCapture.open(model);
+  let oracleCapture;
+  try {
+    oracleCapture = await perImage(k, (i) => oracle.run(set.samples[i]!, { capture: true }));
+  } finally {
+    oracle.close();
+  }
+  const replay: CaptureRunner = {
+    inputs: interp.inputs,
+    outputs: interp.outputs,
+    run: (_x, _o) => ({ outputs: [], tensors: captured[replayed++ % k]! }),
+  };
+  let replayed = 0;
+  // Steady state: the captured images replayed 4 times (each tensor's histogram window is set by the first image).
+  const replays = Array.from({ length: 4 * k }, () => set.samples[0]!);
+  const statsOnly = await perImage(1, () => collectStats(g, replay, replays, 'bench'));
   const t1 = performance.now();
   runPasses(g, statsById(g, stats), { method: 'minmax', percentile: 99.99, io: 'uint8', allowFloatFallback: false });
   const passesMs = performance.now() - t1;
+
+  const values = ids.reduce((s, id) => s + captured[0]!.get(id)!.data.length, 0);
+  const ips = +((n * 1000) / calibrateMs).toFixed(2);
   return {
+    summary: `quantize: ${ips} calibration images/s (${executor}, ${ids.length} tensors with min/max + histogram, MobileNetV2 224 size); per image: statistics ${(statsOnly.cpu / (4 * k)).toFixed(0)} ms CPU, interpreter inference+capture ${interpreterCapture.cpu} ms CPU, oracle inference+capture ${oracleCapture.wall} ms wall`,
     model: 'MobileNetV2 1.0/224 topology, IR builder, random weights',
     ops: g.ops.length,
     params,
-    tensorsWithStats,
-    images: set.samples.length,
-    executor: 'TFLite runtime oracle with every tensor as an output (Kiln interpreter not yet wired)',
+    tensorsWithStats: ids.length,
+    activationValuesPerImage: values,
+    images: n,
+    executor,
     calibrateSeconds: +(calibrateMs / 1000).toFixed(3),
-    calibrationImagesPerSecond: +((set.samples.length * 1000) / calibrateMs).toFixed(2),
+    calibrationImagesPerSecond: ips,
     quantizePassesMs: +passesMs.toFixed(1),
+    breakdownMsPerImage: {
+      note: 'wall and this process’s CPU time; the oracle runs in a child process, so its CPU is not in cpu',
+      interpreterInference: interpreterPlain,
+      interpreterInferenceWithCapture: interpreterCapture,
+      oracleInferenceWithCaptureAndIpc: oracleCapture,
+      statistics: { wall: +(statsOnly.wall / (4 * k)).toFixed(1), cpu: +(statsOnly.cpu / (4 * k)).toFixed(1) },
+    },
   };
 }

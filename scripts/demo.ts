@@ -1,24 +1,16 @@
 /**
- * `npm start` until the local pipeline lands: Kiln builds a small CNN with its own IR builder, writes it as .tflite,
- * checks that the real TFLite runtime loads and runs it, and inspects it with `kiln inspect`.
+ * `npm start` — Kiln's main job: the local serverless pipeline with a sample model built through it
+ * (emulators/local-stack/demo.ts). `npm start -- --once` exits after the sample build (exit 0 when it succeeded).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { main } from '../shared/cli/main.js';
-import { TfliteRuntime } from '../shared/oracle/tflite-runtime.js';
-import { tinyCnnTflite } from '../shared/samples/tiny-cnn.js';
+import { isKilnError } from '../shared/errors.js';
+import { exitCodeOfResult } from '../shared/pipeline/build-result.js';
+import { runDemo } from '../emulators/local-stack/demo.js';
 
-const out = join(process.cwd(), '.kiln', 'demo');
-mkdirSync(out, { recursive: true });
-const file = join(out, 'tiny_cnn.tflite');
-const bytes = tinyCnnTflite();
-writeFileSync(file, bytes);
-process.stdout.write(`Kiln built ${file} (${bytes.length} bytes) with its IR builder.\n`);
-
-const rt = await TfliteRuntime.load(bytes);
-const [probs] = await rt.run([new Uint8Array(4 * 6 * 6 * 2)]);
-rt.close();
-process.stdout.write(
-  `The TensorFlow Lite runtime loads and runs it: output ${probs!.dtype}[${probs!.shape.join(',')}].\n\n`,
-);
-process.exitCode = await main(['inspect', file]);
+const once = process.argv.includes('--once');
+try {
+  const { sample } = await runDemo({ once });
+  process.exitCode = once ? exitCodeOfResult(sample) : 0;
+} catch (err) {
+  process.stderr.write(`kiln: ${isKilnError(err) ? err.oneLine() : String((err as Error)?.stack ?? err)}\n`);
+  process.exitCode = isKilnError(err) && err.kind === 'bad-input' ? 2 : 1;
+}

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
 const schema = join(root, 'shared/tflite/schema.fbs');
-const out = join(root, 'shared/tflite/generated');
+// An output folder may be given (the test regenerates into a temp folder and compares).
+const out = process.argv[2] ?? join(root, 'shared/tflite/generated');
 
 rmSync(out, { recursive: true, force: true });
 execFileSync('flatc', ['--ts', '--gen-object-api', '-o', out, schema], { stdio: 'inherit' });

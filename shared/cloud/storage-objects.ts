@@ -21,6 +21,13 @@ function codeOf(e: unknown): number | undefined {
   return typeof c === 'number' ? c : undefined;
 }
 
+function isConnectionReset(e: unknown): boolean {
+  const err = e as { code?: unknown; message?: unknown };
+  return (
+    err?.code === 'ECONNRESET' || (typeof err?.message === 'string' && /ECONNRESET|socket hang up/.test(err.message))
+  );
+}
+
 function info(bucket: string, m: Record<string, unknown>): ObjectInfo {
   const metadata = (m['metadata'] ?? undefined) as Record<string, string> | undefined;
   return {
@@ -85,19 +92,27 @@ export class StorageObjects implements ArtifactStore {
   async writeArtifact(modelId: string, buildId: string, name: string, bytes: Uint8Array): Promise<string> {
     const object = artifactObject(modelId, buildId, name);
     const contentType = CONTENT_TYPES.find(([re]) => re.test(name))?.[1] ?? 'application/octet-stream';
-    try {
-      await this.storage
-        .bucket(this.artifactsBucket)
-        .file(object)
-        .save(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), {
-          resumable: false,
-          contentType,
-          preconditionOpts: { ifGenerationMatch: 0 },
-          metadata: { metadata: { [ARTIFACT_MARKER_KEY]: buildId, 'kiln-model': modelId } },
-        });
-    } catch (e) {
-      // 412: a previous attempt of this unit wrote it already; the existing object stands.
-      if (codeOf(e) !== 412) throw e;
+    const body = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.storage
+          .bucket(this.artifactsBucket)
+          .file(object)
+          .save(body, {
+            resumable: false,
+            contentType,
+            preconditionOpts: { ifGenerationMatch: 0 },
+            metadata: { metadata: { [ARTIFACT_MARKER_KEY]: buildId, 'kiln-model': modelId } },
+          });
+        break;
+      } catch (e) {
+        // 412: a previous attempt (of this unit, or this loop) wrote it already; the existing object stands.
+        if (codeOf(e) === 412) break;
+        // A pooled keep-alive socket the server closed while a long CPU-bound core ran: safe to resend, since the
+        // generation precondition makes the write happen at most once.
+        if (attempt < 3 && isConnectionReset(e)) continue;
+        throw e;
+      }
     }
     return gsUri(this.artifactsBucket, object);
   }

@@ -11,6 +11,7 @@ import {
   DEFAULT_CACHE_CAPACITY,
   layerParams,
   ACTIVATION_LIMIT_PER_TILE,
+  NARROW_BYTES_PER_TILE,
   peakActivationPerTile,
 } from './memory.js';
 import { OP_BY_NAME } from './op-table.js';
@@ -321,7 +322,7 @@ function analyze(
             inChild: true,
             lines: [ERRORS.restoredPlan, ERRORS.largeActivations],
             code: 'E_SHAPE',
-            message: `op ${peak.op} (${g.ops[peak.op]!.type}, "${g.tensor(g.ops[peak.op]!.outputs[0]!).name}") needs about ${peak.bytes} bytes of activation memory per tile; Kiln's limit is ${ACTIVATION_LIMIT_PER_TILE} (2 × the 196,608-byte narrow memory of a tile)`,
+            message: `op ${peak.op} (${g.ops[peak.op]!.type}, "${g.tensor(g.ops[peak.op]!.outputs[0]!).name}") needs about ${peak.bytes} bytes of activation memory per tile; Kiln's limit is ${ACTIVATION_LIMIT_PER_TILE} (${ACTIVATION_LIMIT_PER_TILE / NARROW_BYTES_PER_TILE} × the ${NARROW_BYTES_PER_TILE}-byte narrow memory of a tile; see memory.ts)`,
             hint: 'Use a smaller input resolution, end the Edge TPU part earlier with -i, or let the compiler search with -d',
           }
         : null;

@@ -139,3 +139,40 @@ export function mulByQuantMulSingle(x: number, multiplier: number, shift: number
   const r = hi - q * d;
   return q + Math.floor((r * 65536 + lo + 2 ** (total - 1)) / 2 ** total);
 }
+
+/** gemmlowp SaturatingRoundingMultiplyByPOT with a positive exponent: a saturating left shift. */
+function satShiftLeft(x: number, exponent: number): number {
+  const v = x * 2 ** exponent;
+  return v > INT32_MAX ? INT32_MAX : v < INT32_MIN ? INT32_MIN : v;
+}
+
+/**
+ * TFLite GetInvSqrtQuantizedMultiplierExp: 1/√input as a multiplier and shift, by five Newton–Raphson steps in
+ * gemmlowp fixed point (3 integer bits). `reverseShift` −1 returns the shift as a left shift (≤ 0 means right).
+ */
+export function invSqrtQuantizedMultiplierExp(input: number, reverseShift: number): QuantizedMultiplier {
+  if (input <= 1) return { multiplier: INT32_MAX, shift: 0 };
+  let shift = 11;
+  while (input >= 1 << 29) {
+    input = Math.trunc(input / 4);
+    shift++;
+  }
+  const maxLeftShiftBits = Math.clz32(input) - 1;
+  const pairs = Math.floor(maxLeftShiftBits / 2) - 1;
+  shift -= pairs;
+  input = input << (2 * pairs);
+  const fInput = input >> 1; // F3 raw
+  const halfInput = roundingDivideByPOT(fInput, 1);
+  const halfThree = (1 << 28) + (1 << 27);
+  let x = 1 << 28; // F3 one
+  for (let i = 0; i < 5; i++) {
+    const x3 = satShiftLeft(srdhm(srdhm(x, x), x), 6); // F9 → F3
+    x = satShiftLeft((srdhm(halfThree, x) - srdhm(halfInput, x3)) | 0, 3); // F6 → F3
+  }
+  let m = srdhm(x, 1518500250); // × √2/2 (F0)
+  if (shift < 0) {
+    m = (m << -shift) | 0;
+    shift = 0;
+  }
+  return { multiplier: m, shift: shift * reverseShift };
+}

@@ -1,4 +1,4 @@
-import { KilnError } from '../errors.js';
+import { KilnError, isKilnError } from '../errors.js';
 import { dtypeBytes, typedView, type AnyTypedArray, type DType } from '../ir/dtype.js';
 import { numElements, type Graph } from '../ir/graph.js';
 import type { IrModel } from '../ir/model.js';
@@ -26,10 +26,24 @@ interface Slot {
   data: AnyTypedArray;
 }
 
+/** Default cap on the bytes of all tensors one interpreter allocates (activations, inputs, outputs). */
+export const DEFAULT_MAX_TENSOR_BYTES = 1024 ** 3;
+
 function allocate(dtype: DType, n: number): AnyTypedArray {
   const width = dtypeBytes(dtype);
   if (width === 0) throw new KilnError('E_UNSUPPORTED_TYPE', `the interpreter cannot hold tensors of type ${dtype}`);
   return typedView(dtype, new Uint8Array(n * width));
+}
+
+/** A kernel that threw something other than a KilnError met a case it does not handle: name the op. */
+function opFailure(op: Op, index: number, phase: 'prepared' | 'run', e: unknown): KilnError {
+  const why = (e as Error)?.message ?? String(e);
+  return phase === 'prepared'
+    ? new KilnError('E_TFLITE_MALFORMED', `${opLabel(op)} (operator ${index}) cannot be prepared: ${why}`, {
+        hint: "The operator's inputs, shapes or options are inconsistent; re-export the model from the TFLite converter",
+        cause: e,
+      })
+    : new KilnError('E_INTERNAL', `${opLabel(op)} (operator ${index}) failed while running: ${why}`, { cause: e });
 }
 
 /**
@@ -44,7 +58,11 @@ export class Interpreter {
   private readonly slots = new Map<number, Slot>();
   private readonly steps: { op: Op; exec: () => void }[] = [];
 
-  constructor(model: IrModel, opts: { subgraph?: number } = {}) {
+  private readonly maxTensorBytes: number;
+  private allocatedBytes = 0;
+
+  constructor(model: IrModel, opts: { subgraph?: number; maxTensorBytes?: number } = {}) {
+    this.maxTensorBytes = opts.maxTensorBytes ?? DEFAULT_MAX_TENSOR_BYTES;
     const index = opts.subgraph ?? 0;
     const g = model.subgraphs[index];
     if (!g) throw new KilnError('E_BAD_ARGUMENT', `the model has no subgraph ${index}`);
@@ -72,13 +90,47 @@ export class Interpreter {
     for (const t of this.inputs) {
       if (t.shape.some((d) => d < 0))
         throw new KilnError('E_SHAPE', `input ${t.name} has a dynamic shape [${t.shape.join(',')}]`);
-      this.slots.set(t.id, { shape: [...t.shape], data: allocate(t.dtype, numElements(t.shape)) });
+      this.slots.set(t.id, { shape: [...t.shape], data: this.allocate(t, t.shape) });
     }
-    g.ops.forEach((op, i) => this.steps.push({ op, exec: entries[i]!.prepare(this.args(op)) }));
+    g.ops.forEach((op, i) => {
+      let exec: () => void;
+      try {
+        exec = entries[i]!.prepare(this.args(op));
+      } catch (e) {
+        throw isKilnError(e) ? e : opFailure(op, i, 'prepared', e);
+      }
+      this.steps.push({ op, exec });
+    });
     for (const t of this.outputs) {
       if (!this.slots.has(t.id) && !g.isConstant(t.id))
         throw new KilnError('E_TFLITE_MALFORMED', `output ${t.name} is never computed`);
     }
+  }
+
+  /** Allocates a tensor's buffer, refusing shapes that are not sizes and totals over the memory cap. */
+  private allocate(t: Tensor, shape: readonly number[]): AnyTypedArray {
+    const n = numElements(shape);
+    if (!Number.isSafeInteger(n) || n < 0) {
+      throw new KilnError(
+        'E_SHAPE',
+        `tensor ${t.name} would have shape [${shape.join(',')}], which is not a valid size`,
+        {
+          hint: 'Check the layer sizes and the input shape',
+        },
+      );
+    }
+    const bytes = n * dtypeBytes(t.dtype);
+    if (this.allocatedBytes + bytes > this.maxTensorBytes) {
+      throw new KilnError(
+        'E_TFLITE_LIMIT',
+        `running the model needs more than ${this.maxTensorBytes} bytes of tensors (at ${t.name} [${shape.join(',')}])`,
+        {
+          hint: 'Reduce the input size, or raise the interpreter memory limit',
+        },
+      );
+    }
+    this.allocatedBytes += bytes;
+    return allocate(t.dtype, n);
   }
 
   private slot(id: number): Slot {
@@ -118,7 +170,7 @@ export class Interpreter {
         const t = g.tensor(id);
         const prev = this.slots.get(id);
         if (prev) return prev.data;
-        const s = { shape: [...shape], data: allocate(t.dtype, numElements(shape)) };
+        const s = { shape: [...shape], data: this.allocate(t, shape) };
         this.slots.set(id, s);
         return s.data;
       },
@@ -142,19 +194,19 @@ export class Interpreter {
       (slot.data as Uint8Array).set(given as Uint8Array);
     });
     const timings: RunResult['timings'] = opts.timings ? [] : undefined;
-    for (const step of this.steps) {
-      if (timings) {
-        const t0 = performance.now();
+    this.steps.forEach((step, i) => {
+      const t0 = timings ? performance.now() : 0;
+      try {
         step.exec();
-        timings.push({
-          opId: step.op.id,
-          type: step.op.type === 'CUSTOM' ? `CUSTOM:${step.op.customCode}` : step.op.type,
-          ms: performance.now() - t0,
-        });
-      } else {
-        step.exec();
+      } catch (e) {
+        throw isKilnError(e) ? e : opFailure(step.op, i, 'run', e);
       }
-    }
+      timings?.push({
+        opId: step.op.id,
+        type: step.op.type === 'CUSTOM' ? `CUSTOM:${step.op.customCode}` : step.op.type,
+        ms: performance.now() - t0,
+      });
+    });
     const value = (id: number): TensorValue => {
       const s = this.slot(id);
       return { dtype: this.graph.tensor(id).dtype, shape: [...s.shape], data: s.data.slice() };

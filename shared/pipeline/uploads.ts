@@ -10,6 +10,7 @@ import { modelIdOf } from './ids.js';
 export const SINGLE_FILE_FORMATS = [
   { suffix: '.tflite', format: 'tflite' },
   { suffix: '.h5', format: 'keras-h5' },
+  { suffix: '.hdf5', format: 'keras-h5' },
   { suffix: '.keras', format: 'keras-v3' },
   { suffix: '.zip', format: 'zip' },
   { suffix: '.tar.gz', format: 'tar.gz' },

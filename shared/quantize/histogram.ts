@@ -29,6 +29,60 @@ export class Histogram {
   private lo = 0;
   private hi = -1;
   total = 0;
+  /** Per-call counts of the fast path (zero between calls). */
+  private scratch: Int32Array | null = null;
+
+  /**
+   * Adds every finite value and returns their [min, max] (null when there is none). One pass over the data when every
+   * value falls inside the current window (the usual case once a tensor has been seen: bins are counted in a scratch
+   * array together with min/max); otherwise — first call, a value outside the window, NaN or ±Infinity — a min/max pass
+   * then `add`. Both paths count each value in the same bin.
+   */
+  observe(values: Float32Array): [number, number] | null {
+    if (this.total > 0 && values.length > 0) {
+      const scratch = (this.scratch ??= new Int32Array(HISTOGRAM_BINS));
+      const inv = 1 / this.width;
+      const start = this.start;
+      const n = values.length;
+      let lo = values[0]!;
+      let hi = lo;
+      let i = 0;
+      for (; i < n; i++) {
+        const v = values[i]!;
+        // v·inv is exact (inv is a power of two) and start an integer: ⌊x⌋ = ⌊v·inv⌋ − start, the bin add() uses.
+        const x = v * inv - start;
+        if (!(x >= 0 && x < HISTOGRAM_BINS)) break;
+        scratch[x | 0]!++;
+        if (v < lo) lo = v;
+        else if (v > hi) hi = v;
+      }
+      if (i === n) {
+        const counts = this.counts;
+        for (let k = 0; k < HISTOGRAM_BINS; k++) {
+          const c = scratch[k]!;
+          if (c !== 0) {
+            counts[k]! += c;
+            scratch[k] = 0;
+          }
+        }
+        this.lo = Math.min(this.lo, Math.floor(lo * inv));
+        this.hi = Math.max(this.hi, Math.floor(hi * inv));
+        this.total += n;
+        return [lo, hi];
+      }
+      scratch.fill(0);
+    }
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i]!;
+      if (v < lo && v !== -Infinity) lo = v;
+      if (v > hi && v !== Infinity) hi = v;
+    }
+    if (!(hi >= lo)) return null;
+    this.add(values, lo, hi);
+    return [lo, hi];
+  }
 
   /** Adds values; `vmin`/`vmax` are their (finite) extremes. Non-finite values are ignored. */
   add(values: Float32Array, vmin: number, vmax: number): void {

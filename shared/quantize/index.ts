@@ -19,5 +19,5 @@ export { collectStats, statsById, type StatsFile } from './stats.js';
 export { chooseRange, RANGE_METHODS, type RangeMethod, type TensorStat } from './ranges.js';
 export { precheckModel, type PrecheckProblem } from './precheck.js';
 export { compareLayers, worstLayers, type LayerError } from './debugger.js';
-export { openRunner, OracleCapture, type CaptureRunner } from './capture.js';
+export { openInterpreterRunner, openRunner, OracleCapture, type CaptureRunner } from './capture.js';
 export { PASSES, runPasses } from './driver.js';

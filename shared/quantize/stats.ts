@@ -24,30 +24,12 @@ class Accumulator {
   max = -Infinity;
   readonly hist = new Histogram();
 
+  /** Finite values only (NaN/Inf are skipped); one pass over the data in the usual case (Histogram.observe). */
   add(data: Float32Array): void {
-    let lo = Infinity;
-    let hi = -Infinity;
-    for (let i = 0; i < data.length; i++) {
-      const v = data[i]!;
-      if (v < lo) lo = v;
-      if (v > hi) hi = v;
-    }
-    if (!Number.isFinite(lo) || !Number.isFinite(hi)) {
-      // NaN/Inf: range over the finite values only.
-      lo = Infinity;
-      hi = -Infinity;
-      for (let i = 0; i < data.length; i++) {
-        const v = data[i]!;
-        if (Number.isFinite(v)) {
-          if (v < lo) lo = v;
-          if (v > hi) hi = v;
-        }
-      }
-      if (!(hi >= lo)) return;
-    }
-    if (lo < this.min) this.min = lo;
-    if (hi > this.max) this.max = hi;
-    this.hist.add(data, lo, hi);
+    const r = this.hist.observe(data);
+    if (!r) return;
+    if (r[0] < this.min) this.min = r[0];
+    if (r[1] > this.max) this.max = r[1];
   }
 }
 

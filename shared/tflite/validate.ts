@@ -1,5 +1,6 @@
 import { KilnError } from '../errors.js';
 import { TENSOR_TYPE_BYTES, builtinName, textOf, type TfliteModel } from './model.js';
+import { arityOf } from './op-arity.js';
 
 /** Largest tensor Kiln accepts (elements). Larger declared shapes are refused before anything is allocated. */
 export const MAX_TENSOR_ELEMENTS = 2 ** 31 - 1;
@@ -13,6 +14,12 @@ function indexError(what: string, index: number, limit: number, where: string): 
       details: { what, index, limit, where },
     },
   );
+}
+
+function dataflowError(msg: string): KilnError {
+  return new KilnError('E_TFLITE_MALFORMED', `invalid model: ${msg}`, {
+    hint: 'The file is corrupt or was edited by hand; re-export it from the TFLite converter',
+  });
 }
 
 /**
@@ -38,6 +45,15 @@ export function validateModel(model: TfliteModel, fileBytes?: number): void {
     sg.tensors.forEach((t, i) => {
       const where = `subgraph ${s} tensor ${i} (${JSON.stringify(textOf(t.name))})`;
       if (t.buffer < 0 || t.buffer >= nBuffers) throw indexError('buffer', t.buffer, nBuffers, where);
+      if (!(t.type in TENSOR_TYPE_BYTES)) {
+        throw new KilnError(
+          'E_TFLITE_MALFORMED',
+          `invalid model: ${where} has tensor type ${t.type}, which TFLite does not define`,
+          {
+            hint: 'The file is corrupt or comes from an unknown converter; re-export it from the TFLite converter',
+          },
+        );
+      }
       let elements = 1;
       for (const d of t.shape) {
         if (!Number.isInteger(d) || d < 0) {
@@ -86,6 +102,7 @@ export function validateModel(model: TfliteModel, fileBytes?: number): void {
         );
       }
     });
+    const producer = new Int32Array(nTensors).fill(-1);
     sg.operators.forEach((op, o) => {
       const where = `subgraph ${s} operator ${o}`;
       if (op.opcodeIndex < 0 || op.opcodeIndex >= nCodes)
@@ -99,6 +116,28 @@ export function validateModel(model: TfliteModel, fileBytes?: number): void {
       op.inputs.forEach((t, i) => checkTensor(t, `${where} (${name}) input ${i}`, true));
       op.outputs.forEach((t, i) => checkTensor(t, `${where} (${name}) output ${i}`, false));
       op.intermediates.forEach((t, i) => checkTensor(t, `${where} (${name}) intermediate ${i}`, false));
+      const [minIn, minOut] = arityOf(name);
+      const missing = op.inputs.slice(0, minIn).findIndex((t) => t < 0);
+      if (op.inputs.length < minIn || missing >= 0 || op.outputs.length < minOut) {
+        throw dataflowError(
+          `${where} (${name}) has ${op.inputs.filter((t) => t >= 0).length} of the ${minIn} inputs and ${op.outputs.length} of the ${minOut} outputs it needs`,
+        );
+      }
+      for (const t of op.outputs) {
+        if (producer[t]! >= 0)
+          throw dataflowError(`${where} (${name}) writes tensor ${t}, which operator ${producer[t]} already writes`);
+        producer[t] = o;
+      }
+    });
+    // TFLite runs operators in file order: an operator may only read what an earlier operator wrote (no cycles).
+    sg.operators.forEach((op, o) => {
+      for (const t of op.inputs) {
+        if (t >= 0 && producer[t]! >= o) {
+          throw dataflowError(
+            `subgraph ${s} operator ${o} reads tensor ${t} before operator ${producer[t]} writes it (a cycle or an out-of-order graph)`,
+          );
+        }
+      }
     });
   });
   if (fileBytes !== undefined) {

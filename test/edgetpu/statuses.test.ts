@@ -218,9 +218,10 @@ test('an output scale too small for RELU6: no_integer_overflow_from_quantization
   ]);
 });
 
+/** 128×128×2048 int8 (32 MiB, ≈2.1 MB per tile): over 5× the working set of VGG16 conv1_2, the largest known to compile. */
 function bigActivations() {
   const b = new ModelBuilder();
-  const x = input(b, 'x', [1, 64, 64, 8]);
+  const x = input(b, 'x', [1, 128, 128, 8]);
   const a = conv(b, x, 8, 8, 'small');
   const big = conv(b, a, 8, 2048, 'big');
   b.output(conv(b, big, 2048, 4, 'last'));

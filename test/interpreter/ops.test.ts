@@ -153,6 +153,47 @@ const convCases: Case[] = [
       ),
   },
   {
+    name: 'DEPTHWISE_CONV_2D float32 8 channels stride 2 RELU6, batch 2',
+    build: (b) =>
+      b.output(
+        b.depthwiseConv2d(
+          F(b, [2, 9, 7, 8]),
+          b.constant('w', 'float32', [1, 3, 3, 8], floats(72)),
+          b.constant('b', 'float32', [8], floats(8)),
+          { stride: 2, activation: 'RELU6' },
+        ),
+      ),
+  },
+  {
+    name: 'DEPTHWISE_CONV_2D uint8 12 channels dilation 2 VALID, batch 2',
+    build: (b) =>
+      b.output(
+        b.depthwiseConv2d(
+          U8(b, [2, 10, 9, 12]),
+          b.constant('w', 'uint8', [1, 3, 3, 12], ints(108, 0, 255), Q(0.03, 131)),
+          b.constant('b', 'int32', [12], ints(12, -3000, 3000), Q(0.05 * 0.03, 0)),
+          { dilation: 2, padding: 'VALID' },
+          out('uint8', 0.02, 128),
+        ),
+      ),
+  },
+  {
+    name: 'L2_NORMALIZATION float32',
+    build: (b) => b.output(b.op('L2_NORMALIZATION', [F(b, [2, 3, 7])], {}, { outputs: [out('float32')] })[0]!),
+  },
+  {
+    name: 'L2_NORMALIZATION uint8',
+    build: (b) =>
+      b.output(
+        b.op('L2_NORMALIZATION', [U8(b, [1, 4, 4, 24], 0.05, 120)], {}, { outputs: [out('uint8', 1 / 128, 128)] })[0]!,
+      ),
+  },
+  {
+    name: 'L2_NORMALIZATION int8',
+    build: (b) =>
+      b.output(b.op('L2_NORMALIZATION', [I8(b, [3, 40], 0.1, -3)], {}, { outputs: [out('int8', 1 / 128, 0)] })[0]!),
+  },
+  {
     name: 'FULLY_CONNECTED float32 RELU',
     build: (b) =>
       b.output(
@@ -258,6 +299,7 @@ const eltCases: Case[] = [
   bin('ADD', 'int8', [3], 'RELU'),
   bin('SUB', 'uint8', [1, 1, 4, 3]),
   bin('SUB', 'int8', [1, 4, 4, 3]),
+  bin('ADD', 'int8', [1, 4, 4, 3], 'RELU'),
   bin('MUL', 'uint8', [3]),
   bin('MUL', 'int8', [1, 4, 4, 3]),
   {

@@ -17,17 +17,9 @@ const MODELS = [
   'traffic_model',
 ];
 
-// Known gap: on seed 3 one uint8 1x1 CONV_2D of traffic_model (op 52) hits an exact rounding tie that TFLite rounds
-// down (one rounding) where every other uint8/int8 GEMM layer matches ruy's x86 two-step rounding; the off-by-one then
-// reaches the detection scores. Marked failing so that the suite flags it when fixed.
-const KNOWN_GAP = new Set(['traffic_model']);
-
 for (const name of MODELS) {
-  (haveModels ? (KNOWN_GAP.has(name) ? test.failing : test) : test.skip)(
-    `${name}: bit-exact with the TFLite runtime on 5 inputs`,
-    async (t) => {
-      const bytes = new Uint8Array(readFileSync(modelPath(`${name}.tflite`)));
-      await expectSameAsTflite(t, fromTflite(readTflite(bytes)), { bytes, seeds: [1, 2, 3, 4, 5] });
-    },
-  );
+  (haveModels ? test : test.skip)(`${name}: bit-exact with the TFLite runtime on 5 inputs`, async (t) => {
+    const bytes = new Uint8Array(readFileSync(modelPath(`${name}.tflite`)));
+    await expectSameAsTflite(t, fromTflite(readTflite(bytes)), { bytes, seeds: [1, 2, 3, 4, 5] });
+  });
 }

@@ -111,6 +111,45 @@ const cases: [string, () => Uint8Array, RegExp][] = [
     },
     /bytes of constant data, but shape/,
   ],
+  // Regression cases found by the fuzzer (test/reliability/fuzz.test.ts):
+  [
+    'a tensor type TFLite does not define',
+    () => {
+      const m = readTflite(good);
+      m.subgraphs[0]!.tensors[2]!.type = 97 as never;
+      return writeTflite(m);
+    },
+    /tensor type 97, which TFLite does not define/,
+  ],
+  [
+    'an operator that reads what a later operator writes (a cycle)',
+    () => {
+      const m = readTflite(good);
+      const ops = m.subgraphs[0]!.operators;
+      ops[0]!.inputs[0] = ops[1]!.outputs[0]!;
+      return writeTflite(m);
+    },
+    /reads tensor \d+ before operator 1 writes it/,
+  ],
+  [
+    'an operator without its required inputs',
+    () => {
+      const m = readTflite(good);
+      m.subgraphs[0]!.operators[0]!.inputs = [m.subgraphs[0]!.operators[0]!.inputs[0]!];
+      return writeTflite(m);
+    },
+    /CONV_2D\) has 1 of the 2 inputs/,
+  ],
+  [
+    'two operators writing the same tensor',
+    () => {
+      const m = readTflite(good);
+      const ops = m.subgraphs[0]!.operators;
+      ops[2]!.outputs = [...ops[1]!.outputs];
+      return writeTflite(m);
+    },
+    /writes tensor \d+, which operator 1 already writes/,
+  ],
 ];
 
 for (const [name, make, reason] of cases) {

@@ -5,13 +5,21 @@ import type { Kernel, KernelArgs } from '../kernel.js';
 import { floatActivationRange, isClampActivation, isQuant8, qp, quantActivationRange } from '../quant.js';
 import { geometry, im2col } from './conv-common.js';
 import { gemmRoundingFor, makeQGemm, padK } from './qgemm.js';
+import { wasmIm2colQ } from '../wasm/im2col-wasm.js';
+import { wasmFConv } from '../wasm/fgemm-wasm.js';
 
-/** Per-output-channel requantization of a conv-like op: real multiplier = input · filter[c] / output (doubles). */
+/**
+ * Per-output-channel requantization of a conv-like op: real multiplier = input · filter[c] / output, in doubles
+ * (TFLite's per-channel path). With `legacy` (per-tensor uint8 convs and every quantized FULLY_CONNECTED: TFLite's
+ * GetQuantizedConvolutionMultipler) the product input · filter is taken in float32 first, as TFLite does; the
+ * multiplier can then differ in its last bits, which decides exact halfway cases.
+ */
 export function channelMultipliers(
   input: Tensor,
   filter: Tensor,
   output: Tensor,
   channels: number,
+  legacy = false,
 ): { mult: Int32Array; shift: Int32Array } {
   const mult = new Int32Array(channels);
   const shift = new Int32Array(channels);
@@ -19,7 +27,8 @@ export function channelMultipliers(
   const inScale = qp(input).scale;
   const outScale = qp(output).scale;
   for (let c = 0; c < channels; c++) {
-    const q = quantizeMultiplier((inScale * (fs.length > 1 ? fs[c]! : fs[0]!)) / outScale);
+    const fScale = fs.length > 1 ? fs[c]! : fs[0]!;
+    const q = quantizeMultiplier((legacy ? Math.fround(inScale * fScale) : inScale * fScale) / outScale);
     mult[c] = q.multiplier;
     shift[c] = q.shift;
   }
@@ -56,6 +65,13 @@ export const conv2d: Kernel = (k) => {
     const w = k.input(1) as Float32Array;
     const bias = k.tensor(2) ? (k.input(2) as Float32Array) : new Float32Array(outC);
     const [lo, hi] = floatActivationRange(act);
+    const fast = wasmFConv({ g, w, bias, outC, lo, hi });
+    if (fast) {
+      const inSize = g.inH * g.inW * g.inC;
+      return () => {
+        for (let b = 0; b < g.batch; b++) fast(src as Float32Array, b * inSize, out as Float32Array, b * M * outC);
+      };
+    }
     const rows = Math.min(M, 256);
     const a = new Float32Array(rows * K);
     const o32 = out as Float32Array;
@@ -84,7 +100,7 @@ export const conv2d: Kernel = (k) => {
   const inT = k.tensor(0)!;
   const fT = k.tensor(1)!;
   const outT = k.outTensor(0);
-  const { mult, shift } = channelMultipliers(inT, fT, outT, outC);
+  const { mult, shift } = channelMultipliers(inT, fT, outT, outC, dt === 'uint8');
   const bias = biasValues(k, 2, outC);
   const wz = filterZeroPoints(fT, outC);
   const kp = padK(K);
@@ -108,6 +124,20 @@ export const conv2d: Kernel = (k) => {
     rounding: gemmRoundingFor(dt),
   });
   const o8 = out as Int8Array | Uint8Array;
+  const fast = gemm.aPtr !== undefined ? wasmIm2colQ(g, kp, inOff, dt === 'int8') : null;
+  if (fast) {
+    const aPtr = gemm.aPtr!;
+    return () => {
+      for (let b = 0; b < g.batch; b++) {
+        fast.load(src as Int8Array | Uint8Array, b * g.inH * g.inW * g.inC);
+        for (let p0 = 0; p0 < M; p0 += rows) {
+          const p1 = Math.min(M, p0 + rows);
+          fast.rows(aPtr, p0, p1);
+          gemm.run(p1 - p0, o8, (b * M + p0) * outC, outC);
+        }
+      }
+    };
+  }
   return () => {
     for (let b = 0; b < g.batch; b++) {
       for (let p0 = 0; p0 < M; p0 += rows) {

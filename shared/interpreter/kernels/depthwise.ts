@@ -4,6 +4,7 @@ import type { Kernel } from '../kernel.js';
 import { floatActivationRange, isClampActivation, isQuant8, qp, quantActivationRange } from '../quant.js';
 import { biasValues, channelMultipliers, filterZeroPoints } from './conv.js';
 import { geometry } from './conv-common.js';
+import { wasmFDepthwise, wasmQDepthwise } from '../wasm/depthwise-wasm.js';
 
 export const depthwiseConv2d: Kernel = (k) => {
   const inShape = k.shape(0);
@@ -38,9 +39,17 @@ export const depthwiseConv2d: Kernel = (k) => {
     const w = k.input(1) as Float32Array;
     const bias = k.tensor(2) ? (k.input(2) as Float32Array) : new Float32Array(outC);
     const [lo, hi] = floatActivationRange(act);
-    const acc = new Float64Array(outC);
     const x = src as Float32Array;
     const o32 = out as Float32Array;
+    const fast = dm === 1 ? wasmFDepthwise({ g, w, bias, lo, hi }) : null;
+    if (fast) {
+      const inSize = g.inH * g.inW * inC;
+      const outSize = g.outH * g.outW * outC;
+      return () => {
+        for (let b = 0; b < g.batch; b++) fast(x, b * inSize, o32, b * outSize);
+      };
+    }
+    const acc = new Float64Array(outC);
     return () => {
       for (let b = 0; b < g.batch; b++) {
         const ib = b * g.inH * g.inW * inC;
@@ -67,7 +76,7 @@ export const depthwiseConv2d: Kernel = (k) => {
   const inT = k.tensor(0)!;
   const fT = k.tensor(1)!;
   const outT = k.outTensor(0);
-  const { mult, shift } = channelMultipliers(inT, fT, outT, outC);
+  const { mult, shift } = channelMultipliers(inT, fT, outT, outC, dt === 'uint8');
   const bias = biasValues(k, 2, outC);
   const wz = filterZeroPoints(fT, outC);
   const wsrc = k.input(1);
@@ -79,6 +88,15 @@ export const depthwiseConv2d: Kernel = (k) => {
   const zp = qp(outT).zp;
   const x = src as Int8Array | Uint8Array;
   const o8 = out as Int8Array | Uint8Array;
+  const fast =
+    dm === 1 ? wasmQDepthwise({ g, w, bias, mult, shift, inOff, zp, actMin, actMax, signed: dt === 'int8' }) : null;
+  if (fast) {
+    const inSize = g.inH * g.inW * inC;
+    const outSize = g.outH * g.outW * outC;
+    return () => {
+      for (let b = 0; b < g.batch; b++) fast(x, b * inSize, o8, b * outSize);
+    };
+  }
   const acc = new Int32Array(outC);
   const { inH, inW, outH, outW, strideH, strideW, dilH, dilW, padH, padW } = g;
   return () => {

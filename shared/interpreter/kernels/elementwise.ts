@@ -4,6 +4,7 @@ import { mulByQuantMul, mulByQuantMulSmallerThanOne, quantizeMultiplier } from '
 import type { Kernel, KernelArgs } from '../kernel.js';
 import { floatActivationRange, intRange, isClampActivation, isQuant8, qp, quantActivationRange } from '../quant.js';
 import { broadcastPlan } from './broadcast.js';
+import { wasmQAdd } from '../wasm/add-wasm.js';
 
 const f32 = Math.fround;
 
@@ -60,6 +61,33 @@ function quantAddSub(k: KernelArgs, sign: 1 | -1): () => void {
   const off1 = -i1.zp;
   const off2 = -i2.zp;
   const scale = (1 << leftShift) >>> 0;
+  const plan = broadcastPlan(k.shape(0), k.shape(1));
+  if (!plan.ia && !plan.ib) {
+    const signed = k.dtype(0) === 'int8';
+    const table = (off: number, m: { multiplier: number; shift: number }, sgn: number): Int32Array =>
+      Int32Array.from({ length: 256 }, (_, i) => {
+        const v = signed ? i - 128 : i;
+        return sgn * mulByQuantMulSmallerThanOne((v + off) * scale, m.multiplier, m.shift);
+      });
+    const n = plan.shape.reduce((p, d) => p * d, 1);
+    const fast = wasmQAdd({
+      n,
+      t1: table(off1, m1, 1),
+      t2: table(off2, m2, sign),
+      multiplier: mo.multiplier,
+      shift: mo.shift,
+      zp: o.zp,
+      lo,
+      hi,
+      signed,
+    });
+    if (fast) {
+      const a = k.input(0) as Int8Array | Uint8Array;
+      const b = k.input(1) as Int8Array | Uint8Array;
+      const y = k.output(0, plan.shape) as Int8Array | Uint8Array;
+      return () => fast(a, b, y);
+    }
+  }
   return binaryLoop(k, (x, y) => {
     const s1 = mulByQuantMulSmallerThanOne((x + off1) * scale, m1.multiplier, m1.shift);
     const s2 = mulByQuantMulSmallerThanOne((y + off2) * scale, m2.multiplier, m2.shift);

@@ -3,6 +3,7 @@ import type { Kernel } from '../kernel.js';
 import { floatActivationRange, isClampActivation, isQuant8, qp, quantActivationRange } from '../quant.js';
 import { biasValues, channelMultipliers, filterZeroPoints } from './conv.js';
 import { gemmRoundingFor, makeQGemm, padK } from './qgemm.js';
+import { wasmFConv } from '../wasm/fgemm-wasm.js';
 
 export const fullyConnected: Kernel = (k) => {
   const inShape = k.shape(0);
@@ -24,6 +25,10 @@ export const fullyConnected: Kernel = (k) => {
     const bias = k.tensor(2) ? (k.input(2) as Float32Array) : new Float32Array(units);
     const [lo, hi] = floatActivationRange(act);
     const y = out as Float32Array;
+    const g = { batch: 1, inH: 1, inW: batch, inC: depth, kH: 1, kW: 1, outH: 1, outW: batch };
+    const unit = { strideH: 1, strideW: 1, dilH: 1, dilW: 1, padH: 0, padW: 0 };
+    const fast = wasmFConv({ g: { ...g, ...unit }, w, bias, outC: units, lo, hi });
+    if (fast) return () => fast(x, 0, y, 0);
     return () => {
       for (let b = 0; b < batch; b++) {
         const xb = b * depth;
@@ -43,7 +48,7 @@ export const fullyConnected: Kernel = (k) => {
   const inT = k.tensor(0)!;
   const wT = k.tensor(1)!;
   const outT = k.outTensor(0);
-  const { mult, shift } = channelMultipliers(inT, wT, outT, units);
+  const { mult, shift } = channelMultipliers(inT, wT, outT, units, (wT.quant?.scale.length ?? 1) <= 1);
   const bias = biasValues(k, 2, units);
   const wz = filterZeroPoints(wT, units);
   const kp = padK(depth);

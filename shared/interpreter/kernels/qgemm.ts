@@ -11,6 +11,8 @@ export interface QGemm {
   readonly rows: number;
   /** Scratch rows the caller fills before run(). */
   readonly a: Int16Array;
+  /** Where `a` lives in WebAssembly kernel memory (WebAssembly GEMMs only), for kernels that fill it there. */
+  readonly aPtr?: number;
   run(m: number, out: Int8Array | Uint8Array, outBase: number, outStride: number): void;
 }
 

@@ -6,6 +6,7 @@ import { depthwiseConv2d } from './depthwise.js';
 import { detectionPostProcess } from './detection-postprocess.js';
 import * as ew from './elementwise.js';
 import { fullyConnected } from './fully-connected.js';
+import { l2Normalization } from './l2-normalization.js';
 import { averagePool, l2Pool, maxPool } from './pool.js';
 import { cast, dequantize, quantize } from './quantize.js';
 import * as red from './reduce.js';
@@ -43,6 +44,7 @@ export const BUILTIN_KERNELS: Readonly<Record<string, KernelEntry>> = {
   GATHER_ND: e(4, sh.gatherNd),
   GREATER: e(2, ew.greater),
   HARD_SWISH: e(1, act.hardSwish),
+  L2_NORMALIZATION: e(2, l2Normalization),
   L2_POOL_2D: e(1, l2Pool),
   LEAKY_RELU: e(2, act.leakyRelu),
   LESS: e(2, ew.less),

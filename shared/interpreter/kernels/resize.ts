@@ -1,6 +1,7 @@
 import { badOp, unsupportedType } from '../errors.js';
 import { roundHalfAway } from '../fixed-point.js';
 import type { Kernel, KernelArgs } from '../kernel.js';
+import { wasmResizeU8 } from '../wasm/resize-wasm.js';
 
 const f32 = Math.fround;
 type Num = ArrayLike<number> & { [i: number]: number };
@@ -74,6 +75,25 @@ export const resizeBilinear: Kernel = (k) => {
   const ws = align && ow > 1 ? f32((iw - 1) / (ow - 1)) : f32(iw / ow);
   const rounding = d === 'uint8' ? 0.5 : 0;
   const xs = Array.from({ length: ow }, (_, ox) => interp(ox, ws, half, iw));
+  const taps = ([v, lo, hi]: [number, number, number]): { lo: number; hi: number; d: number; d1: number } => {
+    const d = f32(v - lo);
+    return { lo, hi, d, d1: f32(1 - d) };
+  };
+  const fast =
+    d === 'uint8'
+      ? wasmResizeU8(
+          ih,
+          iw,
+          c,
+          Array.from({ length: oh }, (_, oy) => taps(interp(oy, hs, half, ih))),
+          xs.map(taps),
+        )
+      : null;
+  if (fast) {
+    return () => {
+      for (let b = 0; b < n; b++) fast(x as Uint8Array, b * ih * iw * c, y as Uint8Array, b * oh * ow * c);
+    };
+  }
   return () => {
     for (let b = 0; b < n; b++)
       for (let oy = 0; oy < oh; oy++) {

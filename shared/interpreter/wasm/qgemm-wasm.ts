@@ -1,5 +1,5 @@
 import type { QGemm, QGemmSpec } from '../kernels/qgemm.js';
-import { wasmAlloc, wasmKernels } from './runtime.js';
+import { wasmAlloc, wasmKernels, wasmScratch } from './runtime.js';
 
 /** The quantized GEMM on WebAssembly SIMD (ruy rounding only), or null when unavailable. */
 export function wasmQGemm(s: QGemmSpec): QGemm | null {
@@ -14,8 +14,8 @@ export function wasmQGemm(s: QGemmSpec): QGemm | null {
   const mult = wasmAlloc(np * 4);
   const lsh = wasmAlloc(np * 4);
   const rsh = wasmAlloc(np * 4);
-  const a = wasmAlloc(rows * kp * 2);
-  const out = wasmAlloc(rows * np);
+  const a = wasmScratch('gemm-a', rows * kp * 2 + 16);
+  const out = wasmScratch('gemm-out', rows * np);
   const i32 = (ptr: number, len: number): Int32Array => new Int32Array(k.mem.buffer, ptr, len);
   new Int16Array(k.mem.buffer, w, np * kp).set(s.w);
   i32(bias, np).set(s.bias);
@@ -35,6 +35,7 @@ export function wasmQGemm(s: QGemmSpec): QGemm | null {
   return {
     kp,
     rows: s.rows,
+    aPtr: a,
     get a() {
       views();
       return aView;

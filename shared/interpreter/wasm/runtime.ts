@@ -13,6 +13,13 @@ declare const WebAssembly: {
 interface Exports {
   mem: WasmMemory;
   qgemm(...args: number[]): void;
+  fgemm(...args: number[]): void;
+  dwq(params: number): void;
+  dwf(params: number): void;
+  im2colq(params: number, p0: number, p1: number): void;
+  resizeu8(params: number): void;
+  addq(...args: number[]): void;
+  mbqm(acc: number, multiplier: number, left: number, right: number): number;
 }
 
 let instance: Exports | null | undefined;
@@ -40,5 +47,20 @@ export function wasmAlloc(bytes: number): number {
   top = (top + bytes + 15) & ~15;
   const need = top - k.mem.buffer.byteLength;
   if (need > 0) k.mem.grow(Math.ceil(need / 65536));
+  return at;
+}
+
+const scratchRegions = new Map<string, { at: number; bytes: number }>();
+
+/**
+ * A region of kernel memory that kernels only use during one call (their input and output copies), shared by every
+ * op of every interpreter: JavaScript runs one kernel at a time. A request larger than the current region moves the
+ * slot to a new region; pointers handed out earlier stay valid for their own (smaller) size.
+ */
+export function wasmScratch(slot: string, bytes: number): number {
+  const r = scratchRegions.get(slot);
+  if (r && r.bytes >= bytes) return r.at;
+  const at = wasmAlloc(bytes);
+  scratchRegions.set(slot, { at, bytes });
   return at;
 }

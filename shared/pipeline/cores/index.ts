@@ -23,4 +23,5 @@ export const STAGE_CORES: StageCores = {
   convert: lazyCore('convert', async () => (await import('./convert.js')).convertCore),
   quantize: lazyCore('quantize', async () => (await import('./quantize.js')).quantizeCore),
   compile: lazyCore('compile', async () => (await import('./compile.js')).compileCore),
+  verify: lazyCore('verify', async () => (await import('./verify.js')).verifyCore),
 };

@@ -1,0 +1,47 @@
+/**
+ * The package.json of the deployed functions source (dist/functions): the repository's runtime dependencies pinned to
+ * the exact versions package-lock.json resolved, plus the packages the functions load at run time that the repository
+ * lists as devDependencies. Pure: the build script does the I/O.
+ */
+export interface RootPackage {
+  version?: string;
+  engines?: Record<string, string>;
+  dependencies?: Record<string, string>;
+  devDependencies?: Record<string, string>;
+}
+
+export interface PackageLock {
+  packages?: Record<string, { version?: string }>;
+}
+
+/**
+ * devDependencies the deployed code needs at run time: the quantize stage calibrates through the TFLite runtime oracle
+ * (shared/oracle/tflite-runtime.ts → tfjs-tflite-node).
+ */
+export const RUNTIME_DEV_DEPENDENCIES = ['tfjs-tflite-node'] as const;
+
+/** Entry module of the functions framework inside dist/functions (functions/index.ts registers every function). */
+export const FUNCTIONS_MAIN = 'functions/index.js';
+
+export function deployPackageJson(root: RootPackage, lock: PackageLock): Record<string, unknown> {
+  const names = [...Object.keys(root.dependencies ?? {}), ...RUNTIME_DEV_DEPENDENCIES];
+  const missing: string[] = [];
+  const dependencies: Record<string, string> = {};
+  for (const name of [...new Set(names)].sort()) {
+    const version = lock.packages?.[`node_modules/${name}`]?.version;
+    if (version) dependencies[name] = version;
+    else missing.push(name);
+  }
+  if (missing.length > 0) {
+    throw new Error(`package-lock.json has no resolved version for ${missing.join(', ')}; run npm install first`);
+  }
+  return {
+    name: 'kiln-functions',
+    version: root.version ?? '0.0.0',
+    private: true,
+    type: 'module',
+    main: FUNCTIONS_MAIN,
+    engines: { node: root.engines?.['node'] ?? '>=20' },
+    dependencies,
+  };
+}

@@ -1,0 +1,66 @@
+import type { Command } from 'commander';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { buildInProcess } from '../../pipeline/build-in-process.js';
+import {
+  buildFailure,
+  formatResult,
+  resultFromRecord,
+  resultJson,
+  type BuildResult,
+} from '../../pipeline/build-result.js';
+import { loadConfig } from '../../pipeline/config.js';
+import { STAGE_CORES } from '../../pipeline/cores/index.js';
+import type { StageCores } from '../../pipeline/core.js';
+import { readLocalModel } from '../../pipeline/local-model.js';
+
+/**
+ * `kiln build <model> -o DIR`: the whole pipeline in this process (no emulators, no cloud), with the same stage cores
+ * as the Cloud Functions. Every artifact lands in DIR under the name it has in the artifacts bucket, plus `build.json`
+ * (the build record the pipeline keeps in Firestore).
+ */
+export interface BuildCommandOptions {
+  out: string;
+  config?: string;
+  cores?: StageCores;
+}
+
+export async function buildToDir(model: string, opts: BuildCommandOptions): Promise<BuildResult> {
+  const local = await readLocalModel(model, opts.config);
+  const out = resolve(opts.out);
+  const write = async (name: string, bytes: Uint8Array): Promise<void> => {
+    const file = join(out, name);
+    await mkdir(dirname(file), { recursive: true });
+    await writeFile(file, bytes);
+  };
+  const { record } = await buildInProcess(local, {
+    cores: opts.cores ?? STAGE_CORES,
+    maxFanout: loadConfig().limits.maxFanout,
+    sourceUri: pathToFileURL(resolve(model)).href,
+    onArtifact: write,
+  });
+  await write('build.json', new TextEncoder().encode(`${JSON.stringify(record, null, 2)}\n`));
+  return resultFromRecord(record, (name) => join(out, name));
+}
+
+export function register(program: Command): void {
+  program
+    .command('build')
+    .description(
+      'run the whole pipeline (convert → quantize → compile → verify) in this process and write every artifact to DIR',
+    )
+    .argument('<model>', 'a model file (.tflite, .h5, .keras, .zip, .tar.gz) or folder (SavedModel, TF.js, …)')
+    .requiredOption('-o, --out <dir>', 'output folder')
+    .option(
+      '--config <kiln.json>',
+      'build config (default: kiln.json in the folder or <name>.kiln.json beside the file)',
+    )
+    .option('--json', 'print {buildId, status, artifacts, summary, error?} as JSON')
+    .action(async (model: string, flags: { out: string; config?: string; json?: boolean }) => {
+      const result = await buildToDir(model, { out: flags.out, ...(flags.config ? { config: flags.config } : {}) });
+      process.stdout.write(flags.json ? `${JSON.stringify(resultJson(result), null, 2)}\n` : formatResult(result));
+      const failure = buildFailure(result, `The artifacts made before the failure are in ${flags.out}`);
+      if (failure) throw failure;
+    });
+}

@@ -1,0 +1,87 @@
+import type { Command } from 'commander';
+import { cloudClients, closeCloudClients } from '../../cloud/clients.js';
+import { EventWatcher } from '../../cloud/event-watcher.js';
+import { uploadModel, type UploadedModel } from '../../cloud/upload-model.js';
+import { buildFailure, formatResult, resultFromEvent } from '../../pipeline/build-result.js';
+import { loadConfig } from '../../pipeline/config.js';
+import type { KilnCloudEvent } from '../../pipeline/events.js';
+import { readLocalModel } from '../../pipeline/local-model.js';
+import { KilnError } from '../../errors.js';
+
+/**
+ * `kiln upload <model> [--wait]`: puts a model into the configured uploads bucket (KILN_UPLOADS_BUCKET; the local stack
+ * when STORAGE_EMULATOR_HOST is set, Google Cloud otherwise). With --wait it subscribes to the events topic first and
+ * prints the build's completion (or failure) event.
+ */
+export interface UploadOptions {
+  config?: string;
+  as?: string;
+  wait?: boolean;
+  timeoutMs?: number;
+}
+
+export async function uploadAndWait(
+  model: string,
+  opts: UploadOptions,
+): Promise<{ upload: UploadedModel; event?: KilnCloudEvent }> {
+  const local = await readLocalModel(model, opts.config);
+  const config = loadConfig();
+  const clients = cloudClients(config);
+  const watcher = opts.wait ? await EventWatcher.open(clients.pubsub, config.topics.events) : undefined;
+  try {
+    const upload = await uploadModel(clients.storage, config.buckets.uploads, local, opts.as ? { as: opts.as } : {});
+    if (!watcher) return { upload };
+    const event = await watcher.waitForBuild(upload.buildId, opts.timeoutMs);
+    return { upload, event };
+  } finally {
+    await watcher?.close();
+  }
+}
+
+const seconds = (v: string): number => {
+  if (!/^\d+$/.test(v)) throw new KilnError('E_BAD_ARGUMENT', `--timeout needs whole seconds, got "${v}"`);
+  return Number(v) * 1000;
+};
+
+export function register(program: Command): void {
+  program
+    .command('upload')
+    .description(
+      'upload a model to the uploads bucket (local stack or Google Cloud); --wait prints its completion event',
+    )
+    .argument('<model>', 'a model file (.tflite, .h5, .keras, .zip, .tar.gz) or folder')
+    .option('--wait', 'wait for the build and print its completed/failed event')
+    .option('--as <name>', 'file or folder name in the bucket (default: the local name)')
+    .option(
+      '--config <kiln.json>',
+      'build config (default: kiln.json in the folder or <name>.kiln.json beside the file)',
+    )
+    .option('--timeout <seconds>', 'with --wait: give up after this long (default 1800)')
+    .option('--json', 'print JSON (the upload, or with --wait the whole CloudEvent)')
+    .action(
+      async (model: string, f: { wait?: boolean; as?: string; config?: string; timeout?: string; json?: boolean }) => {
+        try {
+          const { upload, event } = await uploadAndWait(model, {
+            ...(f.config ? { config: f.config } : {}),
+            ...(f.as ? { as: f.as } : {}),
+            wait: Boolean(f.wait),
+            ...(f.timeout ? { timeoutMs: seconds(f.timeout) } : {}),
+          });
+          if (!event) {
+            process.stdout.write(
+              f.json
+                ? `${JSON.stringify(upload, null, 2)}\n`
+                : `uploaded ${upload.uri} (generation ${upload.generation}); build ${upload.buildId} of ${upload.modelId}\n`,
+            );
+            return;
+          }
+          const result = resultFromEvent(event)!;
+          process.stdout.write(f.json ? `${JSON.stringify(event, null, 2)}\n` : formatResult(result));
+          const failure = buildFailure(result);
+          if (failure) throw failure;
+        } finally {
+          await closeCloudClients();
+        }
+      },
+    );
+}

@@ -1,0 +1,92 @@
+import type { Command } from 'commander';
+import { KilnError } from '../../errors.js';
+import type { VerifyReport } from '../../verify/report/schema.js';
+import { verifyFiles } from '../../verify/verify-files.js';
+
+const int = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new KilnError('E_BAD_ARGUMENT', `${name} must be a whole number, got ${v}`);
+  return n;
+};
+
+export function register(program: Command): void {
+  program
+    .command('verify')
+    .description(
+      'accuracy (float vs int8), Edge TPU placement, memory and estimated latency → report.json + report.html',
+    )
+    .argument('<float>', 'float .tflite')
+    .argument('<int8>', 'int8 .tflite made from it')
+    .option('--compile-report <file>', 'compile-report.json from kiln compile (default: run Kiln compiler model)')
+    .option('--validation <dir>', 'validation images or .npy: one sub-folder per class, or a flat folder')
+    .option('--labels <file>', 'class names (one per line) or "file,label" lines')
+    .option('--config <kiln.json>', 'kiln.json: quantize.calibration says how images become inputs')
+    .option(
+      '--max-samples <n>',
+      'samples run through both models (float is slow on Kiln interpreter)',
+      int('--max-samples'),
+    )
+    .option('--debug-samples <n>', 'samples also used for the per-layer error', int('--debug-samples'))
+    .option('-o, --out <dir>', 'where to write report.json and report.html', '.')
+    .option('--json', 'print report.json')
+    .action(
+      async (
+        floatPath: string,
+        int8Path: string,
+        opts: {
+          compileReport?: string;
+          validation?: string;
+          labels?: string;
+          config?: string;
+          maxSamples?: number;
+          debugSamples?: number;
+          out: string;
+          json?: boolean;
+        },
+      ) => {
+        const { report, files } = await verifyFiles(floatPath, int8Path, {
+          ...(opts.compileReport ? { compileReport: opts.compileReport } : {}),
+          ...(opts.validation ? { validation: opts.validation } : {}),
+          ...(opts.labels ? { labels: opts.labels } : {}),
+          ...(opts.config ? { config: opts.config } : {}),
+          ...(opts.maxSamples !== undefined ? { maxSamples: opts.maxSamples } : {}),
+          ...(opts.debugSamples !== undefined ? { debugSamples: opts.debugSamples } : {}),
+          outDir: opts.out,
+          onProgress: (phase, done, total) => {
+            if (!opts.json && process.stderr.isTTY) process.stderr.write(`\r${phase} ${done}/${total}`);
+          },
+        });
+        if (!opts.json && process.stderr.isTTY) process.stderr.write('\n');
+        process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatSummary(report, files));
+      },
+    );
+}
+
+const pct = (x: number | null | undefined) => (x === null || x === undefined ? '—' : `${(100 * x).toFixed(1)}%`);
+
+export function formatSummary(r: VerifyReport, files: string[]): string {
+  const a = r.accuracy;
+  const lines = [
+    `${r.verdict.headline}: ${r.verdict.reasons.join('; ')}`,
+    `Edge TPU ops: ${r.edgeTpu.edgeTpuOps}/${r.edgeTpu.totalOps} (${pct(r.edgeTpu.share)})`,
+  ];
+  if (a.classification) {
+    const c = a.classification;
+    if (c.floatTop1 !== null)
+      lines.push(
+        `top-1 float ${pct(c.floatTop1)} → int8 ${pct(c.int8Top1)}; top-5 ${pct(c.floatTop5)} → ${pct(c.int8Top5)}`,
+      );
+    lines.push(`top-1 agreement ${pct(c.top1Agreement)} over ${a.samples} samples (${a.source})`);
+  }
+  if (a.segmentation)
+    lines.push(`pixel agreement ${pct(a.segmentation.pixelAgreement)}, mean IoU ${a.segmentation.meanIoU.toFixed(3)}`);
+  if (a.detection) lines.push(`boxes matched ${a.detection.matched}/${a.detection.floatBoxes} at IoU ≥ 0.5`);
+  for (const o of a.outputs)
+    lines.push(`output ${o.name}: SNR ${o.snrDb.toFixed(1)} dB, max abs error ${o.maxAbsError.toPrecision(3)}`);
+  if (r.layers.worst.length > 0)
+    lines.push(`worst layers: ${r.layers.worst.map((l) => `${l.tensor} (${l.snrDb.toFixed(1)} dB)`).join(', ')}`);
+  for (const l of Object.values(r.latency)) lines.push(`${l.label}: ≈ ${l.estimatedMs.toFixed(2)} ms (estimate)`);
+  for (const w of r.warnings) lines.push(`warning: ${w}`);
+  lines.push(`wrote ${files.join(', ')}`);
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,67 @@
+import type { Storage } from '@google-cloud/storage';
+import { KilnError } from '../errors.js';
+import { buildIdOf, gsUri } from '../pipeline/ids.js';
+import { singleFileFormat, type LocalModel } from '../pipeline/local-model.js';
+import { classifyUpload } from '../pipeline/uploads.js';
+
+/**
+ * Puts a local model into the uploads bucket the way a build starts (docs/pipeline.md): a single file's
+ * `<stem>.kiln.json` first, then the file; a folder's files, then its `kiln.json` last (`{}` when it has none).
+ * Returns the object that starts the build, its generation and the build id the pipeline will give it.
+ */
+export interface UploadedModel {
+  object: string;
+  generation: string;
+  uri: string;
+  buildId: string;
+  modelId: string;
+}
+
+async function save(storage: Storage, bucket: string, object: string, bytes: Uint8Array | string): Promise<string> {
+  const file = storage.bucket(bucket).file(object);
+  await file.save(typeof bytes === 'string' ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), {
+    resumable: false,
+  });
+  const generation = file.metadata?.generation ?? (await file.getMetadata())[0].generation;
+  return String(generation);
+}
+
+/** `as` renames the upload (file name or folder name) in the bucket. */
+export async function uploadModel(
+  storage: Storage,
+  bucket: string,
+  model: LocalModel,
+  opts: { as?: string } = {},
+): Promise<UploadedModel> {
+  const name = opts.as ?? model.name;
+  if (name.includes('/') || name === '')
+    throw new KilnError('E_BAD_ARGUMENT', `upload name "${name}" must be a plain file or folder name`);
+  let object: string;
+  let generation: string;
+  if (model.kind === 'single-file') {
+    const match = singleFileFormat(name);
+    if (!match)
+      throw new KilnError('E_BAD_ARGUMENT', `upload name "${name}" has no model file extension`, {
+        hint: 'Keep the extension of the model file',
+      });
+    if (model.configText !== undefined)
+      await save(storage, bucket, `${name.slice(0, -match.suffix.length)}.kiln.json`, model.configText);
+    const [bytes] = [...model.files.values()] as [Uint8Array];
+    object = name;
+    generation = await save(storage, bucket, object, bytes);
+  } else {
+    for (const [rel, bytes] of model.files) await save(storage, bucket, `${name}/${rel}`, bytes);
+    object = `${name}/kiln.json`;
+    generation = await save(storage, bucket, object, model.configText ?? '{}');
+  }
+  const kind = classifyUpload(object, undefined);
+  if (kind.kind === 'ignored')
+    throw new KilnError('E_BAD_ARGUMENT', `${object} would not start a build: ${kind.reason}`);
+  return {
+    object,
+    generation,
+    uri: gsUri(bucket, object),
+    buildId: buildIdOf(bucket, object, generation),
+    modelId: kind.modelId,
+  };
+}

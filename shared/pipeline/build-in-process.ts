@@ -1,0 +1,100 @@
+import { createHash } from 'node:crypto';
+import { isKilnError } from '../errors.js';
+import { parseBuildConfigText, type BuildConfig } from './build-config.js';
+import { beginUnit, completeBuild, failUnit, newBuild, succeedUnit, unitsOf, type BuildRecord } from './build-state.js';
+import type { StageCores } from './core.js';
+import { errorInfo, stageUnavailable } from './errors.js';
+import { modelIdOf } from './ids.js';
+import type { LocalModel } from './local-model.js';
+import type { UploadRef } from './messages.js';
+import { STAGE_NAMES, unitArtifactName } from './stages.js';
+
+/**
+ * The pipeline without a cloud: the same stage cores, unit layout and build-record transitions (build-state.ts) as the
+ * Cloud Functions, run one unit after another in this process. `kiln build` writes what it returns to a folder.
+ */
+export interface InProcessBuild {
+  record: BuildRecord;
+  /** Artifact name (as in the artifacts bucket, e.g. `m13/compile-report.json`) → bytes. */
+  artifacts: Map<string, Uint8Array>;
+}
+
+export interface InProcessOptions {
+  cores: StageCores;
+  maxFanout: number;
+  /** Called as soon as a unit's artifact exists (kiln build writes it to disk at once). */
+  onArtifact?: (name: string, bytes: Uint8Array) => Promise<void>;
+  /** Where the model came from, for the record's input (default `file://<name>`). */
+  sourceUri?: string;
+  now?: () => string;
+}
+
+/** A content id for a local build: same files and config → same id. */
+export function localBuildId(model: LocalModel): string {
+  const h = createHash('sha256');
+  for (const [name, bytes] of [...model.files].sort((a, b) => a[0].localeCompare(b[0]))) {
+    h.update(name).update('\0').update(bytes).update('\0');
+  }
+  h.update(model.configText ?? '');
+  return h.digest('hex').slice(0, 24);
+}
+
+/** Parses the model's build config (bad-input KilnError when invalid). */
+export function localBuildConfig(model: LocalModel, maxFanout: number): BuildConfig {
+  return parseBuildConfigText(model.configText ?? '{}', maxFanout, model.configSource ?? 'kiln.json');
+}
+
+export async function buildInProcess(model: LocalModel, opts: InProcessOptions): Promise<InProcessBuild> {
+  const now = opts.now ?? (() => new Date().toISOString());
+  const config = localBuildConfig(model, opts.maxFanout);
+  const buildId = localBuildId(model);
+  const modelId = modelIdOf(model.name);
+  const uri = opts.sourceUri ?? `file://${model.name}`;
+  const input: UploadRef = {
+    bucket: 'local',
+    object: model.kind === 'folder' ? `${model.name}/kiln.json` : model.name,
+    generation: '0',
+    kind: model.kind,
+    uri,
+    ...(model.kind === 'single-file' ? { format: model.format ?? '' } : { prefix: `${model.name}/` }),
+  };
+  const record = newBuild(buildId, modelId, input, config, now());
+  const artifacts = new Map<string, Uint8Array>();
+  const upload = new Map([...model.files].map(([name, bytes]) => [`upload/${name}`, bytes]));
+
+  for (const stage of STAGE_NAMES) {
+    for (const unit of unitsOf(record, stage)) {
+      beginUnit(record, stage, unit.key, now(), 0);
+      try {
+        if (stage === 'finish') {
+          succeedUnit(record, stage, unit.key, { artifacts: {}, summary: {} }, now());
+          continue;
+        }
+        const core = opts.cores[stage];
+        if (!core) throw stageUnavailable(stage, 'no core is registered for it');
+        const out = await core({
+          artifacts: stage === 'convert' ? upload : artifacts,
+          config,
+          unit,
+          build: { buildId, modelId, inputUri: uri, inputKind: model.kind },
+        });
+        const written: Record<string, string> = {};
+        for (const [name, bytes] of Object.entries(out.artifacts)) {
+          const full = unitArtifactName(unit, name);
+          artifacts.set(full, bytes);
+          written[full] = full;
+          await opts.onArtifact?.(full, bytes);
+        }
+        succeedUnit(record, stage, unit.key, { artifacts: written, summary: out.summary }, now());
+      } catch (e) {
+        // In-process there is no redelivery: every failure is final.
+        failUnit(record, stage, unit.key, { ...errorInfo(e), retryable: false }, 1, now());
+        if (!isKilnError(e)) throw e;
+        return { record, artifacts };
+      }
+    }
+  }
+  completeBuild(record, {}, now());
+  delete record.summary['finish'];
+  return { record, artifacts };
+}

@@ -1,0 +1,67 @@
+import type { Firestore } from 'firebase-admin/firestore';
+import type { BuildRecord } from '../pipeline/build-state.js';
+import { STAGE_NAMES } from '../pipeline/stages.js';
+
+/** One row of the results page: a build with its status, stages and links (URLs of this app). Pure view data. */
+export interface BuildRow {
+  modelId: string;
+  buildId: string;
+  status: string;
+  createdAt: string;
+  updatedAt: string;
+  finishedAt: string | null;
+  stages: { name: string; status: string }[];
+  verdict: string | null;
+  headline: string | null;
+  error: string | null;
+  page: string;
+  report: string | null;
+  artifacts: { name: string; url: string }[];
+}
+
+const enc = encodeURIComponent;
+
+export function artifactUrl(modelId: string, buildId: string, name: string): string {
+  return `/artifacts/${enc(modelId)}/${enc(buildId)}/${name.split('/').map(enc).join('/')}`;
+}
+
+/** The verify stage's report.html (the first shard's when verify fanned out). */
+export function reportName(r: Pick<BuildRecord, 'artifacts'>): string | null {
+  const names = Object.keys(r.artifacts ?? {}).filter((n) => n === 'report.html' || n.endsWith('/report.html'));
+  return names.sort()[0] ?? null;
+}
+
+export function buildRow(r: BuildRecord): BuildRow {
+  const report = reportName(r);
+  const verify = r.summary?.['verify'] as Record<string, unknown> | undefined;
+  // verify's summary is either its own (one unit) or keyed by shard.
+  const first = verify && ('verdict' in verify ? verify : (Object.values(verify)[0] as Record<string, unknown>));
+  return {
+    modelId: r.modelId,
+    buildId: r.buildId,
+    status: r.status,
+    createdAt: r.createdAt,
+    updatedAt: r.updatedAt,
+    finishedAt: r.finishedAt ?? null,
+    stages: STAGE_NAMES.map((name) => ({ name, status: r.stages?.[name]?.status ?? 'pending' })),
+    verdict: typeof first?.['verdict'] === 'string' ? first['verdict'] : null,
+    headline: typeof first?.['headline'] === 'string' ? first['headline'] : null,
+    error: r.error ? `${r.error.stage}: ${r.error.message}` : null,
+    page: `/builds/${enc(r.modelId)}/${enc(r.buildId)}`,
+    report: report ? artifactUrl(r.modelId, r.buildId, report) : null,
+    artifacts: Object.keys(r.artifacts ?? {})
+      .sort()
+      .map((name) => ({ name, url: artifactUrl(r.modelId, r.buildId, name) })),
+  };
+}
+
+/** The most recent builds of every model (collection group `builds`), newest first. */
+export async function listBuilds(db: Firestore, limit = 100): Promise<BuildRow[]> {
+  const snap = await db.collectionGroup('builds').orderBy('createdAt', 'desc').limit(limit).get();
+  return snap.docs.map((d) => buildRow(d.data() as BuildRecord));
+}
+
+export async function getBuild(db: Firestore, modelId: string, buildId: string): Promise<BuildRecord | undefined> {
+  const snap = await db.collection('models').doc(modelId).collection('builds').doc(buildId).get();
+  return snap.exists ? (snap.data() as BuildRecord) : undefined;
+}

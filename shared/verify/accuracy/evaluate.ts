@@ -1,0 +1,222 @@
+import type { AnyTypedArray } from '../../ir/dtype.js';
+import type { IrModel } from '../../ir/model.js';
+import type { Tensor } from '../../ir/types.js';
+import { openInterpreterRunner, type CaptureRunner, type TensorValue } from '../../quantize/capture.js';
+import type { Sample } from '../../quantize/dataset.js';
+import { compareLayers, worstLayers, type LayerError } from '../../quantize/debugger.js';
+import {
+  addClassification,
+  addDetections,
+  addErrors,
+  addSegmentation,
+  classMask,
+  detectionsOf,
+  emptyClassification,
+  emptyDetection,
+  emptySegmentation,
+  emptySums,
+  meanIoU,
+  snrDb,
+  type ErrorSums,
+} from './metrics.js';
+import { outputKind, type OutputKind } from './output-kind.js';
+
+export interface AccuracyOptions {
+  /** Labels per sample (class index or null), or null for unlabelled data. */
+  labels?: (number | null)[] | null;
+  /** How many of the samples also go through the per-layer debugger (capturing every tensor). Default 4. */
+  debugSamples?: number;
+  /** Executor (default: Kiln's interpreter). */
+  openRunner?: (m: IrModel) => Promise<CaptureRunner>;
+  /** Detections below this score are ignored in box matching. Default 0.3. */
+  minScore?: number;
+  onSample?: (done: number, total: number) => void;
+}
+
+export interface AccuracyResult {
+  kind: OutputKind;
+  samples: number;
+  labelled: number;
+  classification: {
+    floatTop1: number | null;
+    floatTop5: number | null;
+    int8Top1: number | null;
+    int8Top5: number | null;
+    /** int8 − float top-1 (fraction), null without labels. */
+    top1Change: number | null;
+    top1Agreement: number;
+  } | null;
+  segmentation: { pixelAgreement: number; meanIoU: number; classesSeen: number } | null;
+  detection: {
+    iouThreshold: number;
+    minScore: number;
+    floatBoxes: number;
+    int8Boxes: number;
+    matched: number;
+    /** Matched float boxes / float boxes. */
+    matchRate: number;
+    meanMatchedIoU: number;
+  } | null;
+  outputs: { name: string; snrDb: number; maxAbsError: number; mse: number }[];
+  /** Per-tensor float vs int8 error (quantizer's debugger), null when the two models' tensors do not correspond. */
+  layers: LayerError[] | null;
+  worstLayers: LayerError[];
+  debugSamples: number;
+  warnings: string[];
+}
+
+/** Float input → the int8 model's input dtype (as the quantizer's debugger does it). */
+export function quantizeInput(t: Tensor, x: Float32Array): AnyTypedArray {
+  if (!t.quant || (t.dtype !== 'int8' && t.dtype !== 'uint8')) return x;
+  const { scale, zeroPoint } = t.quant;
+  const out = t.dtype === 'uint8' ? new Uint8Array(x.length) : new Int8Array(x.length);
+  const [lo, hi] = t.dtype === 'uint8' ? [0, 255] : [-128, 127];
+  for (let k = 0; k < x.length; k++) out[k] = Math.min(hi, Math.max(lo, Math.round(x[k]! / scale[0]!) + zeroPoint[0]!));
+  return out;
+}
+
+/** An output value as floats (dequantized when the tensor is quantized). */
+export function dequantized(t: Tensor, v: TensorValue): Float64Array {
+  const out = new Float64Array(v.data.length);
+  const q = t.quant && (v.dtype === 'int8' || v.dtype === 'uint8' || v.dtype === 'int16') ? t.quant : null;
+  for (let i = 0; i < out.length; i++) {
+    const x = Number(v.data[i]!);
+    out[i] = q ? q.scale[0]! * (x - q.zeroPoint[0]!) : x;
+  }
+  return out;
+}
+
+/**
+ * Share of the float model's activation tensors that have the same id and name in the int8 model: the debugger pairs
+ * tensors by id, which is only meaningful for an int8 model made from this float model by Kiln's quantizer.
+ */
+export function tensorCorrespondence(floatModel: IrModel, int8Model: IrModel): number {
+  const fg = floatModel.graph;
+  const qg = int8Model.graph;
+  const acts = fg.tensors.filter((t) => !fg.isConstant(t.id));
+  if (acts.length === 0) return 0;
+  return acts.filter((t) => qg.tensors[t.id]?.name === t.name).length / acts.length;
+}
+
+/** Runs both models on every sample (the first `debugSamples` with tensor capture for the debugger) and scores them. */
+export async function evaluateAccuracy(
+  floatModel: IrModel,
+  int8Model: IrModel,
+  samples: Sample[],
+  o: AccuracyOptions = {},
+): Promise<AccuracyResult> {
+  const open = o.openRunner ?? openInterpreterRunner;
+  const kind = outputKind(floatModel);
+  const warnings: string[] = [];
+  const outputsF: TensorValue[][] = [];
+  const outputsQ: TensorValue[][] = [];
+  // An upload that was already quantized passes through the quantizer unchanged: its "float" reference is the int8
+  // model itself, which takes quantized inputs and has no float tensors to compare layer by layer.
+  const referenceQuantized = floatModel.graph.inputs.some((t) => floatModel.graph.tensor(t).dtype !== 'float32');
+  const corresponds = !referenceQuantized && tensorCorrespondence(floatModel, int8Model) >= 0.5;
+  if (referenceQuantized)
+    warnings.push(
+      'the uploaded model was already quantized, so there is no float model to compare with: the accuracy figures compare the model with itself and do not measure quantization loss',
+    );
+  else if (!corresponds)
+    warnings.push(
+      "per-layer error not available: the int8 model's tensors do not correspond to the float model's (it was not made from this float model by Kiln's quantizer)",
+    );
+  const nDebug = corresponds ? Math.min(samples.length, o.debugSamples ?? 4) : 0;
+  let done = 0;
+  const recording = async (m: IrModel): Promise<CaptureRunner> => {
+    const r = await open(m);
+    const sink = m === floatModel ? outputsF : outputsQ;
+    return {
+      inputs: r.inputs,
+      outputs: r.outputs,
+      run: async (inputs, opts) => {
+        const res = await r.run(inputs, opts);
+        // Copy: an executor may reuse its output buffers on the next run.
+        sink.push(res.outputs.map((v) => ({ ...v, data: v.data.slice() })));
+        if (m !== floatModel) o.onSample?.(++done, samples.length);
+        return res;
+      },
+      close: () => r.close?.(),
+    };
+  };
+  const layers = nDebug > 0 ? await compareLayers(floatModel, int8Model, samples.slice(0, nDebug), recording) : null;
+  if (samples.length > nDebug) {
+    const fr = await recording(floatModel);
+    const qr = await recording(int8Model);
+    try {
+      for (const s of samples.slice(nDebug)) {
+        await fr.run(fr.inputs.map((t, i) => quantizeInput(t, s[i]!)));
+        await qr.run(qr.inputs.map((t, i) => quantizeInput(t, s[i]!)));
+      }
+    } finally {
+      fr.close?.();
+      qr.close?.();
+    }
+  }
+  const fOut = floatModel.graph.outputs.map((id) => floatModel.graph.tensor(id));
+  const qOut = int8Model.graph.outputs.map((id) => int8Model.graph.tensor(id));
+  const sums: ErrorSums[] = fOut.map(() => emptySums());
+  const cls = emptyClassification();
+  const seg = emptySegmentation();
+  const det = emptyDetection();
+  const minScore = o.minScore ?? 0.3;
+  for (let s = 0; s < samples.length; s++) {
+    const f = fOut.map((t, i) => dequantized(t, outputsF[s]![i]!));
+    const q = qOut.map((t, i) => dequantized(t, outputsQ[s]![i]!));
+    f.forEach((v, i) => addErrors(sums[i]!, v, q[i]!));
+    if (kind === 'classification') addClassification(cls, f[0]!, q[0]!, o.labels?.[s] ?? null);
+    else if (kind === 'segmentation') {
+      const shape = fOut[0]!.shape;
+      const channels = shape.length === 4 ? shape[3]! : 1;
+      addSegmentation(seg, classMask(f[0]!, channels), classMask(q[0]!, channels));
+    } else if (kind === 'detection') {
+      const dets = (v: Float64Array[]) => detectionsOf(v[0]!, v[1]!, v[2]!, v[3]![0]!, minScore);
+      addDetections(det, dets(f), dets(q), 0.5);
+    }
+  }
+  const frac = (a: number, b: number): number | null => (b > 0 ? a / b : null);
+  const labelled = cls.labelled;
+  return {
+    kind,
+    samples: samples.length,
+    labelled,
+    classification:
+      kind === 'classification'
+        ? {
+            floatTop1: frac(cls.floatTop1, labelled),
+            floatTop5: frac(cls.floatTop5, labelled),
+            int8Top1: frac(cls.int8Top1, labelled),
+            int8Top5: frac(cls.int8Top5, labelled),
+            top1Change: labelled > 0 ? (cls.int8Top1 - cls.floatTop1) / labelled : null,
+            top1Agreement: cls.agreeTop1 / Math.max(1, cls.samples),
+          }
+        : null,
+    segmentation:
+      kind === 'segmentation'
+        ? { pixelAgreement: seg.agree / Math.max(1, seg.pixels), meanIoU: meanIoU(seg), classesSeen: seg.perClass.size }
+        : null,
+    detection:
+      kind === 'detection'
+        ? {
+            iouThreshold: 0.5,
+            minScore,
+            floatBoxes: det.reference,
+            int8Boxes: det.predicted,
+            matched: det.matched,
+            matchRate: det.reference > 0 ? det.matched / det.reference : 1,
+            meanMatchedIoU: det.matched > 0 ? det.sumIoU / det.matched : 0,
+          }
+        : null,
+    outputs: fOut.map((t, i) => ({
+      name: t.name,
+      snrDb: snrDb(sums[i]!),
+      maxAbsError: sums[i]!.maxAbs,
+      mse: sums[i]!.n > 0 ? sums[i]!.sumSqErr / sums[i]!.n : 0,
+    })),
+    layers,
+    worstLayers: layers ? worstLayers(layers, 3) : [],
+    debugSamples: nDebug,
+    warnings,
+  };
+}

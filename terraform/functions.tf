@@ -1,0 +1,96 @@
+# Cloud Functions gen2, one per function in functions/ except compile (compile.tf). All share one source zip
+# (npx tsx deploy/functions/build.ts) and the pipeline environment; each runs as its own service account.
+
+locals {
+  functions_build = {
+    runtime = "nodejs20"
+    bucket  = google_storage_bucket.sources.name
+    object  = google_storage_bucket_object.functions.name
+  }
+}
+
+# ingest: google.cloud.storage.object.v1.finalized on the uploads bucket, through an Eventarc trigger.
+resource "google_cloudfunctions2_function" "ingest" {
+  name        = "${var.name_prefix}-ingest"
+  location    = var.region
+  description = "Kiln ingest: a finalized upload → at most one build"
+
+  build_config {
+    runtime     = local.functions_build.runtime
+    entry_point = "ingest"
+
+    source {
+      storage_source {
+        bucket = local.functions_build.bucket
+        object = local.functions_build.object
+      }
+    }
+  }
+
+  service_config {
+    available_memory                 = var.function_sizes["ingest"].memory
+    available_cpu                    = var.function_sizes["ingest"].cpu
+    timeout_seconds                  = var.stage_timeout_seconds
+    min_instance_count               = 0
+    max_instance_count               = var.function_sizes["ingest"].max_instances
+    max_instance_request_concurrency = 1
+    ingress_settings                 = "ALLOW_INTERNAL_ONLY"
+    all_traffic_on_latest_revision   = true
+    service_account_email            = google_service_account.kiln["ingest"].email
+    environment_variables            = local.pipeline_env
+  }
+
+  event_trigger {
+    trigger_region        = var.region
+    event_type            = "google.cloud.storage.object.v1.finalized"
+    retry_policy          = "RETRY_POLICY_RETRY"
+    service_account_email = google_service_account.kiln["invoker"].email
+
+    event_filters {
+      attribute = "bucket"
+      value     = google_storage_bucket.uploads.name
+    }
+  }
+
+  depends_on = [
+    google_project_iam_member.gcs_pubsub_publisher,
+    google_project_iam_member.kiln,
+  ]
+}
+
+# convert, quantize, verify, finish: HTTP functions fed by the push subscriptions of their stage topics (pubsub.tf);
+# the functions framework turns each push into a google.cloud.pubsub.topic.v1.messagePublished CloudEvent.
+resource "google_cloudfunctions2_function" "stage" {
+  for_each = toset(local.stage_functions)
+
+  name        = "${var.name_prefix}-${each.key}"
+  location    = var.region
+  description = "Kiln ${each.key} stage"
+
+  build_config {
+    runtime     = local.functions_build.runtime
+    entry_point = each.key
+
+    source {
+      storage_source {
+        bucket = local.functions_build.bucket
+        object = local.functions_build.object
+      }
+    }
+  }
+
+  service_config {
+    available_memory                 = var.function_sizes[each.key].memory
+    available_cpu                    = var.function_sizes[each.key].cpu
+    timeout_seconds                  = var.stage_timeout_seconds
+    min_instance_count               = 0
+    max_instance_count               = var.function_sizes[each.key].max_instances
+    max_instance_request_concurrency = 1
+    ingress_settings                 = "ALLOW_INTERNAL_ONLY"
+    all_traffic_on_latest_revision   = true
+    service_account_email            = google_service_account.kiln[each.key].email
+    environment_variables            = local.pipeline_env
+  }
+
+  depends_on = [google_project_iam_member.kiln]
+}
