@@ -52,6 +52,4 @@ export function batchExtent(shape: readonly number[]): number {
   return shape.length === 4 ? shape[0]! : 1;
 }
 
-export function normAxis(axis: number, rank: number): number {
-  return axis < 0 ? axis + rank : axis;
-}
+export { normAxis } from '../ir/axis.js';

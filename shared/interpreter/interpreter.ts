@@ -92,6 +92,7 @@ export class Interpreter {
         throw new KilnError('E_SHAPE', `input ${t.name} has a dynamic shape [${t.shape.join(',')}]`);
       this.slots.set(t.id, { shape: [...t.shape], data: this.allocate(t, t.shape) });
     }
+    for (const t of g.tensors) if (t.isVariable && !this.slots.has(t.id)) this.slots.set(t.id, this.variableSlot(t));
     g.ops.forEach((op, i) => {
       let exec: () => void;
       try {
@@ -131,6 +132,23 @@ export class Interpreter {
     }
     this.allocatedBytes += bytes;
     return allocate(t.dtype, n);
+  }
+
+  /**
+   * A variable tensor (the state of UNIDIRECTIONAL_SEQUENCE_LSTM) gets its own buffer for the interpreter's lifetime,
+   * so its value persists from one `run` to the next, as in TFLite. It starts as TFLite's ResetVariableTensor leaves
+   * it: zero, or the zero point for int8; a model that gives it a buffer starts from that buffer instead.
+   */
+  private variableSlot(t: Tensor): Slot {
+    if (t.shape.some((d) => d < 0))
+      throw new KilnError('E_SHAPE', `variable tensor ${t.name} has a dynamic shape [${t.shape.join(',')}]`);
+    const data = this.allocate(t, t.shape);
+    if (t.data !== undefined && t.data.length === data.byteLength) {
+      new Uint8Array(data.buffer, data.byteOffset, data.byteLength).set(t.data);
+    } else if (t.dtype === 'int8') {
+      data.fill((t.quant?.zeroPoint[0] ?? 0) as never);
+    }
+    return { shape: [...t.shape], data };
   }
 
   private slot(id: number): Slot {
@@ -177,7 +195,10 @@ export class Interpreter {
     };
   }
 
-  /** One inference. `inputs`: one typed array per model input, in input order, of that input's dtype. */
+  /**
+   * One inference. `inputs`: one typed array per model input, in input order, of that input's dtype. Variable tensors
+   * (recurrent state) keep the values the previous run left in them, as TFLite does between Invoke calls.
+   */
   run(inputs: AnyTypedArray[], opts: { capture?: boolean; timings?: boolean } = {}): RunResult {
     if (inputs.length !== this.inputs.length) {
       throw new KilnError('E_BAD_ARGUMENT', `the model takes ${this.inputs.length} input(s), got ${inputs.length}`);

@@ -2,6 +2,7 @@ import { KilnError } from '../errors.js';
 import { Padding } from '../tflite/schema.js';
 import { typedView, type DType } from './dtype.js';
 import type { Graph } from './graph.js';
+import { normAxis } from './axis.js';
 
 export interface InferredOutput {
   shape: number[];
@@ -44,8 +45,6 @@ export function broadcastShapes(a: readonly number[], b: readonly number[]): num
   }
   return out;
 }
-
-const normAxis = (axis: number, rank: number): number => (axis < 0 ? axis + rank : axis);
 
 const same: Rule = (c) => [{ shape: c.s(0), dtype: c.d(0) }];
 const binary: Rule = (c) => [{ shape: broadcastShapes(c.s(0), c.s(1)), dtype: c.d(0) }];

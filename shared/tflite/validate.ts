@@ -4,6 +4,8 @@ import { arityOf } from './op-arity.js';
 
 /** Largest tensor Kiln accepts (elements). Larger declared shapes are refused before anything is allocated. */
 export const MAX_TENSOR_ELEMENTS = 2 ** 31 - 1;
+/** Highest tensor rank Kiln accepts (TFLite's kernels stop at 6; its shape vectors are never longer in practice). */
+export const MAX_TENSOR_RANK = 16;
 
 function indexError(what: string, index: number, limit: number, where: string): KilnError {
   return new KilnError(
@@ -51,6 +53,15 @@ export function validateModel(model: TfliteModel, fileBytes?: number): void {
           `invalid model: ${where} has tensor type ${t.type}, which TFLite does not define`,
           {
             hint: 'The file is corrupt or comes from an unknown converter; re-export it from the TFLite converter',
+          },
+        );
+      }
+      if (t.shape.length > MAX_TENSOR_RANK || t.shapeSignature.length > MAX_TENSOR_RANK) {
+        throw new KilnError(
+          'E_TFLITE_LIMIT',
+          `invalid model: ${where} has rank ${Math.max(t.shape.length, t.shapeSignature.length)}, over the limit of ${MAX_TENSOR_RANK}`,
+          {
+            hint: 'The file is corrupt; re-export the model from the TFLite converter',
           },
         );
       }

@@ -7,12 +7,14 @@ import { detectionPostProcess } from './detection-postprocess.js';
 import * as ew from './elementwise.js';
 import { fullyConnected } from './fully-connected.js';
 import { l2Normalization } from './l2-normalization.js';
+import { unidirectionalSequenceLstm } from './lstm.js';
 import { averagePool, l2Pool, maxPool } from './pool.js';
 import { cast, dequantize, quantize } from './quantize.js';
 import * as red from './reduce.js';
 import { resizeBilinear, resizeNearestNeighbor } from './resize.js';
 import * as sh from './shape.js';
 import { softmax } from './softmax.js';
+import { transposeConv } from './transpose-conv.js';
 
 const e = (maxVersion: number, prepare: Kernel): KernelEntry => ({ maxVersion, prepare });
 
@@ -89,6 +91,8 @@ export const BUILTIN_KERNELS: Readonly<Record<string, KernelEntry>> = {
   TANH: e(3, act.tanh),
   TILE: e(3, sh.tile),
   TRANSPOSE: e(6, sh.transpose),
+  TRANSPOSE_CONV: e(3, transposeConv),
+  UNIDIRECTIONAL_SEQUENCE_LSTM: e(3, unidirectionalSequenceLstm),
   UNPACK: e(4, sh.unpack),
 };
 

@@ -4,11 +4,10 @@ import { roundHalfAway } from '../fixed-point.js';
 import type { Kernel, KernelArgs } from '../kernel.js';
 import { qp } from '../quant.js';
 import { stridesOf } from './broadcast.js';
+import { normAxis } from '../../ir/axis.js';
 
 const f32 = Math.fround;
 type Num = { [i: number]: number | bigint; length: number; set?: unknown };
-
-const normAxis = (axis: number, rank: number): number => (axis < 0 ? axis + rank : axis);
 
 function ints(k: KernelArgs, i: number, what: string): number[] {
   const v = k.constInts(i);
