@@ -14,17 +14,11 @@ export interface PackageLock {
   packages?: Record<string, { version?: string }>;
 }
 
-/**
- * devDependencies the deployed code needs at run time: the quantize stage calibrates through the TFLite runtime oracle
- * (shared/oracle/tflite-runtime.ts → tfjs-tflite-node).
- */
-export const RUNTIME_DEV_DEPENDENCIES = ['tfjs-tflite-node'] as const;
-
 /** Entry module of the functions framework inside dist/functions (functions/index.ts registers every function). */
 export const FUNCTIONS_MAIN = 'functions/index.js';
 
 export function deployPackageJson(root: RootPackage, lock: PackageLock): Record<string, unknown> {
-  const names = [...Object.keys(root.dependencies ?? {}), ...RUNTIME_DEV_DEPENDENCIES];
+  const names = Object.keys(root.dependencies ?? {});
   const missing: string[] = [];
   const dependencies: Record<string, string> = {};
   for (const name of [...new Set(names)].sort()) {
