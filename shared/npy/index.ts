@@ -1,1 +1,1 @@
-export { readNpy, writeNpy, type NpyArray } from './npy.js';
+export { readNpy, readNpyFloat32, writeNpy, type NpyArray } from './npy.js';

@@ -100,6 +100,14 @@ export function readNpy(bytes: Uint8Array, file?: string): NpyArray {
   return { dtype, shape, data: typed(dtype, bytes.subarray(dataStart, dataStart + need)) };
 }
 
+/** A .npy sample as float32 values (calibration and validation data), whatever numeric dtype it was saved with. */
+export function readNpyFloat32(bytes: Uint8Array, file?: string): NpyArray & { data: Float32Array } {
+  const a = readNpy(bytes, file);
+  const data =
+    a.data instanceof Float32Array ? a.data : Float32Array.from(a.data as ArrayLike<number | bigint>, Number);
+  return { ...a, dtype: 'float32', data };
+}
+
 /** Serializes an array as .npy (version 1.0, or 2.0 when the header needs it). */
 export function writeNpy(a: NpyArray): Uint8Array {
   const descr = DESCR_OF[a.dtype];

@@ -5,7 +5,7 @@ import { numElements } from '../ir/graph.js';
 import type { Tensor } from '../ir/types.js';
 import type { CalibrationConfig } from './config.js';
 import { IMAGE_EXTENSIONS, loadPixels, normalizePixels, type ImageTarget } from './images.js';
-import { readNpy } from './npy.js';
+import { readNpyFloat32 as readNpy } from '../npy/index.js';
 import { rng } from '../util/rng.js';
 
 /** One calibration sample: one float32 array per model input, in input order. */

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { ModelBuilder } from '../../shared/ir/builder.js';
 import { Histogram } from '../../shared/quantize/histogram.js';
-import { readNpy } from '../../shared/quantize/npy.js';
+import { readNpyFloat32 as readNpy } from '../../shared/npy/index.js';
 import {
   asymmetricParams,
   biasScales,

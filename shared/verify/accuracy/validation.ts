@@ -6,7 +6,7 @@ import type { Tensor } from '../../ir/types.js';
 import type { CalibrationConfig } from '../../quantize/config.js';
 import { imageTargetOf, loadCalibrationSet, type Sample } from '../../quantize/dataset.js';
 import { IMAGE_EXTENSIONS, loadPixels, normalizePixels } from '../../quantize/images.js';
-import { readNpy } from '../../quantize/npy.js';
+import { readNpyFloat32 as readNpy } from '../../npy/index.js';
 
 /** Validation samples with their labels (class index per sample, or null when unlabelled). */
 export interface ValidationSet {
