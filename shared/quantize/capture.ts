@@ -4,20 +4,12 @@ import { Graph } from '../ir/graph.js';
 import { IrModel } from '../ir/model.js';
 import { toTflite } from '../ir/to-tflite.js';
 import type { Tensor } from '../ir/types.js';
-import { Interpreter } from '../interpreter/index.js';
+import { Interpreter, type RunResult, type TensorValue } from '../interpreter/index.js';
 import { TfliteRuntime } from '../oracle/tflite-runtime.js';
 import { writeTflite } from '../tflite/writer.js';
 
-/** Same shapes as shared/interpreter/index.ts (TensorValue, RunResult), so that either runner plugs in. */
-export interface TensorValue {
-  dtype: DType;
-  shape: number[];
-  data: AnyTypedArray;
-}
-export interface RunResult {
-  outputs: TensorValue[];
-  tensors?: Map<number, TensorValue>;
-}
+// Either runner (Kiln's interpreter, the TFLite oracle) returns the interpreter's result shapes.
+export type { RunResult, TensorValue } from '../interpreter/index.js';
 
 /** What calibration and the debugger need from an executor: Kiln's Interpreter has this shape (run may be sync). */
 export interface CaptureRunner {
