@@ -176,3 +176,119 @@ export function invSqrtQuantizedMultiplierExp(input: number, reverseShift: numbe
   }
   return { multiplier: m, shift: shift * reverseShift };
 }
+
+// ---- gemmlowp FixedPoint<int16_t, N> arithmetic (the int16 LSTM's gate activations) ----
+
+/** Wraps to int16 as a C++ static_cast<int16_t> does. */
+export const wrap16 = (v: number): number => (v << 16) >> 16;
+
+/** gemmlowp SaturatingRoundingDoublingHighMul for int16 raw values. */
+export function srdhm16(a: number, b: number): number {
+  if (a === -32768 && b === -32768) return 32767;
+  const ab = a * b;
+  return Math.trunc((ab + (ab >= 0 ? 16384 : 1 - 16384)) / 32768);
+}
+
+/** gemmlowp SaturatingRoundingMultiplyByPOT on int16: saturating left shift, or rounding right shift. */
+function satRoundMulPOT16(x: number, exponent: number): number {
+  if (exponent === 0) return x;
+  if (exponent < 0) return roundingDivideByPOT(x, -exponent);
+  return sat16(x * 2 ** exponent);
+}
+
+/** A gemmlowp int32 fixed-point constant as the int16 type holds it (RescaleConstantInitializer). */
+const c16 = (int32Raw: number): number => roundingDivideByPOT(int32Raw, 16);
+
+/** exp(a) for a in [−1/4, 0), F0 → F0. */
+function expQuarter16(a: number): number {
+  const constantTerm = c16(1895147668);
+  const oneThird = c16(715827883);
+  const x = wrap16(a + (1 << 12));
+  const x2 = srdhm16(x, x);
+  const x3 = srdhm16(x2, x);
+  const x4 = srdhm16(x2, x2);
+  const x4over4 = satRoundMulPOT16(x4, -2);
+  const poly = satRoundMulPOT16(wrap16(srdhm16(wrap16(x4over4 + x3), oneThird) + x2), -1);
+  return sat16(constantTerm + srdhm16(constantTerm, wrap16(x + poly)));
+}
+
+const EXP_BARREL: readonly (readonly [number, number])[] = [
+  [-2, 1672461947],
+  [-1, 1302514674],
+  [0, 790015084],
+  [1, 290630308],
+  [2, 39332535],
+  [3, 720401],
+  [4, 242],
+];
+
+/** gemmlowp exp_on_negative_values: F(intBits) raw ≤ 0 → F0 raw. */
+function expOnNegative16(a: number, intBits: number): number {
+  const frac = 15 - intBits;
+  const quarter = 1 << (frac - 2);
+  const mask = quarter - 1;
+  const aModQuarterMinusQuarter = wrap16((a & mask) - quarter);
+  let result = expQuarter16(satRoundMulPOT16(aModQuarterMinusQuarter, intBits));
+  const remainder = wrap16(aModQuarterMinusQuarter - a);
+  for (const [exponent, mult] of EXP_BARREL) {
+    if (intBits > exponent) {
+      const bit = 1 << (frac + exponent);
+      if (remainder & bit) result = srdhm16(result, c16(mult));
+    }
+  }
+  if (intBits > 5) {
+    const clamp = c16(-(2 ** (36 - intBits)));
+    if (a < clamp) result = 0;
+  }
+  if (a === 0) result = 32767;
+  return result;
+}
+
+/** Newton–Raphson reciprocal of 1 + x (x in F0, [0, 1)) in F2; returns the F2 estimate of 1/(1 + x) · 2. */
+function reciprocalHalf16(a: number): number {
+  const sum = a + 32767;
+  const halfDen = Math.trunc((sum + (sum >= 0 ? 1 : -1)) / 2);
+  const k48over17 = c16(1515870810);
+  const kNeg32over17 = c16(-1010580540);
+  let x = wrap16(k48over17 + srdhm16(halfDen, kNeg32over17));
+  for (let i = 0; i < 3; i++) {
+    const hdx = srdhm16(halfDen, x);
+    const oneMinus = wrap16((1 << 13) - hdx);
+    x = wrap16(x + satRoundMulPOT16(srdhm16(x, oneMinus), 2));
+  }
+  return x;
+}
+
+/** gemmlowp logistic on FixedPoint<int16_t, intBits> raw input → FixedPoint<int16_t, 0> raw output. */
+export function logistic16(a: number, intBits: number): number {
+  const abs = a > 0 ? a : wrap16(-a);
+  const e = expOnNegative16(wrap16(-abs), intBits);
+  const positive = satRoundMulPOT16(reciprocalHalf16(e), 1); // ExactMulByPot<-1> then Rescale<0> from F1
+  const negative = wrap16(32767 - positive);
+  if (a === 0) return c16(1 << 30);
+  return a > 0 ? positive : negative;
+}
+
+/** gemmlowp tanh on FixedPoint<int16_t, intBits> raw input → FixedPoint<int16_t, 0> raw output. */
+export function tanh16(a: number, intBits: number): number {
+  if (a === 0) return 0;
+  const n = a < 0 ? a : wrap16(-a);
+  const e = expOnNegative16(n, intBits + 1);
+  const t = satRoundMulPOT16(wrap16(reciprocalHalf16(e) - (1 << 13)), 2);
+  return a < 0 ? wrap16(-t) : t;
+}
+
+const lutCache = new Map<string, Int16Array>();
+
+/** The whole int16 domain of logistic16/tanh16 at `intBits`, indexed by raw + 32768. */
+export function int16ActivationTable(fn: 'logistic' | 'tanh', intBits: number): Int16Array {
+  const key = `${fn}:${intBits}`;
+  let t = lutCache.get(key);
+  if (!t) {
+    const f = fn === 'logistic' ? logistic16 : tanh16;
+    t = new Int16Array(65536);
+    for (let i = 0; i < 65536; i++) t[i] = f(i - 32768, intBits);
+    lutCache.set(key, t);
+  }
+  return t;
+}

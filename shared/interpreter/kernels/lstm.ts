@@ -1,34 +1,10 @@
 import { badOp, unsupportedType } from '../errors.js';
 import type { Kernel, KernelArgs } from '../kernel.js';
 import { ActivationFunctionType } from '../../tflite/schema.js';
+import { LSTM_INPUT } from './lstm-inputs.js';
+import { integerLstm } from './lstm-integer.js';
 
-/** The 24 inputs of UNIDIRECTIONAL_SEQUENCE_LSTM (TFLite's lstm_shared.h order); optional ones may be −1. */
-export const LSTM_INPUT = {
-  input: 0,
-  inputToInput: 1,
-  inputToForget: 2,
-  inputToCell: 3,
-  inputToOutput: 4,
-  recurrentToInput: 5,
-  recurrentToForget: 6,
-  recurrentToCell: 7,
-  recurrentToOutput: 8,
-  cellToInput: 9,
-  cellToForget: 10,
-  cellToOutput: 11,
-  inputGateBias: 12,
-  forgetGateBias: 13,
-  cellGateBias: 14,
-  outputGateBias: 15,
-  projectionWeights: 16,
-  projectionBias: 17,
-  outputState: 18,
-  cellState: 19,
-  inputLayerNorm: 20,
-  forgetLayerNorm: 21,
-  cellLayerNorm: 22,
-  outputLayerNorm: 23,
-} as const;
+export { LSTM_INPUT } from './lstm-inputs.js';
 
 const I = LSTM_INPUT;
 
@@ -88,8 +64,12 @@ export const unidirectionalSequenceLstm: Kernel = (k) => {
   }
   const dt = k.dtype(I.input);
   const wt = k.dtype(I.inputToForget);
+  if (dt === 'int8' && wt === 'int8') return integerLstm(k, { timeMajor, maxTime, nBatch, nInput, nCell, nOutput });
   if (dt !== 'float32' || wt !== 'float32') {
-    throw unsupportedType(k.op, `${dt} input with ${wt} weights (only the float32 LSTM is implemented)`);
+    throw unsupportedType(
+      k.op,
+      `${dt} input with ${wt} weights (the float32 and the int8 × int16-cell LSTMs are implemented)`,
+    );
   }
   const f32 = (i: number, len: number, what: string): Float32Array | null => {
     if (!k.tensor(i)) return null;
