@@ -26,15 +26,18 @@ locals {
   # The environment every function reads (ENV_SCHEMA in shared/pipeline/config.ts; the KILN_*_PORT names are for the
   # local stack only). The compile service adds KILN_EDGETPU_COMPILER (compile.tf).
   pipeline_env = {
-    KILN_PROJECT_ID         = var.project_id
-    KILN_UPLOADS_BUCKET     = local.uploads_bucket
-    KILN_ARTIFACTS_BUCKET   = local.artifacts_bucket
-    KILN_STAGE_TOPIC_PREFIX = local.stage_topic_prefix
-    KILN_EVENTS_TOPIC       = local.events_topic
-    KILN_MAX_UPLOAD_BYTES   = tostring(var.max_upload_bytes)
-    KILN_MAX_ATTEMPTS       = tostring(var.max_attempts)
-    KILN_MAX_FANOUT         = tostring(var.max_fanout)
-    KILN_LEASE_MS           = tostring(var.stage_timeout_seconds * 1000)
+    KILN_PROJECT_ID             = var.project_id
+    KILN_UPLOADS_BUCKET         = local.uploads_bucket
+    KILN_ARTIFACTS_BUCKET       = local.artifacts_bucket
+    KILN_STAGE_TOPIC_PREFIX     = local.stage_topic_prefix
+    KILN_EVENTS_TOPIC           = local.events_topic
+    KILN_MAX_UPLOAD_BYTES       = tostring(var.max_upload_bytes)
+    KILN_MAX_ATTEMPTS           = tostring(var.max_attempts)
+    KILN_MAX_FANOUT             = tostring(var.max_fanout)
+    KILN_LEASE_MS               = tostring(var.stage_timeout_seconds * 1000)
+    KILN_STAGE_TIMEOUT_MS       = tostring(var.stage_timeout_seconds * 1000)
+    KILN_MAX_PARAMETERS         = tostring(var.max_parameters)
+    KILN_MAX_CALIBRATION_IMAGES = tostring(var.max_calibration_images)
   }
 
   # Least privilege: terraform/roles.json is the single table of what each service account may do, per resource

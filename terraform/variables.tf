@@ -135,6 +135,28 @@ variable "max_upload_bytes" {
   }
 }
 
+variable "max_parameters" {
+  description = "KILN_MAX_PARAMETERS: most model parameters a build accepts (larger models fail with a clear error)."
+  type        = number
+  default     = 200000000
+
+  validation {
+    condition     = var.max_parameters >= 1 && floor(var.max_parameters) == var.max_parameters
+    error_message = "max_parameters must be a whole number >= 1."
+  }
+}
+
+variable "max_calibration_images" {
+  description = "KILN_MAX_CALIBRATION_IMAGES: most calibration images (upload files or quantize.samples) one build may use."
+  type        = number
+  default     = 10000
+
+  validation {
+    condition     = var.max_calibration_images >= 1 && floor(var.max_calibration_images) == var.max_calibration_images
+    error_message = "max_calibration_images must be a whole number >= 1."
+  }
+}
+
 variable "max_attempts" {
   description = "KILN_MAX_ATTEMPTS: attempts per unit of work for retryable errors (1-20). Dead-lettering starts after max(5, max_attempts + 2) deliveries."
   type        = number

@@ -1,6 +1,6 @@
 import { getTestServer } from '@google-cloud/functions-framework/testing';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { FUNCTION_NAMES } from '../../functions/index.js';
 
 /**
@@ -11,14 +11,26 @@ export type FunctionName = (typeof FUNCTION_NAMES)[number];
 
 export interface FunctionsHost {
   urls: Record<FunctionName, string>;
+  /**
+   * Fault injection: destroys every open connection to one function, as if its instance crashed mid-request. The
+   * caller (Pub/Sub push, the storage emulator) sees the request fail and redelivers. Returns how many were cut.
+   */
+  dropConnections(name: FunctionName): number;
   close(): Promise<void>;
 }
 
 export async function startFunctionsHost(basePort = 0): Promise<FunctionsHost> {
   const servers: Server[] = [];
   const urls = {} as Record<FunctionName, string>;
+  const sockets = new Map<FunctionName, Set<Socket>>();
   for (const [i, name] of FUNCTION_NAMES.entries()) {
     const server = getTestServer(name) as unknown as Server;
+    const open = new Set<Socket>();
+    sockets.set(name, open);
+    server.on('connection', (socket: Socket) => {
+      open.add(socket);
+      socket.once('close', () => open.delete(socket));
+    });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(basePort === 0 ? 0 : basePort + i, '127.0.0.1', resolve);
@@ -28,6 +40,11 @@ export async function startFunctionsHost(basePort = 0): Promise<FunctionsHost> {
   }
   return {
     urls,
+    dropConnections: (name) => {
+      const open = [...(sockets.get(name) ?? [])];
+      for (const socket of open) socket.destroy();
+      return open.length;
+    },
     close: async () => {
       await Promise.all(
         servers.map(

@@ -19,6 +19,8 @@ import { createBuckets, createStageSubscriptions } from './topology.js';
 export interface LocalStack {
   config: PipelineConfig;
   endpoints: { storage: string; pubsub: string; firestore: string; functions: Record<string, string> };
+  /** Fault injection for reliability tests (emulators/local-stack/functions-host.ts). */
+  faults: { dropConnections: FunctionsHost['dropConnections'] };
   /** Stops everything this call started, in reverse order. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -96,7 +98,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       functions: host.urls,
     };
     log.stackReady({ storage: storage.url, pubsub: pubsub.hostPort, firestore: firestore.hostPort, ...host.urls });
-    return { config, endpoints, stop };
+    return { config, endpoints, faults: { dropConnections: (name) => host.dropConnections(name) }, stop };
   } catch (e) {
     await stop();
     throw e;

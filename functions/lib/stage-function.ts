@@ -19,6 +19,8 @@ export function registerStageFunction(stage: StageName): void {
     if (parsed.message.stage !== stage) return log.badMessage(stage, `message is for stage ${parsed.message.stage}`);
     const rt = runtime();
     const outcome = await runUnit(rt.deps, parsed.message, { config: rt.config, cores: rt.cores, leaseMs: rt.leaseMs });
-    if (outcome === 'retry') throw new Error(`${stage}/${parsed.message.unit.key}: transient failure, retrying`);
+    // A non-2xx answer is how a push subscription asks Pub/Sub to redeliver (the pipeline log says why).
+    if (outcome === 'retry')
+      throw new Error(`${stage}/${parsed.message.unit.key}: asking Pub/Sub to redeliver (transient error or earlier work pending)`);
   });
 }

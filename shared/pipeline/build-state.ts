@@ -116,7 +116,21 @@ export function rejectedBuild(
   return record;
 }
 
-export type BeginDecision = { action: 'run'; attempt: number } | { action: 'skip'; reason: string };
+/**
+ * `redeliver`: the message is early (the previous stage has not completed) or its unit is leased by another delivery;
+ * it must be redelivered rather than acknowledged, so a worker that died mid-unit is replaced once its lease runs out.
+ */
+export type BeginDecision =
+  { action: 'run'; attempt: number } | { action: 'skip'; reason: string; redeliver?: boolean };
+
+/** A message for a stage whose previous stage has not completed yet (out-of-order delivery), or undefined. */
+export function earlyDelivery(record: BuildRecord, stage: StageName): BeginDecision | undefined {
+  if (record.status !== 'running') return undefined;
+  const previous = STAGE_NAMES[STAGE_NAMES.indexOf(stage) - 1];
+  if (previous && record.stages[previous].status !== 'succeeded')
+    return { action: 'skip', reason: `stage ${previous} has not completed (early delivery)`, redeliver: true };
+  return undefined;
+}
 
 /** Starts (or restarts) one unit. Skips units already done and every unit of a finished build. */
 export function beginUnit(
@@ -134,7 +148,7 @@ export function beginUnit(
   if (unit.status === 'succeeded') return { action: 'skip', reason: 'unit already succeeded' };
   if (unit.status === 'failed') return { action: 'skip', reason: 'unit already failed' };
   if (unit.status === 'running' && ms(unit.startedAt, now) < leaseMs) {
-    return { action: 'skip', reason: 'unit is running elsewhere (duplicate delivery)' };
+    return { action: 'skip', reason: 'unit is running elsewhere (duplicate delivery)', redeliver: true };
   }
   unit.status = 'running';
   unit.attempts += 1;

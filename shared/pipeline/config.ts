@@ -33,6 +33,12 @@ export const ENV_SCHEMA = z.object({
   KILN_MAX_FANOUT: positiveInt.max(64).default(8),
   /** A unit running for less than this is taken to be alive elsewhere (Cloud Functions' longest run: 540 s). */
   KILN_LEASE_MS: positiveInt.default(540_000),
+  /** Most parameters (elements of constant tensors) a converted model may have. */
+  KILN_MAX_PARAMETERS: positiveInt.default(200_000_000),
+  /** Most calibration images (files in the upload, or `quantize.samples`) one build may use. */
+  KILN_MAX_CALIBRATION_IMAGES: positiveInt.default(10_000),
+  /** Longest wall time of one unit of one stage (Cloud Functions' longest run: 540 s). */
+  KILN_STAGE_TIMEOUT_MS: positiveInt.default(540_000),
 });
 
 export type Env = z.output<typeof ENV_SCHEMA>;
@@ -42,7 +48,15 @@ export interface PipelineConfig {
   buckets: { uploads: string; artifacts: string };
   topics: { stagePrefix: string; events: string };
   ports: { pubsub: number; firestore: number; storage: number; functions: number };
-  limits: { maxUploadBytes: number; maxAttempts: number; maxFanout: number; leaseMs: number };
+  limits: {
+    maxUploadBytes: number;
+    maxAttempts: number;
+    maxFanout: number;
+    leaseMs: number;
+    maxParameters: number;
+    maxCalibrationImages: number;
+    stageTimeoutMs: number;
+  };
 }
 
 export function configFromEnv(env: Env): PipelineConfig {
@@ -61,6 +75,9 @@ export function configFromEnv(env: Env): PipelineConfig {
       maxAttempts: env.KILN_MAX_ATTEMPTS,
       maxFanout: env.KILN_MAX_FANOUT,
       leaseMs: env.KILN_LEASE_MS,
+      maxParameters: env.KILN_MAX_PARAMETERS,
+      maxCalibrationImages: env.KILN_MAX_CALIBRATION_IMAGES,
+      stageTimeoutMs: env.KILN_STAGE_TIMEOUT_MS,
     },
   };
 }

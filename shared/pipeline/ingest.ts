@@ -1,10 +1,11 @@
-import { KilnError, isKilnError } from '../errors.js';
+import { isKilnError } from '../errors.js';
 import { parseBuildConfigText, type BuildConfig } from './build-config.js';
 import { handoffStale, newBuild, rejectedBuild, unitsOf, type BuildRecord } from './build-state.js';
 import type { PipelineConfig } from './config.js';
 import { errorInfo } from './errors.js';
 import { makeEvent } from './events.js';
 import { buildIdOf, gsUri } from './ids.js';
+import { uploadTooLarge } from './limits.js';
 import { log } from './log.js';
 import { STAGE_MESSAGE_SCHEMA_V1, type UploadRef } from './messages.js';
 import type { ObjectInfo, PipelineDeps } from './ports.js';
@@ -83,15 +84,7 @@ export async function ingestUpload(deps: PipelineDeps, obj: ObjectInfo, opts: In
     try {
       const prefix = kind.kind === 'folder' ? kind.prefix : undefined;
       const size = await uploadSize(deps, obj, prefix);
-      if (size > opts.config.limits.maxUploadBytes) {
-        throw new KilnError(
-          'E_BAD_ARGUMENT',
-          `upload is ${size} bytes; the limit is ${opts.config.limits.maxUploadBytes}`,
-          {
-            hint: 'Upload a smaller model or raise KILN_MAX_UPLOAD_BYTES',
-          },
-        );
-      }
+      if (size > opts.config.limits.maxUploadBytes) throw uploadTooLarge(size, opts.config.limits.maxUploadBytes);
       let configObject: string | undefined = kind.configObject;
       if (kind.kind === 'single-file') {
         checkUploadBytes(obj.name, kind.format, await deps.objects.read(obj.bucket, obj.name, obj.generation));

@@ -1,6 +1,7 @@
 import {
   beginUnit,
   completeBuild,
+  earlyDelivery,
   failUnit,
   handoffStale,
   stageTimings,
@@ -42,9 +43,15 @@ export async function runUnit(deps: PipelineDeps, msg: StageMessage, opts: RunOp
     log.unitSkipped(ref, stage, unit.key, 'no such build');
     return 'skipped';
   }
-  const { result: decision, record } = await deps.store.update(modelId, buildId, (r) =>
-    beginUnit(r, stage, unit.key, now(), opts.leaseMs),
+  const { result: decision, record } = await deps.store.update(
+    modelId,
+    buildId,
+    (r) => earlyDelivery(r, stage) ?? beginUnit(r, stage, unit.key, now(), opts.leaseMs),
   );
+  if (decision.action === 'skip' && decision.redeliver) {
+    log.unitSkipped(ref, stage, unit.key, `${decision.reason}; asking for redelivery`);
+    return 'retry';
+  }
   if (decision.action === 'skip') {
     log.unitSkipped(ref, stage, unit.key, decision.reason);
     await resumeHandoffs(deps, record, stage, opts, now());

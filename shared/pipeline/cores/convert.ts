@@ -4,6 +4,7 @@ import { isZip, readZip } from '../../loaders/archive/zip.js';
 import { convertFiles, toTfliteBytes } from '../../loaders/convert.js';
 import { MemoryFiles, type ModelFiles } from '../../loaders/files.js';
 import type { StageCore } from '../core.js';
+import { checkConvertedModel } from '../model-checks.js';
 
 /**
  * convert: the upload (`upload/...` inputs) → `model.float.tflite` (or the uploaded .tflite as is, re-serialized
@@ -31,6 +32,7 @@ export const convertCore: StageCore = async ({ artifacts, config, build }) => {
   const files = uploadFiles(artifacts, build.inputUri, build.inputKind === 'single-file');
   const opts = (config as { convert?: Record<string, unknown> }).convert ?? {};
   const result = convertFiles(files, opts);
+  checkConvertedModel(result.model);
   return {
     artifacts: { 'model.float.tflite': toTfliteBytes(result.model) },
     summary: {

@@ -1,5 +1,7 @@
 import type { StageCore, StageCores } from '../core.js';
+import { loadConfig } from '../config.js';
 import { stageUnavailable } from '../errors.js';
+import { limitsOf, withLimits } from '../limits.js';
 
 /**
  * The stage cores of this build of Kiln, by stage, loaded on first use. A core whose module is missing from this build
@@ -19,9 +21,13 @@ function lazyCore(stage: string, load: () => Promise<StageCore>): StageCore {
   };
 }
 
-export const STAGE_CORES: StageCores = {
-  convert: lazyCore('convert', async () => (await import('./convert.js')).convertCore),
-  quantize: lazyCore('quantize', async () => (await import('./quantize.js')).quantizeCore),
-  compile: lazyCore('compile', async () => (await import('./compile.js')).compileCore),
-  verify: lazyCore('verify', async () => (await import('./verify.js')).verifyCore),
-};
+/** The cores under the limits of the KILN_* environment (shared/pipeline/limits.ts), read on every call. */
+export const STAGE_CORES: StageCores = withLimits(
+  {
+    convert: lazyCore('convert', async () => (await import('./convert.js')).convertCore),
+    quantize: lazyCore('quantize', async () => (await import('./quantize.js')).quantizeCore),
+    compile: lazyCore('compile', async () => (await import('./compile.js')).compileCore),
+    verify: lazyCore('verify', async () => (await import('./verify.js')).verifyCore),
+  },
+  () => limitsOf(loadConfig()),
+);

@@ -1,0 +1,149 @@
+import { KilnError } from '../errors.js';
+import { dtypeBytes } from '../ir/dtype.js';
+import { fromTflite } from '../ir/from-tflite.js';
+import type { IrModel } from '../ir/model.js';
+import { readTflite } from '../tflite/reader.js';
+import type { PipelineConfig } from './config.js';
+import type { StageCore, StageCores, StageInput } from './core.js';
+
+/**
+ * What one build may use, from the KILN_* environment (config.ts): upload size, model parameters, calibration images
+ * and wall time per stage. `withLimits` wraps the stage cores so the same limits hold in the Cloud Functions and in
+ * `kiln build`; a limit that is hit fails the build with a bad-input error naming the limit and its variable.
+ */
+export interface BuildLimits {
+  maxUploadBytes: number;
+  maxParameters: number;
+  maxCalibrationImages: number;
+  stageTimeoutMs: number;
+}
+
+export function limitsOf(config: PipelineConfig): BuildLimits {
+  const { maxUploadBytes, maxParameters, maxCalibrationImages, stageTimeoutMs } = config.limits;
+  return { maxUploadBytes, maxParameters, maxCalibrationImages, stageTimeoutMs };
+}
+
+/** Files in an upload that are calibration data (images or .npy arrays). */
+export const CALIBRATION_FILE = /\.(png|jpe?g|bmp|gif|webp|tiff?|npy)$/i;
+const UPLOAD_PREFIX = 'upload/';
+
+export function exceeded(what: string, value: number, limit: number, envVar: string): KilnError {
+  return new KilnError('E_BAD_ARGUMENT', `${what} is ${value}; the limit is ${limit} (${envVar})`, {
+    hint: `Make the input smaller or raise ${envVar}`,
+  });
+}
+
+/** The error for an upload over KILN_MAX_UPLOAD_BYTES (ingest checks it before reading, convert again in-process). */
+export function uploadTooLarge(bytes: number, limit: number): KilnError {
+  return exceeded('the upload size in bytes', bytes, limit, 'KILN_MAX_UPLOAD_BYTES');
+}
+
+/** Upload bytes and calibration files, checked before convert reads anything. */
+export function checkUpload(artifacts: ReadonlyMap<string, Uint8Array>, limits: BuildLimits): void {
+  let bytes = 0;
+  let images = 0;
+  for (const [name, data] of artifacts) {
+    if (!name.startsWith(UPLOAD_PREFIX)) continue;
+    bytes += data.byteLength;
+    if (CALIBRATION_FILE.test(name)) images += 1;
+  }
+  if (bytes > limits.maxUploadBytes) throw uploadTooLarge(bytes, limits.maxUploadBytes);
+  if (images > limits.maxCalibrationImages)
+    throw exceeded(
+      'the number of calibration images in the upload',
+      images,
+      limits.maxCalibrationImages,
+      'KILN_MAX_CALIBRATION_IMAGES',
+    );
+}
+
+/** Calibration samples asked for in kiln.json (`quantize.samples`). */
+export function checkCalibrationSamples(config: StageInput['config'], limits: BuildLimits): void {
+  const samples = (config.quantize as { samples?: unknown }).samples;
+  if (typeof samples === 'number' && samples > limits.maxCalibrationImages)
+    throw exceeded(
+      'quantize.samples in kiln.json',
+      samples,
+      limits.maxCalibrationImages,
+      'KILN_MAX_CALIBRATION_IMAGES',
+    );
+}
+
+/** Elements of every constant tensor (weights, biases) of a .tflite model. */
+export function countParameters(model: IrModel): number {
+  let n = 0;
+  for (const g of model.subgraphs)
+    for (const t of g.tensors) if (t.data && !t.isVariable) n += Math.floor(t.data.byteLength / dtypeBytes(t.dtype));
+  return n;
+}
+
+export function checkParameters(model: IrModel, limits: BuildLimits): number {
+  const n = countParameters(model);
+  if (n > limits.maxParameters)
+    throw exceeded('the number of model parameters', n, limits.maxParameters, 'KILN_MAX_PARAMETERS');
+  return n;
+}
+
+/**
+ * Runs a core under the per-stage time limit. Asynchronous work (the TFLite oracle, I/O) is cut off when the limit
+ * passes; a synchronous stretch cannot be pre-empted in-process, so a core that returns after the limit fails too.
+ */
+export function withStageTimeout(stage: string, core: StageCore, timeoutMs: () => number): StageCore {
+  return async (input) => {
+    const limit = timeoutMs();
+    const t0 = Date.now();
+    const tooSlow = () =>
+      new KilnError(
+        'E_BAD_ARGUMENT',
+        `stage ${stage} ran longer than its limit of ${limit} ms (KILN_STAGE_TIMEOUT_MS)`,
+        {
+          hint: 'Use a smaller model or fewer samples, or raise KILN_STAGE_TIMEOUT_MS',
+        },
+      );
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(tooSlow()), limit);
+    });
+    try {
+      const out = await Promise.race([core(input), timeout]);
+      if (Date.now() - t0 > limit) throw tooSlow();
+      return out;
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+}
+
+/** Per-stage checks before and after the core, by stage. */
+const CHECKS: Record<
+  string,
+  { before?: (i: StageInput, l: BuildLimits) => void; after?: (a: Record<string, Uint8Array>, l: BuildLimits) => void }
+> = {
+  convert: {
+    before: (i, l) => checkUpload(i.artifacts, l),
+    after: (a, l) => {
+      const float = a['model.float.tflite'];
+      if (!float) return;
+      const model = fromTflite(readTflite(float));
+      checkParameters(model, l);
+    },
+  },
+  quantize: { before: (i, l) => checkCalibrationSamples(i.config, l) },
+};
+
+/** The cores with the limits applied; `limits` is read on every call (the environment may change between builds). */
+export function withLimits(cores: StageCores, limits: () => BuildLimits): StageCores {
+  const out: StageCores = {};
+  for (const [stage, core] of Object.entries(cores) as [keyof StageCores, StageCore][]) {
+    const checks = CHECKS[stage] ?? {};
+    const checked: StageCore = async (input) => {
+      const l = limits();
+      checks.before?.(input, l);
+      const result = await core(input);
+      checks.after?.(result.artifacts, l);
+      return result;
+    };
+    out[stage] = withStageTimeout(stage, checked, () => limits().stageTimeoutMs);
+  }
+  return out;
+}
