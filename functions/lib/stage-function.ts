@@ -21,6 +21,8 @@ export function registerStageFunction(stage: StageName): void {
     const outcome = await runUnit(rt.deps, parsed.message, { config: rt.config, cores: rt.cores, leaseMs: rt.leaseMs });
     // A non-2xx answer is how a push subscription asks Pub/Sub to redeliver (the pipeline log says why).
     if (outcome === 'retry')
-      throw new Error(`${stage}/${parsed.message.unit.key}: asking Pub/Sub to redeliver (transient error or earlier work pending)`);
+      throw new Error(
+        `${stage}/${parsed.message.unit.key}: asking Pub/Sub to redeliver (transient error or earlier work pending)`,
+      );
   });
 }
