@@ -41,7 +41,8 @@ const npyError = (why: string, file?: string): KilnError =>
   });
 
 function typed(dtype: DType, bytes: Uint8Array): AnyTypedArray {
-  const copy = bytes.slice();
+  // A fresh copy with its own exact ArrayBuffer (Node's Buffer#slice returns a view into a shared pool).
+  const copy = new Uint8Array(bytes);
   const b = copy.buffer;
   switch (dtype) {
     case 'float32':

@@ -44,3 +44,12 @@ test('bad files are E_NPY errors that say why', (t) => {
   const fortran = new TextDecoder('latin1').decode(good).replace('False', 'True ');
   t.regex(t.throws(() => readNpy(Uint8Array.from(fortran, (c) => c.charCodeAt(0))))!.message, /Fortran/);
 });
+
+test('reads a .npy held in a pooled Node Buffer (a view into a larger ArrayBuffer)', (t) => {
+  const file = writeNpy({ dtype: 'float32', shape: [2, 3], data: Float32Array.of(1, 2, 3, 4, 5, 6) });
+  const pool = Buffer.alloc(file.length + 64);
+  const view = pool.subarray(32, 32 + file.length);
+  view.set(file);
+  const a = readNpy(view);
+  t.deepEqual(Array.from(a.data as Float32Array), [1, 2, 3, 4, 5, 6]);
+});

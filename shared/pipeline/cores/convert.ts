@@ -5,6 +5,7 @@ import { convertFiles, toTfliteBytes } from '../../loaders/convert.js';
 import { MemoryFiles, type ModelFiles } from '../../loaders/files.js';
 import type { StageCore } from '../core.js';
 import { checkConvertedModel } from '../model-checks.js';
+import { dataFilesOf } from '../upload-data.js';
 
 /**
  * convert: the upload (`upload/...` inputs) → `model.float.tflite` (or the uploaded .tflite as is, re-serialized
@@ -12,8 +13,15 @@ import { checkConvertedModel } from '../model-checks.js';
  */
 export const UPLOAD_PREFIX = 'upload/';
 
-/** The upload as ModelFiles: a single archive is unpacked in memory; a single file or a folder is used as is. */
-export function uploadFiles(artifacts: ReadonlyMap<string, Uint8Array>, label: string, single: boolean): ModelFiles {
+/**
+ * The upload as ModelFiles (a single archive is unpacked in memory; a single file or a folder is used as is), and the
+ * calibration/validation data that came with it.
+ */
+export function uploadFiles(
+  artifacts: ReadonlyMap<string, Uint8Array>,
+  label: string,
+  single: boolean,
+): { model: ModelFiles; data: Map<string, Uint8Array> } {
   const files = new Map<string, Uint8Array>();
   for (const [name, bytes] of artifacts)
     if (name.startsWith(UPLOAD_PREFIX)) files.set(name.slice(UPLOAD_PREFIX.length), bytes);
@@ -21,20 +29,22 @@ export function uploadFiles(artifacts: ReadonlyMap<string, Uint8Array>, label: s
     throw new KilnError('E_FILE_NOT_FOUND', `${label}: the upload has no files`, { hint: 'Upload the model again' });
   if (single) {
     const [[name, bytes]] = [...files] as [[string, Uint8Array]];
-    if (isZip(bytes)) return new MemoryFiles(label, readZip(bytes), 'zip');
-    if (isGzip(bytes)) return new MemoryFiles(label, readTarGz(bytes), 'tar.gz');
-    return new MemoryFiles(label, files, 'file', name);
+    const unpacked = isZip(bytes) ? readZip(bytes) : isGzip(bytes) ? readTarGz(bytes) : null;
+    if (unpacked)
+      return { model: new MemoryFiles(label, unpacked, isZip(bytes) ? 'zip' : 'tar.gz'), data: dataFilesOf(unpacked) };
+    return { model: new MemoryFiles(label, files, 'file', name), data: new Map() };
   }
-  return new MemoryFiles(label, files, 'folder');
+  return { model: new MemoryFiles(label, files, 'folder'), data: dataFilesOf(files) };
 }
 
 export const convertCore: StageCore = async ({ artifacts, config, build }) => {
-  const files = uploadFiles(artifacts, build.inputUri, build.inputKind === 'single-file');
+  const { model: files, data } = uploadFiles(artifacts, build.inputUri, build.inputKind === 'single-file');
   const opts = (config as { convert?: Record<string, unknown> }).convert ?? {};
   const result = convertFiles(files, opts);
   checkConvertedModel(result.model);
   return {
-    artifacts: { 'model.float.tflite': toTfliteBytes(result.model) },
+    // Calibration/validation data travels on as build artifacts under the same names (shared/pipeline/upload-data.ts).
+    artifacts: { 'model.float.tflite': toTfliteBytes(result.model), ...Object.fromEntries(data) },
     summary: {
       format: result.format,
       packaging: result.packaging,
@@ -42,6 +52,10 @@ export const convertCore: StageCore = async ({ artifacts, config, build }) => {
       inputs: result.inputs,
       outputs: result.outputs,
       totalOps: Object.values(result.ops).reduce((a, b) => a + b, 0),
+      data: {
+        calibrationFiles: [...data.keys()].filter((n) => n.startsWith('calibration/')).length,
+        validationFiles: [...data.keys()].filter((n) => n.startsWith('validation/')).length,
+      },
       ops: result.ops,
     },
   };

@@ -5,18 +5,36 @@ import { parseQuantizeConfig } from '../../quantize/config.js';
 import { quantizeModel } from '../../quantize/quantize-model.js';
 import { readTflite } from '../../tflite/reader.js';
 import type { StageCore } from '../core.js';
+import { loadCalibrationSet } from '../../quantize/dataset.js';
+import { filesIn, withTempFolder } from '../upload-data.js';
 
 /**
  * quantize: `model.float.tflite` → `model.int8.tflite` + `calibration-stats.json` + `quantize-report.json` via
- * shared/quantize, with the `quantize` section of kiln.json. Calibration images in the upload are not read yet: without
- * them the quantizer calibrates on synthetic inputs and its report says so.
+ * shared/quantize, with the `quantize` section of kiln.json. Calibration data is the upload's `calibration/` folder
+ * (images or .npy samples, kept by convert as `calibration/…` artifacts); without it the quantizer calibrates on
+ * synthetic inputs and its report says so loudly.
  */
 export const quantizeCore: StageCore = async ({ artifacts, config }) => {
   const float = artifacts.get('model.float.tflite');
   if (!float)
     throw new KilnError('E_INTERNAL', 'quantize needs model.float.tflite from convert', { hint: 'Rerun the build' });
   const q = parseQuantizeConfig({ quantize: config.quantize });
-  const result = await quantizeModel(fromTflite(readTflite(float)), {
+  const floatModel = fromTflite(readTflite(float));
+  const calibration = filesIn(artifacts, 'calibration');
+  const set = calibration
+    ? await withTempFolder(calibration, (dir) =>
+        loadCalibrationSet(
+          dir,
+          floatModel.graph.inputs.map((t) => floatModel.graph.tensor(t)),
+          q.calibration,
+          q.samples,
+        ),
+      )
+    : null;
+  const result = await quantizeModel(floatModel, {
+    ...(set
+      ? { samples: set.samples, sampleSource: `upload calibration/ (${set.source})`, sampleWarnings: set.warnings }
+      : {}),
     method: q.method,
     percentile: q.percentile,
     io: q.io,

@@ -7,6 +7,9 @@ import { loadValidationSet } from '../../verify/accuracy/validation.js';
 import { renderReportHtml } from '../../verify/report/html.js';
 import { verifyModel } from '../../verify/verify-model.js';
 import type { StageCore } from '../core.js';
+import { filesIn, withTempFolder } from '../upload-data.js';
+import type { Tensor } from '../../ir/types.js';
+import type { CalibrationConfig } from '../../quantize/config.js';
 
 /** The first compile target's report: `compile-report.json` (one target) or `<target>/compile-report.json`. */
 function compileReportOf(artifacts: ReadonlyMap<string, Uint8Array>): { name: string; bytes: Uint8Array } | null {
@@ -16,8 +19,9 @@ function compileReportOf(artifacts: ReadonlyMap<string, Uint8Array>): { name: st
 }
 
 /**
- * verify: `model.float.tflite` + `model.int8.tflite` + the compile report → `report.json` + `report.html`. The upload
- * carries no validation images yet, so accuracy is float vs int8 agreement on synthetic inputs (the report says so).
+ * verify: `model.float.tflite` + `model.int8.tflite` + the compile report → `report.json` + `report.html`. Validation
+ * data: the upload's `validation/` folder (labelled by class folders or a labels file: top-1/top-5), else the
+ * calibration images the quantizer did not use (held back: agreement), else synthetic inputs (the report says so).
  * kiln.json `verify.maxSamples` / `verify.debugSamples` cap the work. With shards > 1 each shard scores its slice.
  */
 export const verifyCore: StageCore = async ({ artifacts, config, unit }) => {
@@ -34,12 +38,13 @@ export const verifyCore: StageCore = async ({ artifacts, config, unit }) => {
   const shards = Number(unit.params['shards'] ?? 1);
   const cal = parseQuantizeConfig({ quantize: config.quantize }).calibration;
   const floatIr = fromTflite(readTflite(float));
-  const set = await loadValidationSet(
-    undefined,
-    undefined,
-    floatIr.graph.inputs.map((t) => floatIr.graph.tensor(t)),
+  const inputs = floatIr.graph.inputs.map((t) => floatIr.graph.tensor(t));
+  const set = await validationData(
+    artifacts,
+    inputs,
     cal,
     maxSamples * shards,
+    parseQuantizeConfig({ quantize: config.quantize }).samples,
   );
   const validation = { ...set, samples: set.samples.filter((_, i) => i % shards === shard) };
   const cr = compileReportOf(artifacts);
@@ -77,3 +82,43 @@ export const verifyCore: StageCore = async ({ artifacts, config, unit }) => {
     },
   };
 };
+
+const LABEL_FILES = ['labels.txt', 'labels.csv'];
+
+/** The validation set for this build, from the upload's data folders (see verifyCore). */
+async function validationData(
+  artifacts: ReadonlyMap<string, Uint8Array>,
+  inputs: Tensor[],
+  cal: CalibrationConfig,
+  max: number,
+  calibrationSamples: number,
+): ReturnType<typeof loadValidationSet> {
+  const validation = filesIn(artifacts, 'validation');
+  if (validation) {
+    const labels = LABEL_FILES.find((f) => validation.has(f));
+    return withTempFolder(validation, (dir) =>
+      loadValidationSet(dir, labels ? `${dir}/${labels}` : undefined, inputs, cal, max),
+    );
+  }
+  const calibration = filesIn(artifacts, 'calibration');
+  // The quantizer calibrates on the first `samples` files in name order; the rest are held back for verification.
+  const heldBack = calibration
+    ? new Map(
+        [...calibration]
+          .filter(([n]) => !n.includes('/'))
+          .sort(([a], [b]) => (a < b ? -1 : 1))
+          .slice(calibrationSamples),
+      )
+    : null;
+  if (heldBack && heldBack.size > 0) {
+    const set = await withTempFolder(heldBack, (dir) => loadValidationSet(dir, undefined, inputs, cal, max));
+    return {
+      ...set,
+      warnings: [
+        ...set.warnings,
+        `validation uses ${set.samples.length} calibration files the quantizer did not use (held back, unlabelled: agreement only); add a validation/ folder with labelled images for top-1/top-5`,
+      ],
+    };
+  }
+  return loadValidationSet(undefined, undefined, inputs, cal, max);
+}
