@@ -17,7 +17,11 @@ export class H5File {
     try {
       this.file = new jsfive.File(ab, label);
     } catch (e) {
-      throw new KilnError('E_BAD_ARGUMENT', `${label} is not a readable HDF5 file: ${(e as Error).message}`);
+      // jsfive throws strings or bare objects as well as Errors: report whatever it said, or that it said nothing.
+      const why = e instanceof Error ? e.message : typeof e === 'string' ? e : '';
+      throw new KilnError('E_BAD_ARGUMENT', `${label} is not a readable HDF5 file${why ? `: ${why}` : ''}`, {
+        hint: 'Save the model again with model.save("model.h5") (Keras), or upload a SavedModel or .keras file',
+      });
     }
   }
 
