@@ -127,19 +127,8 @@ function evaluate(g: Graph, op: Op): Num | undefined {
         }
       return out;
     }
-    case 'CONCATENATION': {
-      const axis = opts['axis'] < 0 ? opts['axis'] + outT.shape.length : opts['axis'];
-      const outer = numElements(outT.shape.slice(0, axis));
-      const out = make(numElements(outT.shape));
-      let o = 0;
-      for (let i = 0; i < outer; i++)
-        for (let k = 0; k < op.inputs.length; k++) {
-          const inner = numElements(shapeOf(k).slice(axis));
-          out.set(num(k).subarray(i * inner, (i + 1) * inner), o);
-          o += inner;
-        }
-      return out;
-    }
+    // PACK lays its inputs out exactly as CONCATENATION does along the output's axis (each input's extent there is 1).
+    case 'CONCATENATION':
     case 'PACK': {
       const axis = opts['axis'] < 0 ? opts['axis'] + outT.shape.length : opts['axis'];
       const outer = numElements(outT.shape.slice(0, axis));
