@@ -45,13 +45,42 @@ function modelEntry(record: BuildRecord, previous: ModelEntry | undefined): Mode
   return entry;
 }
 
-async function writeBoth(db: Firestore, tx: Transaction, record: BuildRecord, previousModel: ModelEntry | undefined) {
+function writeBoth(db: Firestore, tx: Transaction, record: BuildRecord, previousModel: ModelEntry | undefined) {
   tx.set(buildDoc(db, record.modelId, record.buildId), record as unknown as Record<string, unknown>);
   tx.set(modelDoc(db, record.modelId), modelEntry(record, previousModel) as unknown as Record<string, unknown>);
 }
 
+/**
+ * Failures of a transaction that may succeed when run again: gRPC aborted by contention (the emulator's "Transaction
+ * lock timeout" too), deadline exceeded, resource exhausted, internal, unavailable, and an invalid argument naming the
+ * transaction itself (expired, or closed by the emulator after a lock timeout). Some of them leave it unknown whether
+ * the commit happened, so every transition run through `update` must be safe to apply twice (build-state.ts
+ * recognises a delivery's own earlier write by its claim).
+ */
+const TRANSIENT_CODES = new Set([4, 8, 10, 13, 14]);
+const INVALID_ARGUMENT = 3;
+
+export function isTransientStoreError(e: unknown): boolean {
+  const { code, message } = (e ?? {}) as { code?: unknown; message?: unknown };
+  if (typeof code !== 'number') return false;
+  if (TRANSIENT_CODES.has(code)) return true;
+  return code === INVALID_ARGUMENT && typeof message === 'string' && /transaction/i.test(message);
+}
+
+export interface RetryPolicy {
+  /** Transactions tried in all (each is also retried by the client on contention). */
+  attempts: number;
+  firstDelayMs: number;
+  maxDelayMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 8, firstDelayMs: 200, maxDelayMs: 8_000 };
+
 export class FirestoreBuildStore implements BuildStore {
-  constructor(private readonly db: Firestore) {}
+  constructor(
+    private readonly db: Firestore,
+    private readonly retry: RetryPolicy = DEFAULT_RETRY,
+  ) {}
 
   async get(modelId: string, buildId: string): Promise<BuildRecord | undefined> {
     const snap = await buildDoc(this.db, modelId, buildId).get();
@@ -59,28 +88,45 @@ export class FirestoreBuildStore implements BuildStore {
   }
 
   async create(record: BuildRecord): Promise<{ created: boolean; record: BuildRecord }> {
-    return this.db.runTransaction(async (tx) => {
+    return this.transact(async (tx) => {
       const ref = buildDoc(this.db, record.modelId, record.buildId);
       const [snap, model] = await Promise.all([tx.get(ref), tx.get(modelDoc(this.db, record.modelId))]);
       if (snap.exists) return { created: false, record: snap.data() as BuildRecord };
-      await writeBoth(this.db, tx, record, model.data() as ModelEntry | undefined);
+      writeBoth(this.db, tx, record, model.data() as ModelEntry | undefined);
       return { created: true, record };
     });
   }
 
+  /** A transition that changes nothing writes nothing (and leaves the model document unlocked). */
   async update<T>(
     modelId: string,
     buildId: string,
     fn: (record: BuildRecord) => T,
   ): Promise<{ result: T; record: BuildRecord }> {
-    return this.db.runTransaction(async (tx) => {
-      const ref = buildDoc(this.db, modelId, buildId);
-      const [snap, model] = await Promise.all([tx.get(ref), tx.get(modelDoc(this.db, modelId))]);
+    return this.transact(async (tx) => {
+      const snap = await tx.get(buildDoc(this.db, modelId, buildId));
       if (!snap.exists) throw new Error(`build ${modelId}/${buildId} does not exist`);
       const record = snap.data() as BuildRecord;
+      const before = JSON.stringify(record);
       const result = fn(record);
-      await writeBoth(this.db, tx, record, model.data() as ModelEntry | undefined);
+      if (JSON.stringify(record) !== before) {
+        const model = await tx.get(modelDoc(this.db, modelId));
+        writeBoth(this.db, tx, record, model.data() as ModelEntry | undefined);
+      }
       return { result, record };
     });
+  }
+
+  /** One transaction, run again with jittered exponential backoff while it fails transiently. */
+  private async transact<T>(body: (tx: Transaction) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.db.runTransaction(body);
+      } catch (e) {
+        if (!isTransientStoreError(e) || attempt >= this.retry.attempts) throw e;
+        const cap = Math.min(this.retry.maxDelayMs, this.retry.firstDelayMs * 2 ** (attempt - 1));
+        await new Promise((r) => setTimeout(r, cap / 2 + Math.random() * (cap / 2)));
+      }
+    }
   }
 }

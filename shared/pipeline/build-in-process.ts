@@ -9,6 +9,9 @@ import type { LocalModel } from './local-model.js';
 import type { UploadRef } from './messages.js';
 import { STAGE_NAMES, unitArtifactName } from './stages.js';
 
+/** The one claim of an in-process build: every unit runs once, here. */
+const IN_PROCESS = 'in-process';
+
 /**
  * The pipeline without a cloud: the same stage cores, unit layout and build-record transitions (build-state.ts) as the
  * Cloud Functions, run one unit after another in this process. `kiln build` writes what it returns to a folder.
@@ -64,10 +67,10 @@ export async function buildInProcess(model: LocalModel, opts: InProcessOptions):
 
   for (const stage of STAGE_NAMES) {
     for (const unit of unitsOf(record, stage)) {
-      beginUnit(record, stage, unit.key, now(), 0);
+      beginUnit(record, stage, unit.key, now(), 0, IN_PROCESS);
       try {
         if (stage === 'finish') {
-          succeedUnit(record, stage, unit.key, { artifacts: {}, summary: {} }, now());
+          succeedUnit(record, stage, unit.key, { artifacts: {}, summary: {} }, now(), IN_PROCESS);
           continue;
         }
         const core = opts.cores[stage];
@@ -85,7 +88,7 @@ export async function buildInProcess(model: LocalModel, opts: InProcessOptions):
           written[full] = full;
           await opts.onArtifact?.(full, bytes);
         }
-        succeedUnit(record, stage, unit.key, { artifacts: written, summary: out.summary }, now());
+        succeedUnit(record, stage, unit.key, { artifacts: written, summary: out.summary }, now(), IN_PROCESS);
       } catch (e) {
         // In-process there is no redelivery: every failure is final.
         failUnit(record, stage, unit.key, { ...errorInfo(e), retryable: false }, 1, now());

@@ -22,6 +22,11 @@ export interface UnitState {
   summary?: Record<string, unknown>;
   /** Names of the artifacts this unit wrote. */
   artifacts?: string[];
+  /**
+   * The claim of the delivery that ran (or runs) this unit: lets that delivery recognise its own earlier write when a
+   * transaction that committed is reported failed and retried, and release its lease when it must give up.
+   */
+  runId?: string;
 }
 
 export interface StageState {
@@ -33,6 +38,8 @@ export interface StageState {
   durationMs?: number;
   /** Set once the messages of the next stage (or the terminal event) have been published. */
   handedOff: boolean;
+  /** The claim (UnitState.runId) of the delivery whose unit completed the stage: it owns the hand-off. */
+  completedBy?: string;
 }
 
 export interface BuildRecord {
@@ -132,13 +139,17 @@ export function earlyDelivery(record: BuildRecord, stage: StageName): BeginDecis
   return undefined;
 }
 
-/** Starts (or restarts) one unit. Skips units already done and every unit of a finished build. */
+/**
+ * Starts (or restarts) one unit under the claim `runId`. Skips units already done and every unit of a finished build.
+ * A unit already running under the same claim is this delivery's own earlier write (a retried transaction): it runs.
+ */
 export function beginUnit(
   record: BuildRecord,
   stage: StageName,
   key: string,
   now: string,
   leaseMs: number,
+  runId: string,
 ): BeginDecision {
   if (record.status === 'succeeded' || record.status === 'failed')
     return { action: 'skip', reason: `build ${record.status}` };
@@ -147,12 +158,14 @@ export function beginUnit(
   if (!unit) return { action: 'skip', reason: `no unit ${key} in stage ${stage}` };
   if (unit.status === 'succeeded') return { action: 'skip', reason: 'unit already succeeded' };
   if (unit.status === 'failed') return { action: 'skip', reason: 'unit already failed' };
+  if (unit.status === 'running' && unit.runId === runId) return { action: 'run', attempt: unit.attempts };
   if (unit.status === 'running' && ms(unit.startedAt, now) < leaseMs) {
     return { action: 'skip', reason: 'unit is running elsewhere (duplicate delivery)', redeliver: true };
   }
   unit.status = 'running';
   unit.attempts += 1;
   unit.startedAt = now;
+  unit.runId = runId;
   delete unit.error;
   if (s.status === 'pending') {
     s.status = 'running';
@@ -170,18 +183,25 @@ export interface UnitResult {
   summary: Record<string, unknown>;
 }
 
-/** Records a unit's success. `stageCompleted` is true only for the call that completed the stage's last unit. */
+/**
+ * Records a unit's success by the delivery holding claim `runId`. `stageCompleted` is true only for the claim that
+ * completed the stage's last unit, and stays true for that claim (not yet handed off) when its transaction is retried.
+ */
 export function succeedUnit(
   record: BuildRecord,
   stage: StageName,
   key: string,
   result: UnitResult,
   now: string,
+  runId: string,
 ): { stageCompleted: boolean } {
   const s = record.stages[stage];
   const unit = s.units[key];
+  if (unit?.status === 'succeeded' && unit.runId === runId)
+    return { stageCompleted: s.status === 'succeeded' && s.completedBy === runId && !s.handedOff };
   if (!unit || unit.status === 'succeeded' || record.status !== 'running') return { stageCompleted: false };
   unit.status = 'succeeded';
+  unit.runId = runId;
   unit.finishedAt = now;
   unit.durationMs = ms(unit.startedAt, now);
   unit.summary = result.summary;
@@ -193,8 +213,20 @@ export function succeedUnit(
   s.status = 'succeeded';
   s.finishedAt = now;
   s.durationMs = ms(s.startedAt, now);
+  s.completedBy = runId;
   record.summary[stage] = stageSummary(s);
   return { stageCompleted: true };
+}
+
+/**
+ * Gives a unit's lease back (the delivery holding claim `runId` could not record its result): the unit is pending
+ * again, so the redelivered message runs it at once instead of waiting for the lease to run out.
+ */
+export function releaseUnit(record: BuildRecord, stage: StageName, key: string, runId: string): boolean {
+  const unit = record.stages[stage].units[key];
+  if (unit?.status !== 'running' || unit.runId !== runId) return false;
+  unit.status = 'pending';
+  return true;
 }
 
 /** One unit's summary for single-unit stages; `{unit key: summary}` for fanned-out ones. */

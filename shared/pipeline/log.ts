@@ -59,6 +59,15 @@ export const log = {
       attempt,
       error,
     }),
+  unitReleased: (r: Ref, stage: string, unit: string, released: boolean) =>
+    write(
+      'WARNING',
+      released
+        ? `${stage}/${unit}: could not record the result; lease released for the redelivery`
+        : `${stage}/${unit}: could not record the result; the unit's lease could not be released (it runs again when the lease ends)`,
+      ref(r, stage, unit),
+      { released },
+    ),
   unitFailed: (r: Ref, stage: string, unit: string, code: string, error: string) =>
     write('ERROR', `${stage}/${unit} failed: ${error}`, ref(r, stage, unit), { code, error }),
   stageCompleted: (r: Ref, stage: string, units: number) =>

@@ -1,9 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import {
   beginUnit,
   completeBuild,
   earlyDelivery,
   failUnit,
   handoffStale,
+  releaseUnit,
   stageTimings,
   succeedUnit,
   unitsOf,
@@ -43,11 +45,19 @@ export async function runUnit(deps: PipelineDeps, msg: StageMessage, opts: RunOp
     log.unitSkipped(ref, stage, unit.key, 'no such build');
     return 'skipped';
   }
-  const { result: decision, record } = await deps.store.update(
-    modelId,
-    buildId,
-    (r) => earlyDelivery(r, stage) ?? beginUnit(r, stage, unit.key, now(), opts.leaseMs),
-  );
+  // This delivery's claim on the unit. A plain read decides every skip (a build, stage or unit only moves forward,
+  // so a stale read costs at most one redelivery); only a unit that may run is claimed, in a transaction.
+  const runId = randomUUID();
+  const decide = (r: BuildRecord) =>
+    earlyDelivery(r, stage) ?? beginUnit(r, stage, unit.key, now(), opts.leaseMs, runId);
+  const peek = decide(structuredClone(existing));
+  const { result: decision, record } =
+    peek.action === 'skip'
+      ? { result: peek, record: existing }
+      : await deps.store.update(modelId, buildId, decide).catch(async (e: unknown) => {
+          await release(deps, msg, runId);
+          throw e;
+        });
   if (decision.action === 'skip' && decision.redeliver) {
     log.unitSkipped(ref, stage, unit.key, `${decision.reason}; asking for redelivery`);
     return 'retry';
@@ -98,14 +108,29 @@ export async function runUnit(deps: PipelineDeps, msg: StageMessage, opts: RunOp
     return 'failed';
   }
   log.unitSucceeded(ref, stage, unit.key, Date.now() - t0, Object.keys(artifacts));
-  const { result, record: after } = await deps.store.update(modelId, buildId, (r) =>
-    succeedUnit(r, stage, unit.key, { artifacts, summary }, now()),
-  );
+  const { result, record: after } = await deps.store
+    .update(modelId, buildId, (r) => succeedUnit(r, stage, unit.key, { artifacts, summary }, now(), runId))
+    .catch(async (e: unknown) => {
+      await release(deps, msg, runId);
+      throw e;
+    });
   if (result.stageCompleted) {
     log.stageCompleted(ref, stage, after.stages[stage].unitCount);
     await handOff(deps, after, stage, opts, now());
   }
   return 'succeeded';
+}
+
+/**
+ * Best effort, when this delivery cannot record its claim or its result: the unit goes back to pending so the
+ * redelivery (the caller throws, Pub/Sub redelivers) runs it now rather than after the lease.
+ */
+async function release(deps: PipelineDeps, msg: StageMessage, runId: string): Promise<void> {
+  const released = await deps.store
+    .update(msg.modelId, msg.buildId, (r) => releaseUnit(r, msg.stage, msg.unit.key, runId))
+    .then(({ result }) => result)
+    .catch(() => false);
+  log.unitReleased({ buildId: msg.buildId, modelId: msg.modelId }, msg.stage, msg.unit.key, released);
 }
 
 async function readArtifacts(deps: PipelineDeps, uris: Record<string, string>): Promise<Map<string, Uint8Array>> {

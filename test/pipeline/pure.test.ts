@@ -163,17 +163,25 @@ test('build state: fan-in completes a stage exactly once; finish completes the b
   );
   const completions: boolean[] = [];
   for (const [i, u] of units.entries()) {
-    t.like(beginUnit(r, 'compile', u.key, T(i), 60_000), { action: 'run', attempt: 1 });
+    t.like(beginUnit(r, 'compile', u.key, T(i), 60_000, `run-${i}`), { action: 'run', attempt: 1 });
     // duplicate delivery while running is skipped
-    t.is(beginUnit(r, 'compile', u.key, T(i), 60_000).action, 'skip');
+    t.is(beginUnit(r, 'compile', u.key, T(i), 60_000, `dup-${i}`).action, 'skip');
   }
   for (const [i, u] of units.entries()) {
     completions.push(
-      succeedUnit(r, 'compile', u.key, { artifacts: { [`${u.key}/x`]: `gs://a/${u.key}` }, summary: { i } }, T(10 + i))
-        .stageCompleted,
+      succeedUnit(
+        r,
+        'compile',
+        u.key,
+        { artifacts: { [`${u.key}/x`]: `gs://a/${u.key}` }, summary: { i } },
+        T(10 + i),
+        `run-${i}`,
+      ).stageCompleted,
     );
     // a duplicate success report changes nothing
-    completions.push(succeedUnit(r, 'compile', u.key, { artifacts: {}, summary: {} }, T(20)).stageCompleted);
+    completions.push(
+      succeedUnit(r, 'compile', u.key, { artifacts: {}, summary: {} }, T(20), `dup-${i}`).stageCompleted,
+    );
   }
   t.deepEqual(completions, [false, false, false, false, true, false]);
   t.is(r.stages.compile.status, 'succeeded');
@@ -182,23 +190,23 @@ test('build state: fan-in completes a stage exactly once; finish completes the b
   t.is(Object.keys(r.artifacts).length, 3);
   t.true(completeBuild(r, {}, T(30)));
   t.false(completeBuild(r, {}, T(31)));
-  t.is(beginUnit(r, 'verify', 'shard-0', T(32), 60_000).action, 'skip');
+  t.is(beginUnit(r, 'verify', 'shard-0', T(32), 60_000, 'late').action, 'skip');
 });
 
 test('build state: retryable errors retry up to the limit; permanent ones fail the build once', (t) => {
   const r = newBuild('b1', 'm', input, parseBuildConfig({}, 8), T(0));
   const transient = { code: 'E_TRANSIENT', message: 'unavailable', retryable: true };
-  beginUnit(r, 'convert', 'main', T(1), 60_000);
+  beginUnit(r, 'convert', 'main', T(1), 60_000, 'd1');
   t.is(failUnit(r, 'convert', 'main', transient, 2, T(2)).outcome, 'retry');
   t.is(r.stages.convert.units['main']!.status, 'pending');
-  beginUnit(r, 'convert', 'main', T(3), 60_000);
+  beginUnit(r, 'convert', 'main', T(3), 60_000, 'd3');
   t.is(r.stages.convert.units['main']!.attempts, 2);
   t.is(failUnit(r, 'convert', 'main', transient, 2, T(4)).outcome, 'build-failed');
   t.is(r.status, 'failed');
   t.like(r.error, { stage: 'convert', code: 'E_TRANSIENT' });
   t.is(failUnit(r, 'convert', 'main', transient, 2, T(5)).outcome, 'ignored');
   const p = newBuild('b2', 'm', input, parseBuildConfig({}, 8), T(0));
-  beginUnit(p, 'quantize', 'main', T(1), 60_000);
+  beginUnit(p, 'quantize', 'main', T(1), 60_000, 'd1');
   t.is(
     failUnit(p, 'quantize', 'main', { code: 'E_SHAPE', message: 'bad', retryable: false }, 5, T(2)).outcome,
     'build-failed',

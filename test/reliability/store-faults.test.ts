@@ -1,0 +1,164 @@
+import test from 'ava';
+import { initializeApp } from 'firebase-admin/app';
+import { getFirestore, type Firestore } from 'firebase-admin/firestore';
+import { startEmulator, type RunningEmulator } from '../../emulators/local-stack/gcloud-emulator.js';
+import { freePort } from '../../emulators/local-stack/ports.js';
+import { buildDoc, FirestoreBuildStore, isTransientStoreError, modelDoc } from '../../shared/cloud/firestore-builds.js';
+import { parseBuildConfig } from '../../shared/pipeline/build-config.js';
+import { newBuild, type BuildRecord } from '../../shared/pipeline/build-state.js';
+import { loadConfig } from '../../shared/pipeline/config.js';
+import type { KilnCloudEvent } from '../../shared/pipeline/events.js';
+import { setLogSink } from '../../shared/pipeline/log.js';
+import { STAGE_MESSAGE_SCHEMA_V1, type StageMessage, type UploadRef } from '../../shared/pipeline/messages.js';
+import type { ArtifactStore, BuildStore, PipelineDeps } from '../../shared/pipeline/ports.js';
+import { runUnit } from '../../shared/pipeline/run-unit.js';
+import { unitsOf } from '../../shared/pipeline/build-state.js';
+
+/**
+ * The build store under contention and failure, against the official Firestore emulator (whose pessimistic locks
+ * time out concurrent read-write transactions on one document): the faults behind a build that stopped advancing when
+ * every message was delivered three times.
+ */
+const PROJECT = 'kiln-store-faults';
+let emu: RunningEmulator;
+let db: Firestore;
+setLogSink(() => undefined);
+
+test.before(async () => {
+  emu = await startEmulator('firestore', await freePort(), PROJECT, { output: () => undefined });
+  process.env['FIRESTORE_EMULATOR_HOST'] = emu.hostPort;
+  process.env['METADATA_SERVER_DETECTION'] ??= 'none';
+  db = getFirestore(initializeApp({ projectId: PROJECT }, 'store-faults'));
+});
+
+test.after.always(async () => {
+  await db?.terminate();
+  await emu?.stop();
+});
+
+const input: UploadRef = {
+  bucket: 'u',
+  object: 'm.tflite',
+  generation: '1',
+  kind: 'single-file',
+  uri: 'gs://u/m.tflite',
+  format: 'tflite',
+};
+const fresh = async (store: BuildStore, buildId: string): Promise<BuildRecord> =>
+  (await store.create(newBuild(buildId, 'm', input, parseBuildConfig({}, 8), new Date().toISOString()))).record;
+
+test('concurrent transitions of one build all apply: lock timeouts and aborts are retried, none is lost', async (t) => {
+  const store = new FirestoreBuildStore(db);
+  await fresh(store, 'contended');
+  const n = 16;
+  await Promise.all(
+    Array.from({ length: n }, (_, i) =>
+      store.update('m', 'contended', (r) => {
+        r.summary[`writer-${i}`] = i;
+        r.updatedAt = new Date().toISOString();
+      }),
+    ),
+  );
+  const after = (await store.get('m', 'contended'))!;
+  t.deepEqual(Object.keys(after.summary).sort(), Array.from({ length: n }, (_, i) => `writer-${i}`).sort());
+});
+
+test('a transition that changes nothing writes neither the build nor the model document', async (t) => {
+  const store = new FirestoreBuildStore(db);
+  await fresh(store, 'quiet');
+  const times = async () =>
+    Promise.all([buildDoc(db, 'm', 'quiet').get(), modelDoc(db, 'm').get()]).then((s) =>
+      s.map((d) => d.updateTime?.toMillis()),
+    );
+  const before = await times();
+  const { result } = await store.update('m', 'quiet', (r) => r.status);
+  t.is(result, 'running');
+  t.deepEqual(await times(), before);
+  await store.update('m', 'quiet', (r) => {
+    r.updatedAt = new Date(Date.now() + 1000).toISOString();
+  });
+  const [build, model] = await times();
+  t.true(build! > before[0]! && model! > before[1]!, 'a real change writes both');
+});
+
+test('which store failures are retried: contention, timeouts, unavailability and expired transactions', (t) => {
+  const err = (code: number, message = '') => Object.assign(new Error(message), { code });
+  t.true(isTransientStoreError(err(10, 'Transaction lock timeout.')));
+  t.true(isTransientStoreError(err(14)));
+  t.true(isTransientStoreError(err(4)));
+  // the emulator's answer to a transaction it already timed out; production's "transaction has expired"
+  t.true(isTransientStoreError(err(3, 'Transaction is invalid or closed.')));
+  t.true(isTransientStoreError(err(3, 'The referenced transaction has expired or is no longer valid.')));
+  t.false(isTransientStoreError(err(3, 'Document path must not be empty')));
+  t.false(isTransientStoreError(err(7, 'Missing or insufficient permissions.')));
+  t.false(isTransientStoreError(new Error('build m/b does not exist')));
+});
+
+/** Artifacts in memory and a recording publisher: the other ports of runUnit, so only the store is under test. */
+function memoryDeps(store: BuildStore) {
+  const objects = new Map<string, Uint8Array>();
+  const published: (StageMessage | KilnCloudEvent)[] = [];
+  const artifacts: ArtifactStore = {
+    read: async (bucket, object) => objects.get(`gs://${bucket}/${object}`) ?? new Uint8Array(),
+    stat: async () => undefined,
+    list: async () => [],
+    readUpload: async () => new Map([['upload/m.tflite', new Uint8Array([1, 2, 3])]]),
+    writeArtifact: async (modelId, buildId, name, bytes) => {
+      const uri = `gs://artifacts/${modelId}/${buildId}/${name}`;
+      if (!objects.has(uri)) objects.set(uri, bytes);
+      return uri;
+    },
+  };
+  const deps: PipelineDeps = {
+    store,
+    objects: artifacts,
+    publisher: {
+      publishStage: async (_stage, m) => void published.push(m),
+      publishEvent: async (e) => void published.push(e),
+    },
+  };
+  return { deps, published };
+}
+
+test('a delivery that cannot record its result gives its lease back: the redelivery runs at once', async (t) => {
+  const real = new FirestoreBuildStore(db);
+  const record = await fresh(real, 'lost-result');
+  // The store fails the write after the first run of the core (the result transaction), as an outage would.
+  let failNext = 0;
+  const store: BuildStore = {
+    get: (m, b) => real.get(m, b),
+    create: (r) => real.create(r),
+    update: (m, b, fn) =>
+      failNext-- > 0 ? Promise.reject(new Error('UNAVAILABLE: injected outage')) : real.update(m, b, fn),
+  };
+  const { deps, published } = memoryDeps(store);
+  let runs = 0;
+  const opts = {
+    config: loadConfig({ KILN_PROJECT_ID: PROJECT }),
+    leaseMs: 540_000,
+    cores: {
+      convert: async () => {
+        runs += 1;
+        if (runs === 1) failNext = 1;
+        return { artifacts: { 'model.tflite': new Uint8Array([7]) }, summary: { runs } };
+      },
+    },
+  };
+  const [unit] = unitsOf(record, 'convert');
+  const msg: StageMessage = {
+    schema: STAGE_MESSAGE_SCHEMA_V1,
+    buildId: 'lost-result',
+    modelId: 'm',
+    stage: 'convert',
+    unit: unit!,
+  };
+  await t.throwsAsync(runUnit(deps, msg, opts), { message: /injected outage/ });
+  const released = (await real.get('m', 'lost-result'))!;
+  t.like(released.stages.convert.units['main'], { status: 'pending', attempts: 1 });
+  // the redelivery, well inside the 540 s lease, runs the unit and completes the stage
+  t.is(await runUnit(deps, msg, opts), 'succeeded');
+  const done = (await real.get('m', 'lost-result'))!;
+  t.like(done.stages.convert, { status: 'succeeded', handedOff: true });
+  t.like(done.stages.convert.units['main'], { status: 'succeeded', attempts: 2 });
+  t.is(published.filter((p) => 'stage' in p && p.stage === 'quantize').length, 1, 'quantize message published once');
+});
