@@ -16,13 +16,19 @@ export interface FunctionsHost {
    * caller (Pub/Sub push, the storage emulator) sees the request fail and redelivers. Returns how many were cut.
    */
   dropConnections(name: FunctionName): number;
-  close(): Promise<void>;
+  /**
+   * Stops taking requests, lets the ones under way finish (up to `drainMs`, default 15 s) so no handler is left using
+   * clients the caller closes next, then cuts what is left.
+   */
+  close(drainMs?: number): Promise<void>;
 }
 
 export async function startFunctionsHost(basePort = 0): Promise<FunctionsHost> {
   const servers: Server[] = [];
   const urls = {} as Record<FunctionName, string>;
   const sockets = new Map<FunctionName, Set<Socket>>();
+  let inFlight = 0;
+  let drained: (() => void) | undefined;
   for (const [i, name] of FUNCTION_NAMES.entries()) {
     const server = getTestServer(name) as unknown as Server;
     const open = new Set<Socket>();
@@ -30,6 +36,12 @@ export async function startFunctionsHost(basePort = 0): Promise<FunctionsHost> {
     server.on('connection', (socket: Socket) => {
       open.add(socket);
       socket.once('close', () => open.delete(socket));
+    });
+    server.on('request', (_req, res) => {
+      inFlight++;
+      res.once('close', () => {
+        if (--inFlight === 0) drained?.();
+      });
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -45,7 +57,17 @@ export async function startFunctionsHost(basePort = 0): Promise<FunctionsHost> {
       for (const socket of open) socket.destroy();
       return open.length;
     },
-    close: async () => {
+    close: async (drainMs = 15_000) => {
+      for (const s of servers) s.close();
+      if (inFlight > 0) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, drainMs);
+          drained = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+      }
       await Promise.all(
         servers.map(
           (s) =>

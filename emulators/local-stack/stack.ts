@@ -43,7 +43,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     if (stopped) return;
     stopped = true;
     log.stackStopping('stop requested');
-    await closeCloudClients();
+    // Reverse start order: functions (drained) and the storage emulator, then the clients they used, then emulators.
     for (const s of stops.reverse()) await s().catch(() => undefined);
   };
   try {
@@ -61,6 +61,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       RunningEmulator,
       RunningEmulator,
     ];
+    stops.push(closeCloudClients);
 
     const storage: StorageEmulator = await startStorageEmulator({
       port: config.ports.storage,

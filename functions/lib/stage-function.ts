@@ -20,9 +20,16 @@ export function registerStageFunction(stage: StageName): void {
     const rt = runtime();
     const outcome = await runUnit(rt.deps, parsed.message, { config: rt.config, cores: rt.cores, leaseMs: rt.leaseMs });
     // A non-2xx answer is how a push subscription asks Pub/Sub to redeliver (the pipeline log says why).
-    if (outcome === 'retry')
-      throw new Error(
-        `${stage}/${parsed.message.unit.key}: asking Pub/Sub to redeliver (transient error or earlier work pending)`,
-      );
+    if (outcome === 'retry') throw redeliveryRequest(`${stage}/${parsed.message.unit.key}`);
   });
+}
+
+/**
+ * The error thrown to make the framework answer 500. The pipeline has already logged why (a structured line), so the
+ * framework's own stderr line is this one sentence rather than a stack trace.
+ */
+function redeliveryRequest(unit: string): Error {
+  const e = new Error(`${unit}: asking Pub/Sub to redeliver (transient error or earlier work pending)`);
+  e.stack = `Redelivery requested: ${e.message}`;
+  return e;
 }
