@@ -40,6 +40,7 @@ export function runPasses(
     options,
     rules: new Map(),
     floatOps: new Set(),
+    floatOutputs: new Set(),
     ranges: new Map(),
     fixed: new Map(),
     params: new Map(),

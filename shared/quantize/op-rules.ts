@@ -63,12 +63,23 @@ export const OP_RULES: Readonly<Record<string, OpRule>> = {
   MINIMUM: { version: 2, output: SAME },
   BATCH_TO_SPACE_ND: { version: 2, output: SAME },
   SPACE_TO_BATCH_ND: { version: 2, output: SAME },
+  // Integer outputs (class indices): only the input is quantized, with its own range.
+  ARG_MAX: { version: 2, output: FREE },
+  ARG_MIN: { version: 2, output: FREE },
   LOGISTIC: { version: 2, output: fixed(1 / 256, -128) },
   SOFTMAX: { version: 2, output: fixed(1 / 256, -128) },
   TANH: { version: 2, output: fixed(1 / 128, 0) },
   L2_NORMALIZATION: { version: 2, output: fixed(1 / 128, 0) },
   LOG_SOFTMAX: { version: 2, output: fixed(16 / 256, 127) },
 };
+
+/**
+ * Custom ops that TFLite runs in float on the CPU after the quantized part, with outputs that are float by definition
+ * (TFLite_Detection_PostProcess: box corners, class indices, scores, count). They stay float without the float-fallback
+ * option: their inputs are DEQUANTIZE'd, and outputs that only leave the model stay float32 (quantizing a class index
+ * or a count to int8 would change it). The Edge TPU compiler leaves them on the CPU at the end of the model.
+ */
+export const FLOAT_TAIL_CUSTOM_OPS: ReadonlySet<string> = new Set(['TFLite_Detection_PostProcess']);
 
 /** Version of the boundary ops Kiln inserts (QUANTIZE int8↔uint8 and float→int8; DEQUANTIZE int8→float). */
 export const QUANTIZE_VERSION = 1;

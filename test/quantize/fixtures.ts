@@ -21,15 +21,25 @@ function dequantizedValues(t: Tensor): Float32Array {
 
 /**
  * A float model with the same graph and the dequantized weights of a quantized one, rebuilt with the IR builder:
- * a real trained network in float (e.g. MobileNet v1 from its quantization-aware-trained uint8 file).
+ * a real trained network in float (e.g. MobileNet v1 from its quantization-aware-trained uint8 file). Quantized
+ * activations become float32; other outputs keep their type (ARG_MAX's int64, the float outputs of a custom op, which
+ * keeps its code and options). A QUANTIZE between two quantized tensors only requantizes: in float it is the identity
+ * and is left out.
  */
-export function dequantizeToFloat(q: IrModel): IrModel {
+export function dequantizeToFloat(
+  q: IrModel,
+  description = 'float network, dequantized from a quantized model',
+): IrModel {
   const g = q.graph;
   const b = new ModelBuilder();
   const map = new Map<number, number>();
+  const quantized = (id: number): boolean => {
+    const t = g.tensor(id);
+    return !!t.quant && (t.dtype === 'uint8' || t.dtype === 'int8');
+  };
   for (const id of g.inputs) {
     const t = g.tensor(id);
-    map.set(id, b.input(t.name, t.shape, 'float32'));
+    map.set(id, b.input(t.name, t.shape, quantized(id) ? 'float32' : t.dtype));
   }
   const tensorOf = (id: number): number => {
     if (id < 0) return id;
@@ -45,18 +55,27 @@ export function dequantizeToFloat(q: IrModel): IrModel {
     return nid;
   };
   for (const op of g.ops) {
+    if (op.type === 'QUANTIZE' && quantized(op.inputs[0]!) && quantized(op.outputs[0]!)) {
+      map.set(op.outputs[0]!, tensorOf(op.inputs[0]!));
+      continue;
+    }
     const outs = b.op(
       op.type,
       op.inputs.map(tensorOf),
       { ...(op.options ?? {}) },
       {
-        outputs: op.outputs.map((o) => ({ name: g.tensor(o).name, dtype: 'float32', shape: g.tensor(o).shape })),
+        ...(op.customCode !== undefined ? { customCode: op.customCode } : {}),
+        ...(op.customOptions !== undefined ? { customOptions: op.customOptions } : {}),
+        outputs: op.outputs.map((o) => {
+          const t = g.tensor(o);
+          return { name: t.name, dtype: quantized(o) ? 'float32' : t.dtype, shape: t.shape };
+        }),
       },
     );
     op.outputs.forEach((o, i) => map.set(o, outs[i]!));
   }
   b.output(...g.outputs.map((o) => map.get(o)!));
-  return b.build('MobileNet v1 float, dequantized from the QAT model');
+  return b.build(description);
 }
 
 /** RGB pixels of a BMP file. */

@@ -47,7 +47,7 @@ async function top1(model: IrModel, inputs: Float32Array[]): Promise<number[]> {
     const dir = mkdtempSync(join(tmpdir(), 'kiln-q-mnet-'));
     try {
       const google = loadIr(modelPath('mobilenet_v1_0.25_128_quant.tflite'));
-      const float = dequantizeToFloat(google);
+      const float = dequantizeToFloat(google, 'MobileNet v1 float, dequantized from the QAT model');
       const cat = readBmpRgb(modelPath('cat.bmp'));
       const { mkdirSync } = await import('node:fs');
       mkdirSync(join(dir, 'cal'));

@@ -26,8 +26,9 @@ function twin(ctx: PassContext, id: number, suffix: string): number {
 }
 
 /**
- * Float fallback (only when allowed): an op without an int8 kernel reads DEQUANTIZE'd copies of its int8 inputs and
- * writes float copies that QUANTIZE back into the int8 tensors the rest of the graph reads.
+ * Float fallback (when allowed, and for float-tail custom ops): an op without an int8 kernel reads DEQUANTIZE'd copies of
+ * its int8 inputs and writes float copies that QUANTIZE back into the int8 tensors the rest of the graph reads (outputs
+ * in floatOutputs stay float32).
  */
 export const floatFallback: Pass = {
   name: 'float-fallback',
@@ -41,7 +42,7 @@ export const floatFallback: Pass = {
         return f;
       });
       op.outputs = op.outputs.map((t) => {
-        if (t < 0 || !isActivation(ctx, t)) return t;
+        if (t < 0 || !isActivation(ctx, t) || ctx.floatOutputs.has(t)) return t;
         const f = twin(ctx, t, '/float');
         push(ctx.after, opId, convert('QUANTIZE', f, t));
         return f;

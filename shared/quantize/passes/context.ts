@@ -19,8 +19,10 @@ export interface PassContext {
   options: PassOptions;
   /** Rule of each quantized op (ops left in float are absent). */
   rules: Map<number, OpRule>;
-  /** Ops kept in float (only with allowFloatFallback). */
+  /** Ops kept in float (with allowFloatFallback; float-tail custom ops always). */
   floatOps: Set<number>;
+  /** Outputs of float-tail ops (FLOAT_TAIL_CUSTOM_OPS) that only leave the model: they stay float32. */
+  floatOutputs: Set<number>;
   /** Float range of each activation (and of non-weight float constants). */
   ranges: Map<number, [number, number]>;
   /** Tensors whose parameters the kernel fixes. */

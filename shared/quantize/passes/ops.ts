@@ -1,13 +1,22 @@
 import { KilnError } from '../../errors.js';
-import { OP_RULES } from '../op-rules.js';
+import { FLOAT_TAIL_CUSTOM_OPS, OP_RULES } from '../op-rules.js';
 import type { Pass } from './context.js';
 
-/** Every op must have an int8 rule; otherwise it stays float when the user allows it, or quantization stops. */
+/**
+ * Every op must have an int8 rule; otherwise it stays float when the user allows it, or quantization stops. Float-tail
+ * custom ops (detection post-processing) stay float in any case, and so do their outputs that only leave the model.
+ */
 export const selectOps: Pass = {
   name: 'select-ops',
   run(ctx) {
     const unsupported = new Map<string, number>();
     for (const op of ctx.g.ops) {
+      if (op.type === 'CUSTOM' && FLOAT_TAIL_CUSTOM_OPS.has(op.customCode ?? '')) {
+        ctx.floatOps.add(op.id);
+        for (const t of op.outputs)
+          if (t >= 0 && ctx.index.consumers[t]!.length === 0 && ctx.g.outputs.includes(t)) ctx.floatOutputs.add(t);
+        continue;
+      }
       const rule = OP_RULES[op.type];
       const touchesFloat = [...op.inputs, ...op.outputs].some((t) => t >= 0 && ctx.g.tensor(t).dtype === 'float32');
       if (rule && touchesFloat) ctx.rules.set(op.id, rule);

@@ -30,12 +30,15 @@ export const markWeights: Pass = {
   },
 };
 
-/** Calibrated range of every activation (method from the options); min/max of other float constants. */
+/**
+ * Calibrated range of every activation (method from the options) except the outputs that stay float; min/max of other
+ * float constants.
+ */
 export const activationRanges: Pass = {
   name: 'activation-ranges',
   run(ctx) {
     for (const t of ctx.g.tensors) {
-      if (t.dtype !== 'float32' || ctx.weightTensors.has(t.id)) continue;
+      if (t.dtype !== 'float32' || ctx.weightTensors.has(t.id) || ctx.floatOutputs.has(t.id)) continue;
       if (ctx.g.isConstant(t.id)) {
         const v = typedView('float32', t.data!) as Float32Array;
         let lo = Infinity;

@@ -19,7 +19,7 @@ import {
   snrDb,
   type ErrorSums,
 } from './metrics.js';
-import { outputKind, type OutputKind } from './output-kind.js';
+import { detectionOutputOrder, outputKind, type OutputKind } from './output-kind.js';
 
 export interface AccuracyOptions {
   /** Labels per sample (class index or null), or null for unlabelled data. */
@@ -161,6 +161,10 @@ export async function evaluateAccuracy(
   const seg = emptySegmentation();
   const det = emptyDetection();
   const minScore = o.minScore ?? 0.3;
+  // Boxes, classes, scores, count where the op's outputs sit among the graph outputs; an int8 model whose outputs are
+  // not the op's own (e.g. behind QUANTIZE) keeps the float model's output positions.
+  const floatOrder = kind === 'detection' ? detectionOutputOrder(floatModel) : null;
+  const int8Order = floatOrder ? (detectionOutputOrder(int8Model) ?? floatOrder) : null;
   for (let s = 0; s < samples.length; s++) {
     const f = fOut.map((t, i) => dequantized(t, outputsF[s]![i]!));
     const q = qOut.map((t, i) => dequantized(t, outputsQ[s]![i]!));
@@ -171,10 +175,15 @@ export async function evaluateAccuracy(
       const channels = shape.length === 4 ? shape[3]! : 1;
       addSegmentation(seg, classMask(f[0]!, channels), classMask(q[0]!, channels));
     } else if (kind === 'detection') {
-      const dets = (v: Float64Array[]) => detectionsOf(v[0]!, v[1]!, v[2]!, v[3]![0]!, minScore);
-      addDetections(det, dets(f), dets(q), 0.5);
+      const dets = (v: Float64Array[], [b, c, sc, n]: number[]) =>
+        detectionsOf(v[b]!, v[c]!, v[sc]!, v[n]![0]!, minScore);
+      addDetections(det, dets(f, floatOrder!), dets(q, int8Order!), 0.5);
     }
   }
+  if (kind === 'detection' && samples.length > 0 && det.reference === 0)
+    warnings.push(
+      `the float model detected nothing with score ≥ ${minScore} on the ${samples.length} samples: the box match rate (1 by convention) measures nothing; validate with images that show objects`,
+    );
   const frac = (a: number, b: number): number | null => (b > 0 ? a / b : null);
   const labelled = cls.labelled;
   return {
