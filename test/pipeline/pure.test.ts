@@ -13,19 +13,12 @@ import { loadConfig } from '../../shared/pipeline/config.js';
 import { EVENT_TYPES, fromPubsubMessage, makeEvent, toPubsubMessage } from '../../shared/pipeline/events.js';
 import { buildIdOf, modelIdOf } from '../../shared/pipeline/ids.js';
 import { log, setLogSink, type LogEntry } from '../../shared/pipeline/log.js';
-import { parseStageMessage, STAGE_MESSAGE_SCHEMA_V1, type UploadRef } from '../../shared/pipeline/messages.js';
+import { parseStageMessage, STAGE_MESSAGE_SCHEMA_V1 } from '../../shared/pipeline/messages.js';
 import { checkUploadBytes } from '../../shared/pipeline/sniff.js';
 import { classifyUpload } from '../../shared/pipeline/uploads.js';
+import { SINGLE_FILE_UPLOAD, T } from '../helpers/builds.js';
 
-const input: UploadRef = {
-  bucket: 'kiln-uploads',
-  object: 'm.tflite',
-  generation: '7',
-  kind: 'single-file',
-  format: 'tflite',
-  uri: 'gs://kiln-uploads/m.tflite',
-};
-const T = (s: number) => new Date(Date.UTC(2025, 0, 1, 0, 0, s)).toISOString();
+const input = SINGLE_FILE_UPLOAD;
 
 test('config: defaults, env overrides, and one error naming every bad variable', (t) => {
   const c = loadConfig({});

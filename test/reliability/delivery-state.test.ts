@@ -1,18 +1,10 @@
 import test from 'ava';
 import { parseBuildConfig } from '../../shared/pipeline/build-config.js';
 import { beginUnit, earlyDelivery, newBuild, releaseUnit, succeedUnit } from '../../shared/pipeline/build-state.js';
-import type { UploadRef } from '../../shared/pipeline/messages.js';
+import { SINGLE_FILE_UPLOAD, T } from '../helpers/builds.js';
 
 /** The build-state decisions behind the delivery-fault fixes, as pure functions. */
-const input: UploadRef = {
-  bucket: 'u',
-  object: 'm.tflite',
-  generation: '1',
-  kind: 'single-file',
-  uri: 'gs://u/m.tflite',
-  format: 'tflite',
-};
-const T = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s)).toISOString();
+const input = SINGLE_FILE_UPLOAD;
 
 test('a delivery for a unit running under its lease asks for redelivery; after the lease it runs again', (t) => {
   const r = newBuild('b', 'm', input, parseBuildConfig({}, 8), T(0));

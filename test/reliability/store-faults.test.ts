@@ -9,10 +9,11 @@ import { newBuild, type BuildRecord } from '../../shared/pipeline/build-state.js
 import { loadConfig } from '../../shared/pipeline/config.js';
 import type { KilnCloudEvent } from '../../shared/pipeline/events.js';
 import { setLogSink } from '../../shared/pipeline/log.js';
-import { STAGE_MESSAGE_SCHEMA_V1, type StageMessage, type UploadRef } from '../../shared/pipeline/messages.js';
+import { STAGE_MESSAGE_SCHEMA_V1, type StageMessage } from '../../shared/pipeline/messages.js';
 import type { ArtifactStore, BuildStore, PipelineDeps } from '../../shared/pipeline/ports.js';
 import { runUnit } from '../../shared/pipeline/run-unit.js';
 import { unitsOf } from '../../shared/pipeline/build-state.js';
+import { SINGLE_FILE_UPLOAD } from '../helpers/builds.js';
 
 /**
  * The build store under contention and failure, against the official Firestore emulator (whose pessimistic locks
@@ -36,14 +37,7 @@ test.after.always(async () => {
   await emu?.stop();
 });
 
-const input: UploadRef = {
-  bucket: 'u',
-  object: 'm.tflite',
-  generation: '1',
-  kind: 'single-file',
-  uri: 'gs://u/m.tflite',
-  format: 'tflite',
-};
+const input = SINGLE_FILE_UPLOAD;
 const fresh = async (store: BuildStore, buildId: string): Promise<BuildRecord> =>
   (await store.create(newBuild(buildId, 'm', input, parseBuildConfig({}, 8), new Date().toISOString()))).record;
 
