@@ -38,6 +38,7 @@ locals {
     KILN_STAGE_TIMEOUT_MS       = tostring(var.stage_timeout_seconds * 1000)
     KILN_MAX_PARAMETERS         = tostring(var.max_parameters)
     KILN_MAX_CALIBRATION_IMAGES = tostring(var.max_calibration_images)
+    KILN_CALIBRATION_THREADS    = tostring(var.calibration_threads)
   }
 
   # Least privilege: terraform/roles.json is the single table of what each service account may do, per resource

@@ -157,6 +157,17 @@ variable "max_calibration_images" {
   }
 }
 
+variable "calibration_threads" {
+  description = "KILN_CALIBRATION_THREADS: threads the quantize stage calibrates on (0 = one per CPU of the instance); the result is the same for any count."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.calibration_threads >= 0 && var.calibration_threads <= 256 && floor(var.calibration_threads) == var.calibration_threads
+    error_message = "calibration_threads must be a whole number from 0 to 256 (shared/pipeline/config.ts)."
+  }
+}
+
 variable "max_attempts" {
   description = "KILN_MAX_ATTEMPTS: attempts per unit of work for retryable errors (1-20). Dead-lettering starts after max(5, max_attempts + 2) deliveries."
   type        = number

@@ -21,6 +21,15 @@ export interface RunResult {
   timings?: { opId: number; type: string; ms: number }[];
 }
 
+export interface RunOptions {
+  /** Return every activation and input tensor too (`RunResult.tensors`). */
+  capture?: boolean;
+  /** Views of the interpreter's buffers instead of copies, valid until the next run. */
+  views?: boolean;
+  /** Time every op. */
+  timings?: boolean;
+}
+
 interface Slot {
   shape: number[];
   data: AnyTypedArray;
@@ -198,8 +207,12 @@ export class Interpreter {
   /**
    * One inference. `inputs`: one typed array per model input, in input order, of that input's dtype. Variable tensors
    * (recurrent state) keep the values the previous run left in them, as TFLite does between Invoke calls.
+   *
+   * Outputs (and with `capture`, every tensor) are copies unless `views` is set: then they are views of the
+   * interpreter's own buffers, valid only until the next `run` — for a caller that reads them before running again
+   * (calibration statistics), saving a copy of every activation.
    */
-  run(inputs: AnyTypedArray[], opts: { capture?: boolean; timings?: boolean } = {}): RunResult {
+  run(inputs: AnyTypedArray[], opts: RunOptions = {}): RunResult {
     if (inputs.length !== this.inputs.length) {
       throw new KilnError('E_BAD_ARGUMENT', `the model takes ${this.inputs.length} input(s), got ${inputs.length}`);
     }
@@ -230,7 +243,7 @@ export class Interpreter {
     });
     const value = (id: number): TensorValue => {
       const s = this.slot(id);
-      return { dtype: this.graph.tensor(id).dtype, shape: [...s.shape], data: s.data.slice() };
+      return { dtype: this.graph.tensor(id).dtype, shape: [...s.shape], data: opts.views ? s.data : s.data.slice() };
     };
     const result: RunResult = { outputs: this.graph.outputs.map(value) };
     if (opts.capture) {

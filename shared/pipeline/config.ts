@@ -39,6 +39,8 @@ export const ENV_SCHEMA = z.object({
   KILN_MAX_CALIBRATION_IMAGES: positiveInt.default(10_000),
   /** Longest wall time of one unit of one stage (Cloud Functions' longest run: 540 s). */
   KILN_STAGE_TIMEOUT_MS: positiveInt.default(540_000),
+  /** Threads the quantize stage calibrates on; 0: one per CPU available to the instance. */
+  KILN_CALIBRATION_THREADS: z.coerce.number().int().min(0).max(256).default(0),
 });
 
 export type Env = z.output<typeof ENV_SCHEMA>;
@@ -57,6 +59,8 @@ export interface PipelineConfig {
     maxCalibrationImages: number;
     stageTimeoutMs: number;
   };
+  /** Calibration threads of the quantize stage (0: one per available CPU). */
+  calibrationThreads: number;
 }
 
 export function configFromEnv(env: Env): PipelineConfig {
@@ -79,6 +83,7 @@ export function configFromEnv(env: Env): PipelineConfig {
       maxCalibrationImages: env.KILN_MAX_CALIBRATION_IMAGES,
       stageTimeoutMs: env.KILN_STAGE_TIMEOUT_MS,
     },
+    calibrationThreads: env.KILN_CALIBRATION_THREADS,
   };
 }
 

@@ -11,11 +11,15 @@ import { writeTflite } from '../tflite/writer.js';
 // Either runner (Kiln's interpreter, the TFLite oracle) returns the interpreter's result shapes.
 export type { RunResult, TensorValue } from '../interpreter/index.js';
 
-/** What calibration and the debugger need from an executor: Kiln's Interpreter has this shape (run may be sync). */
+/**
+ * What calibration and the debugger need from an executor: Kiln's Interpreter has this shape (run may be sync). With
+ * `views`, the returned arrays may be the executor's own buffers, valid only until its next run (the interpreter's
+ * are; the oracle's are fresh arrays either way).
+ */
 export interface CaptureRunner {
   readonly inputs: Tensor[];
   readonly outputs: Tensor[];
-  run(inputs: AnyTypedArray[], opts?: { capture?: boolean }): RunResult | Promise<RunResult>;
+  run(inputs: AnyTypedArray[], opts?: { capture?: boolean; views?: boolean }): RunResult | Promise<RunResult>;
   close?(): void;
 }
 
@@ -24,9 +28,10 @@ const INTERPRETER_GAPS = new Set<string>(['E_UNSUPPORTED_OP', 'E_UNSUPPORTED_TYP
 
 /**
  * The executor used for calibration and the debugger: Kiln's interpreter, in process (no IPC). Measured on the
- * MobileNetV2-size bench model (bench/quantize.bench.ts, CPU time per image with every tensor captured): interpreter
- * 84 ms vs 191 ms for the TFLite runtime oracle (64 ms inference + 127 ms to copy the 28 MB of activations through
- * IPC). A model with an op or a type the interpreter does not support runs in the oracle instead.
+ * MobileNetV2-size bench model (bench/quantize.bench.ts, per image with every tensor captured): interpreter about
+ * 55–60 ms (its own buffers handed out as views; 70–80 ms with a copy of the 28 MB of activations) vs about 150 ms
+ * wall for the TFLite runtime oracle (inference + the copy of every activation through IPC). A model with an op or a
+ * type the interpreter does not support runs in the oracle instead.
  */
 export async function openRunner(model: IrModel): Promise<CaptureRunner> {
   try {
@@ -89,7 +94,8 @@ export class OracleCapture implements CaptureRunner {
     );
   }
 
-  async run(inputs: AnyTypedArray[], opts: { capture?: boolean } = {}): Promise<RunResult> {
+  /** Every call returns fresh arrays (they come through IPC), so `views` changes nothing. */
+  async run(inputs: AnyTypedArray[], opts: { capture?: boolean; views?: boolean } = {}): Promise<RunResult> {
     const raw = await this.rt.run(inputs.map((a) => bytesOf(a)));
     const values = raw.map((o): TensorValue => {
       const dtype = (RUNTIME_DTYPES[o.dtype] ?? o.dtype) as DType;

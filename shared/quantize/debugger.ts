@@ -65,7 +65,8 @@ export async function compareLayers(
     qr = await open(quantModel);
     for (let s = 0; s < samples.length; s++) {
       const sample = samples[s]!;
-      const fRes = await fr.run(sample, { capture: true });
+      // Views: both results are read before either runner runs again (two runners, one per model).
+      const fRes = await fr.run(sample, { capture: true, views: true });
       const qInputs = qr.inputs.map((t, i) => {
         const q = t.quant!;
         const x = sample[i]!;
@@ -75,7 +76,7 @@ export async function compareLayers(
           out[k] = Math.min(hi, Math.max(lo, Math.round(x[k]! / q.scale[0]!) + q.zeroPoint[0]!));
         return out;
       });
-      const qRes = await qr.run(qInputs, { capture: true });
+      const qRes = await qr.run(qInputs, { capture: true, views: true });
       if (!fRes.tensors || !qRes.tensors)
         throw new KilnError('E_INTERNAL', 'the executor returned no captured tensors');
       pairs.forEach((id, k) => {

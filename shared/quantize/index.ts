@@ -16,6 +16,7 @@ export {
   type CalibrationConfig,
 } from './config.js';
 export { collectStats, statsById, type StatsFile } from './stats.js';
+export { calibrate, type CalibrateOptions } from './calibrate.js';
 export { chooseRange, RANGE_METHODS, type RangeMethod, type TensorStat } from './ranges.js';
 export { precheckModel, type PrecheckProblem } from './precheck.js';
 export { compareLayers, worstLayers, type LayerError } from './debugger.js';

@@ -1,6 +1,7 @@
 import { KilnError } from '../errors.js';
 import { Graph } from '../ir/graph.js';
 import { IrModel } from '../ir/model.js';
+import { calibrate } from './calibrate.js';
 import { openRunner, type CaptureRunner } from './capture.js';
 import { CalibrationConfigSchema, type CalibrationConfig } from './config.js';
 import { loadCalibrationSet, SYNTHETIC_WARNING, type Sample } from './dataset.js';
@@ -8,7 +9,7 @@ import { compareLayers, worstLayers, type LayerError } from './debugger.js';
 import { runPasses } from './driver.js';
 import { precheckModel, type PrecheckProblem } from './precheck.js';
 import { DEFAULT_PERCENTILE, type RangeMethod } from './ranges.js';
-import { collectStats, statsById, type StatsFile } from './stats.js';
+import { statsById, type StatsFile } from './stats.js';
 
 export interface QuantizeOptions {
   /** Calibration samples (float32, one array per model input). Without samples or stats: synthetic, with a warning. */
@@ -27,8 +28,16 @@ export interface QuantizeOptions {
   /** For synthetic inputs: the normalization images would get. */
   calibration?: CalibrationConfig;
   onProgress?: (phase: 'calibrate' | 'debug', done: number, total: number) => void;
-  /** Executor with tensor capture (default: openRunner from capture.ts). */
+  /**
+   * Executor with tensor capture (default: openRunner from capture.ts). Given, calibration runs in this thread with
+   * it (no worker threads).
+   */
   openRunner?: (model: IrModel) => Promise<CaptureRunner>;
+  /**
+   * Calibration threads, this one and worker threads each running Kiln's interpreter on a share of the samples
+   * (default: one per available CPU; 1: this thread only). The statistics, and so the model, are the same for any count.
+   */
+  threads?: number;
 }
 
 export interface QuantizeReport {
@@ -155,14 +164,11 @@ export async function quantizeModel(floatModel: IrModel, options: QuantizeOption
     warnings.push(...set.warnings);
   }
   if (!stats) {
-    const runner = await open(floatModel);
-    try {
-      stats = await collectStats(floatModel.graph, runner, samples!, source, (d, n) =>
-        options.onProgress?.('calibrate', d, n),
-      );
-    } finally {
-      runner.close?.();
-    }
+    stats = await calibrate(floatModel, samples!, source, {
+      ...(options.threads !== undefined ? { threads: options.threads } : {}),
+      ...(options.openRunner ? { openRunner: options.openRunner } : {}),
+      onSample: (d, n) => options.onProgress?.('calibrate', d, n),
+    });
   }
   const byId = statsById(floatModel.graph, stats);
   if (stats.source === 'synthetic' && !warnings.includes(SYNTHETIC_WARNING)) warnings.push(SYNTHETIC_WARNING);

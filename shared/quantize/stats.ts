@@ -2,8 +2,8 @@ import { KilnError } from '../errors.js';
 import type { Graph } from '../ir/graph.js';
 import type { CaptureRunner } from './capture.js';
 import type { Sample } from './dataset.js';
-import { Histogram } from './histogram.js';
 import type { TensorStat } from './ranges.js';
+import { TensorStats } from './tensor-stats.js';
 
 /** The calibration artifact (stats.json): re-applying it quantizes without running the model again. */
 export interface StatsFile {
@@ -19,21 +19,21 @@ export function calibratedTensors(g: Graph): number[] {
   return g.tensors.filter((t) => t.dtype === 'float32' && !g.isConstant(t.id)).map((t) => t.id);
 }
 
-class Accumulator {
-  min = Infinity;
-  max = -Infinity;
-  readonly hist = new Histogram();
-
-  /** Finite values only (NaN/Inf are skipped); one pass over the data in the usual case (Histogram.observe). */
-  add(data: Float32Array): void {
-    const r = this.hist.observe(data);
-    if (!r) return;
-    if (r[0] < this.min) this.min = r[0];
-    if (r[1] > this.max) this.max = r[1];
-  }
+/** The stats.json of a calibration: `stats` holds the statistics of every calibrated tensor of `g`. */
+export function statsFile(g: Graph, stats: TensorStats, samples: number, source: string): StatsFile {
+  return {
+    format: 'kiln-quantize-stats',
+    version: 1,
+    samples,
+    source,
+    tensors: stats.results((id) => g.tensor(id).name),
+  };
 }
 
-/** Runs every sample through the float model, capturing all tensors, and records min/max + histogram per tensor. */
+/**
+ * Runs every sample through the float model, capturing all tensors (as views: each is read before the next run), and
+ * records min/max + histogram per tensor. In this thread; calibration-pool.ts spreads it over worker threads.
+ */
 export async function collectStats(
   g: Graph,
   runner: CaptureRunner,
@@ -41,33 +41,14 @@ export async function collectStats(
   source: string,
   onSample?: (done: number, total: number) => void,
 ): Promise<StatsFile> {
-  const ids = calibratedTensors(g);
-  const acc = new Map(ids.map((id) => [id, new Accumulator()]));
+  const stats = new TensorStats(calibratedTensors(g));
   for (let s = 0; s < samples.length; s++) {
-    const { tensors } = await runner.run(samples[s]!, { capture: true });
+    const { tensors } = await runner.run(samples[s]!, { capture: true, views: true });
     if (!tensors) throw new KilnError('E_INTERNAL', 'the executor returned no captured tensors');
-    for (const [id, a] of acc) {
-      const v = tensors.get(id);
-      if (!v) throw new KilnError('E_INTERNAL', `tensor ${g.tensor(id).name} was not captured`);
-      a.add(v.data as Float32Array);
-    }
+    stats.observe(tensors, (id) => g.tensor(id).name);
     onSample?.(s + 1, samples.length);
   }
-  return {
-    format: 'kiln-quantize-stats',
-    version: 1,
-    samples: samples.length,
-    source,
-    tensors: ids.map((id) => {
-      const a = acc.get(id)!;
-      const name = g.tensor(id).name;
-      if (a.hist.total === 0)
-        throw new KilnError('E_BAD_ARGUMENT', `tensor ${name} had no finite value on any calibration sample`, {
-          hint: 'Check the calibration data and the model',
-        });
-      return { id, name, min: a.min, max: a.max, hist: a.hist.toJSON() };
-    }),
-  };
+  return statsFile(g, stats, samples.length, source);
 }
 
 /** Checks a loaded stats.json against the model it is applied to; returns the stats by tensor id. */

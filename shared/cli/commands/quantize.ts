@@ -22,6 +22,8 @@ export interface QuantizeCommandOptions {
   method?: string;
   samples?: string;
   json?: boolean;
+  /** Calibration threads (default: one per available CPU). */
+  threads?: string;
   /** Progress bar on stderr (default: when stderr is a terminal). */
   progress?: boolean;
 }
@@ -49,6 +51,12 @@ export async function runQuantize(
     max = Number(opts.samples);
     if (!Number.isInteger(max) || max < 1)
       throw new KilnError('E_BAD_ARGUMENT', `--samples must be a positive integer, not "${opts.samples}"`);
+  }
+  let threads: number | undefined;
+  if (opts.threads !== undefined) {
+    threads = Number(opts.threads);
+    if (!Number.isInteger(threads) || threads < 1)
+      throw new KilnError('E_BAD_ARGUMENT', `--threads must be a positive integer, not "${opts.threads}"`);
   }
   const model = fromTflite(readTflite(await readInputFile(file)));
 
@@ -98,6 +106,7 @@ export async function runQuantize(
       allowFloatFallback: cfg.allowFloatFallback,
       debugSamples: cfg.debugSamples,
       calibration: cfg.calibration,
+      ...(threads !== undefined ? { threads } : {}),
       onProgress: progress,
     });
     const bytes = result.model === model ? await readInputFile(file) : writeTflite(toTflite(result.model));
@@ -146,6 +155,7 @@ export function register(program: Command): void {
     .option('--stats <file>', 're-apply this stats.json if it exists, otherwise write the calibration statistics to it')
     .option('--method <method>', `range method: ${RANGE_METHODS.join(' | ')}`)
     .option('--samples <n>', 'use at most n calibration samples')
+    .option('--threads <n>', 'calibration threads (default: one per available CPU); the result is the same for any n')
     .option('--json', 'print the report as JSON')
     .action(async (file: string, opts: QuantizeCommandOptions) => {
       const result = await runQuantize(file, opts);

@@ -2,11 +2,18 @@ import { KilnError } from '../../errors.js';
 import { fromTflite } from '../../ir/from-tflite.js';
 import { toTfliteBytes } from '../../loaders/convert.js';
 import { parseQuantizeConfig } from '../../quantize/config.js';
+import { loadConfig } from '../config.js';
 import { quantizeModel } from '../../quantize/quantize-model.js';
 import { readTflite } from '../../tflite/reader.js';
 import type { StageCore } from '../core.js';
 import { loadCalibrationSet } from '../../quantize/dataset.js';
 import { filesIn, withTempFolder } from '../upload-data.js';
+
+/** KILN_CALIBRATION_THREADS, read on every build like the limits (0 or unset: one thread per available CPU). */
+function calibrationThreads(): { threads?: number } {
+  const threads = loadConfig().calibrationThreads;
+  return threads > 0 ? { threads } : {};
+}
 
 /**
  * quantize: `model.float.tflite` → `model.int8.tflite` + `calibration-stats.json` + `quantize-report.json` via
@@ -41,6 +48,7 @@ export const quantizeCore: StageCore = async ({ artifacts, config }) => {
     allowFloatFallback: q.allowFloatFallback,
     debugSamples: q.debugSamples,
     calibration: q.calibration,
+    ...calibrationThreads(),
   });
   const json = (v: unknown) => new TextEncoder().encode(`${JSON.stringify(v, null, 2)}\n`);
   const out: Record<string, Uint8Array> = {
