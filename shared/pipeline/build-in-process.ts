@@ -91,7 +91,7 @@ export async function buildInProcess(model: LocalModel, opts: InProcessOptions):
         succeedUnit(record, stage, unit.key, { artifacts: written, summary: out.summary }, now(), IN_PROCESS);
       } catch (e) {
         // In-process there is no redelivery: every failure is final.
-        failUnit(record, stage, unit.key, { ...errorInfo(e), retryable: false }, 1, now());
+        failUnit(record, stage, unit.key, { ...errorInfo(e), retryable: false }, 1, now(), IN_PROCESS);
         if (!isKilnError(e)) throw e;
         return { record, artifacts };
       }

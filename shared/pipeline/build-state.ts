@@ -54,6 +54,8 @@ export interface BuildRecord {
   artifacts: Record<string, string>;
   summary: Record<string, unknown>;
   error?: ErrorInfo & { stage: StageName };
+  /** The claim (UnitState.runId) of the delivery whose failed unit failed the build: it publishes the failure events. */
+  failedBy?: string;
   createdAt: string;
   updatedAt: string;
   finishedAt?: string;
@@ -236,7 +238,11 @@ export function stageSummary(s: StageState): Record<string, unknown> {
   return Object.fromEntries(entries.map(([k, u]) => [k, u.summary ?? {}]));
 }
 
-/** Records a unit's failed attempt. Retryable errors under the attempt limit leave the unit to be retried. */
+/**
+ * Records a unit's failed attempt by the delivery holding claim `runId`. Retryable errors under the attempt limit leave
+ * the unit to be retried. `build-failed` is returned only to the claim that failed the build (also when its
+ * transaction is replayed): that delivery publishes the failure events, no other.
+ */
 export function failUnit(
   record: BuildRecord,
   stage: StageName,
@@ -244,7 +250,9 @@ export function failUnit(
   error: ErrorInfo,
   maxAttempts: number,
   now: string,
+  runId: string,
 ): { outcome: 'retry' | 'build-failed' | 'ignored' } {
+  if (record.status === 'failed' && record.failedBy === runId) return { outcome: 'build-failed' };
   const s = record.stages[stage];
   const unit = s.units[key];
   if (!unit || record.status !== 'running' || unit.status === 'succeeded') return { outcome: 'ignored' };
@@ -261,6 +269,7 @@ export function failUnit(
   s.finishedAt = now;
   record.status = 'failed';
   record.error = { ...error, stage };
+  record.failedBy = runId;
   record.finishedAt = now;
   return { outcome: 'build-failed' };
 }

@@ -101,7 +101,9 @@ export async function ingestUpload(deps: PipelineDeps, obj: ObjectInfo, opts: In
   }
 
   if (record.status === 'failed') {
-    await publishFailure(deps, opts, record);
+    // The call that recorded the rejection publishes it; a duplicate only once that call had a lease to do so (a
+    // build that failed in a stage is published by the stage's delivery).
+    if (created || handoffStale(record.finishedAt, now(), opts.leaseMs)) await publishFailure(deps, opts, record);
     return { outcome: created ? 'rejected' : 'duplicate', buildId, modelId, status: record.status };
   }
   if (!created && !handoffStale(record.createdAt, now(), opts.leaseMs)) {

@@ -96,15 +96,18 @@ export async function runUnit(deps: PipelineDeps, msg: StageMessage, opts: RunOp
   } catch (e) {
     const info = errorInfo(e);
     const { result } = await deps.store.update(modelId, buildId, (r) =>
-      failUnit(r, stage, unit.key, info, opts.config.limits.maxAttempts, now()),
+      failUnit(r, stage, unit.key, info, opts.config.limits.maxAttempts, now(), runId),
     );
     if (result.outcome === 'retry') {
       log.unitRetrying(ref, stage, unit.key, decision.attempt, info.message);
       return 'retry';
     }
     log.unitFailed(ref, stage, unit.key, info.code, info.message);
-    const latest = await deps.store.get(modelId, buildId);
-    if (latest) await publishFailure(deps, opts, latest);
+    // Only the delivery that failed the build publishes; another (the build had ended) leaves it to that one.
+    if (result.outcome === 'build-failed') {
+      const latest = await deps.store.get(modelId, buildId);
+      if (latest) await publishFailure(deps, opts, latest);
+    }
     return 'failed';
   }
   log.unitSucceeded(ref, stage, unit.key, Date.now() - t0, Object.keys(artifacts));

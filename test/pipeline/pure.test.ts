@@ -190,18 +190,18 @@ test('build state: retryable errors retry up to the limit; permanent ones fail t
   const r = newBuild('b1', 'm', input, parseBuildConfig({}, 8), T(0));
   const transient = { code: 'E_TRANSIENT', message: 'unavailable', retryable: true };
   beginUnit(r, 'convert', 'main', T(1), 60_000, 'd1');
-  t.is(failUnit(r, 'convert', 'main', transient, 2, T(2)).outcome, 'retry');
+  t.is(failUnit(r, 'convert', 'main', transient, 2, T(2), 'd').outcome, 'retry');
   t.is(r.stages.convert.units['main']!.status, 'pending');
   beginUnit(r, 'convert', 'main', T(3), 60_000, 'd3');
   t.is(r.stages.convert.units['main']!.attempts, 2);
-  t.is(failUnit(r, 'convert', 'main', transient, 2, T(4)).outcome, 'build-failed');
+  t.is(failUnit(r, 'convert', 'main', transient, 2, T(4), 'd').outcome, 'build-failed');
   t.is(r.status, 'failed');
   t.like(r.error, { stage: 'convert', code: 'E_TRANSIENT' });
-  t.is(failUnit(r, 'convert', 'main', transient, 2, T(5)).outcome, 'ignored');
+  t.is(failUnit(r, 'convert', 'main', transient, 2, T(5), 'other').outcome, 'ignored');
   const p = newBuild('b2', 'm', input, parseBuildConfig({}, 8), T(0));
   beginUnit(p, 'quantize', 'main', T(1), 60_000, 'd1');
   t.is(
-    failUnit(p, 'quantize', 'main', { code: 'E_SHAPE', message: 'bad', retryable: false }, 5, T(2)).outcome,
+    failUnit(p, 'quantize', 'main', { code: 'E_SHAPE', message: 'bad', retryable: false }, 5, T(2), 'd').outcome,
     'build-failed',
   );
 });

@@ -1,6 +1,13 @@
 import test from 'ava';
 import { parseBuildConfig } from '../../shared/pipeline/build-config.js';
-import { beginUnit, earlyDelivery, newBuild, releaseUnit, succeedUnit } from '../../shared/pipeline/build-state.js';
+import {
+  beginUnit,
+  earlyDelivery,
+  failUnit,
+  newBuild,
+  releaseUnit,
+  succeedUnit,
+} from '../../shared/pipeline/build-state.js';
 import { SINGLE_FILE_UPLOAD, T } from '../helpers/builds.js';
 
 /** The build-state decisions behind the delivery-fault fixes, as pure functions. */
@@ -54,4 +61,17 @@ test('a delivery that cannot record its result releases its own lease, and only 
   t.like(beginUnit(r, 'convert', 'main', T(3), 600_000, 'c'), { action: 'run', attempt: 2 });
   succeedUnit(r, 'convert', 'main', { artifacts: {}, summary: {} }, T(4), 'c');
   t.false(releaseUnit(r, 'convert', 'main', 'c'), 'a unit that succeeded is never released');
+});
+
+test('only the delivery that failed the build publishes its failure, also when its transaction is replayed', (t) => {
+  const r = newBuild('b', 'm', input, parseBuildConfig({}, 8), T(0));
+  const bad = { code: 'E_TFLITE_MALFORMED', message: 'corrupt', retryable: false };
+  beginUnit(r, 'convert', 'main', T(1), 600_000, 'a');
+  t.is(failUnit(r, 'convert', 'main', bad, 3, T(2), 'a').outcome, 'build-failed');
+  t.is(r.failedBy, 'a');
+  // a replay of the same transaction (committed, reported failed) still owns the publication
+  t.is(failUnit(r, 'convert', 'main', bad, 3, T(3), 'a').outcome, 'build-failed');
+  t.is(r.finishedAt, T(2), 'the replay changes nothing');
+  // any other delivery that reaches the failure path (the build had already ended) does not publish
+  t.is(failUnit(r, 'convert', 'main', bad, 3, T(3), 'b').outcome, 'ignored');
 });

@@ -5,15 +5,17 @@ import { startEmulator, type RunningEmulator } from '../../emulators/local-stack
 import { freePort } from '../../emulators/local-stack/ports.js';
 import { buildDoc, FirestoreBuildStore, isTransientStoreError, modelDoc } from '../../shared/cloud/firestore-builds.js';
 import { parseBuildConfig } from '../../shared/pipeline/build-config.js';
-import { newBuild, type BuildRecord } from '../../shared/pipeline/build-state.js';
+import { beginUnit, failUnit, newBuild, type BuildRecord } from '../../shared/pipeline/build-state.js';
 import { loadConfig } from '../../shared/pipeline/config.js';
 import type { KilnCloudEvent } from '../../shared/pipeline/events.js';
+import { buildIdOf } from '../../shared/pipeline/ids.js';
+import { ingestUpload } from '../../shared/pipeline/ingest.js';
 import { setLogSink } from '../../shared/pipeline/log.js';
 import { STAGE_MESSAGE_SCHEMA_V1, type StageMessage } from '../../shared/pipeline/messages.js';
 import type { ArtifactStore, BuildStore, PipelineDeps } from '../../shared/pipeline/ports.js';
 import { runUnit } from '../../shared/pipeline/run-unit.js';
 import { unitsOf } from '../../shared/pipeline/build-state.js';
-import { SINGLE_FILE_UPLOAD } from '../helpers/builds.js';
+import { SINGLE_FILE_UPLOAD, T } from '../helpers/builds.js';
 
 /**
  * The build store under contention and failure, against the official Firestore emulator (whose pessimistic locks
@@ -155,4 +157,28 @@ test('a delivery that cannot record its result gives its lease back: the redeliv
   t.like(done.stages.convert, { status: 'succeeded', handedOff: true });
   t.like(done.stages.convert.units['main'], { status: 'succeeded', attempts: 2 });
   t.is(published.filter((p) => 'stage' in p && p.stage === 'quantize').length, 1, 'quantize message published once');
+});
+
+test('a duplicate storage event for a build that failed in a stage leaves its failure events to the stage', async (t) => {
+  const real = new FirestoreBuildStore(db);
+  const config = loadConfig({ KILN_PROJECT_ID: PROJECT });
+  const obj = { bucket: config.buckets.uploads, name: 'dup.tflite', generation: '5', size: 100 };
+  const buildId = buildIdOf(obj.bucket, obj.name, obj.generation);
+  // The first ingest created the build and published convert, but has not yet recorded its hand-off; convert failed
+  // the build (claim 'a') and is publishing the failure events when the storage event is delivered again.
+  const r = newBuild(buildId, 'dup', { ...input, bucket: obj.bucket, object: obj.name }, parseBuildConfig({}, 8), T(0));
+  beginUnit(r, 'convert', 'main', T(1), 540_000, 'a');
+  failUnit(r, 'convert', 'main', { code: 'E_TFLITE_MALFORMED', message: 'corrupt', retryable: false }, 3, T(2), 'a');
+  await real.create(r);
+  const { deps, published } = memoryDeps(real);
+  const again = await ingestUpload(deps, obj, { config, leaseMs: 540_000, now: () => T(3) });
+  t.like(again, { outcome: 'duplicate', status: 'failed' });
+  t.deepEqual(published, [], 'no second set of failure events');
+  // Had the stage's delivery died before publishing, a duplicate after its lease publishes them.
+  const late = await ingestUpload(deps, obj, { config, leaseMs: 540_000, now: () => T(2 + 541) });
+  t.like(late, { outcome: 'duplicate' });
+  t.deepEqual(
+    published.map((e) => (e as KilnCloudEvent).type),
+    ['dev.kiln.build.v1.stage.failed', 'dev.kiln.build.v1.failed'],
+  );
 });
