@@ -7,7 +7,10 @@ import type { Sample } from './dataset.js';
 import { collectStats, type StatsFile } from './stats.js';
 
 export interface CalibrateOptions {
-  /** Threads, this one included (default: one per available CPU); 1 calibrates in this thread only. */
+  /**
+   * Threads, this one included; 1 calibrates in this thread only. Default: one per available CPU, less the CPUs that
+   * other calibrations in this process are using.
+   */
   threads?: number;
   /** A given executor calibrates in this thread, whatever `threads` says. */
   openRunner?: (model: IrModel) => Promise<CaptureRunner>;
@@ -42,6 +45,7 @@ export async function calibrate(
       return (
         await calibrateWithWorkers(model, runner, samples, source, {
           threads,
+          shareCpus: options.threads === undefined,
           ...(options.onSample ? { onSample: options.onSample } : {}),
         })
       ).stats;

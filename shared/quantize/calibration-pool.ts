@@ -16,7 +16,24 @@ export function defaultCalibrationThreads(): number {
   return availableParallelism();
 }
 
+/**
+ * Calibration workers running in this process, over every calibration under way. A calibration without an explicit
+ * thread count only starts workers while there is a CPU for each (besides this thread): builds that run side by side
+ * in one process (the local stack) then share the CPUs instead of each starting its own workers. The statistics are
+ * the same for any count, so this only changes speed.
+ */
+let workersRunning = 0;
+
+function claimWorkers(wanted: number, shared: boolean): number {
+  const k = shared ? Math.max(0, Math.min(wanted, defaultCalibrationThreads() - 1 - workersRunning)) : wanted;
+  workersRunning += k;
+  return k;
+}
+
 const THREADS_HINT = 'Calibrate in the main thread: --threads 1 (kiln quantize) or KILN_CALIBRATION_THREADS=1';
+
+/** Work worth starting workers for (shared mode): about twice a worker's start-up under tsx (0.8–1.5 s measured). */
+export const WORKER_WORTH_MS = 2_000;
 
 /** Samples each worker has queued, so that it never waits for the next one. */
 const LANES = 3;
@@ -153,15 +170,27 @@ export async function calibrateWithWorkers(
   runner: CaptureRunner,
   samples: Sample[],
   source: string,
-  opts: { threads: number; onSample?: (done: number, total: number) => void },
+  opts: {
+    threads: number;
+    /**
+     * No explicit thread count was given: start only the workers the process has CPUs for now, and only when the
+     * work left after the first samples (timed in this thread) is at least `minWorkMs` (default WORKER_WORTH_MS) —
+     * a small job is done before a worker would have started.
+     */
+    shareCpus?: boolean;
+    minWorkMs?: number;
+    onSample?: (done: number, total: number) => void;
+  },
 ): Promise<PooledCalibration> {
   const g = model.graph;
   const ids = calibratedTensors(g);
   const nameOf = (id: number): string => g.tensor(id).name;
   const n = samples.length;
   const stats = new TensorStats(ids);
-  const count = Math.max(0, Math.min(opts.threads - 1, n - 1));
-  const split = new Array<number>(count + 1).fill(0);
+  const shared = opts.shareCpus ?? false;
+  const wanted = Math.max(0, Math.min(opts.threads - 1, n - 1));
+  let count = 0;
+  const split = [0];
   let next = 0;
   let done = 0;
   const progress = (): void => opts.onSample?.(++done, n);
@@ -174,17 +203,29 @@ export async function calibrateWithWorkers(
   };
 
   const workers: PoolWorker[] = [];
-  try {
-    if (count > 0) {
-      const setup: WorkerSetup = { model: writeTflite(toTflite(model)), ids, names: ids.map(nameOf) };
-      for (let k = 0; k < count; k++) workers.push(new PoolWorker(k, setup));
+  let failure: unknown = null;
+  const startWorkers = (k: number): void => {
+    count = claimWorkers(k, shared);
+    if (count === 0) return;
+    const setup: WorkerSetup = { model: writeTflite(toTflite(model)), ids, names: ids.map(nameOf) };
+    for (let i = 0; i < count; i++) {
+      const w = new PoolWorker(i, setup);
+      w.failed.catch((e: unknown) => (failure ??= e));
+      workers.push(w);
+      split.push(0);
     }
-    let failure: unknown = null;
-    for (const w of workers) w.failed.catch((e: unknown) => (failure ??= e));
-
+  };
+  try {
+    // An explicit count starts the workers at once (their start-up overlaps the first samples).
+    if (!shared) startWorkers(wanted);
+    const t0 = performance.now();
     do await runHere();
     while (stats.widths().includes(0) && next < n);
     const widths = stats.widths();
+    if (shared) {
+      const leftMs = ((performance.now() - t0) / next) * (n - next);
+      startWorkers(leftMs >= (opts.minWorkMs ?? WORKER_WORTH_MS) ? wanted : 0);
+    }
 
     let allClaimed: () => void = () => undefined;
     const claimedAll = new Promise<void>((resolve) => (allClaimed = resolve));
@@ -220,5 +261,6 @@ export async function calibrateWithWorkers(
     return { stats: statsFile(g, stats, n, source), samplesPerThread: split };
   } finally {
     for (const w of workers) w.close();
+    workersRunning -= count;
   }
 }

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runQuantize } from '../../shared/cli/commands/quantize.js';
 import { KilnError } from '../../shared/errors.js';
@@ -268,3 +268,38 @@ test('KILN_CALIBRATION_THREADS: 0 (one per CPU) by default, validated by the zod
   t.is(loadConfig({ KILN_CALIBRATION_THREADS: '3' }).calibrationThreads, 3);
   t.throws(() => loadConfig({ KILN_CALIBRATION_THREADS: '-1' }), { message: /KILN_CALIBRATION_THREADS/ });
 });
+
+// Serial: ava runs serial tests before the concurrent ones, so no other calibration in this process holds workers.
+test.serial(
+  'calibrations without a thread count share the CPUs: never more workers than CPUs besides this thread',
+  async (t) => {
+    const float = model();
+    const set = samples(6);
+    const budget = Math.max(0, availableParallelism() - 1);
+    const run = () =>
+      calibrateWithWorkers(float, new Interpreter(float), set, 'samples', {
+        threads: 8,
+        shareCpus: true,
+        minWorkMs: 0,
+      });
+    const workers = (r: { samplesPerThread: number[] }) => r.samplesPerThread.length - 1;
+    // started together, as two builds in one process are: the first takes what there is, the second the rest
+    const [a, b] = await Promise.all([run(), run()]);
+    t.is(workers(a), Math.min(5, budget));
+    t.is(workers(a) + workers(b), Math.min(budget, 5 + Math.min(5, Math.max(0, budget - 5))));
+    t.is(JSON.stringify(a.stats), JSON.stringify(b.stats), 'the same statistics whatever the split');
+    // once both have finished, their workers are free again
+    t.is(workers(await run()), Math.min(5, budget));
+    // a job smaller than a worker's start-up runs in this thread only
+    const small = await calibrateWithWorkers(float, new Interpreter(float), set, 'samples', {
+      threads: 8,
+      shareCpus: true,
+      minWorkMs: 3_600_000,
+    });
+    t.is(workers(small), 0);
+    t.is(JSON.stringify(small.stats), JSON.stringify(a.stats));
+    // an explicit thread count is what the user asked for
+    const explicit = await calibrateWithWorkers(float, new Interpreter(float), set, 'samples', { threads: 3 });
+    t.is(workers(explicit), 2);
+  },
+);
