@@ -199,7 +199,7 @@ export async function run(): Promise<Record<string, unknown>> {
     calibrateSeconds: +(poolMs / 1000).toFixed(3),
     calibrationImagesPerSecond: ips,
     pool: {
-      note: 'what quantizeModel does: this thread + threads − 1 workers; time from the interpreter being built, worker start-up included',
+      note: 'what quantizeModel does with an explicit thread count (--threads): this thread + threads − 1 workers; time from the interpreter being built, worker start-up included',
       threads,
       images: pn,
       samplesPerThread: pooled?.samplesPerThread ?? null,

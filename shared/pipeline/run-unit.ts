@@ -51,13 +51,16 @@ export async function runUnit(deps: PipelineDeps, msg: StageMessage, opts: RunOp
   const decide = (r: BuildRecord) =>
     earlyDelivery(r, stage) ?? beginUnit(r, stage, unit.key, now(), opts.leaseMs, runId);
   const peek = decide(structuredClone(existing));
+  /** A store write of this delivery: if it fails for good, the unit's lease goes back before the error propagates. */
+  const releasing = <T>(write: Promise<T>): Promise<T> =>
+    write.catch(async (e: unknown) => {
+      await release(deps, msg, runId);
+      throw e;
+    });
   const { result: decision, record } =
     peek.action === 'skip'
       ? { result: peek, record: existing }
-      : await deps.store.update(modelId, buildId, decide).catch(async (e: unknown) => {
-          await release(deps, msg, runId);
-          throw e;
-        });
+      : await releasing(deps.store.update(modelId, buildId, decide));
   if (decision.action === 'skip' && decision.redeliver) {
     log.unitSkipped(ref, stage, unit.key, `${decision.reason}; asking for redelivery`);
     return 'retry';
@@ -95,8 +98,10 @@ export async function runUnit(deps: PipelineDeps, msg: StageMessage, opts: RunOp
     }
   } catch (e) {
     const info = errorInfo(e);
-    const { result } = await deps.store.update(modelId, buildId, (r) =>
-      failUnit(r, stage, unit.key, info, opts.config.limits.maxAttempts, now(), runId),
+    const { result } = await releasing(
+      deps.store.update(modelId, buildId, (r) =>
+        failUnit(r, stage, unit.key, info, opts.config.limits.maxAttempts, now(), runId),
+      ),
     );
     if (result.outcome === 'retry') {
       log.unitRetrying(ref, stage, unit.key, decision.attempt, info.message);
@@ -111,12 +116,9 @@ export async function runUnit(deps: PipelineDeps, msg: StageMessage, opts: RunOp
     return 'failed';
   }
   log.unitSucceeded(ref, stage, unit.key, Date.now() - t0, Object.keys(artifacts));
-  const { result, record: after } = await deps.store
-    .update(modelId, buildId, (r) => succeedUnit(r, stage, unit.key, { artifacts, summary }, now(), runId))
-    .catch(async (e: unknown) => {
-      await release(deps, msg, runId);
-      throw e;
-    });
+  const { result, record: after } = await releasing(
+    deps.store.update(modelId, buildId, (r) => succeedUnit(r, stage, unit.key, { artifacts, summary }, now(), runId)),
+  );
   if (result.stageCompleted) {
     log.stageCompleted(ref, stage, after.stages[stage].unitCount);
     await handOff(deps, after, stage, opts, now());
