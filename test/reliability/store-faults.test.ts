@@ -40,22 +40,23 @@ test.after.always(async () => {
 });
 
 const input = SINGLE_FILE_UPLOAD;
+/** A build that is its model's only one: each test writes its own model document, so tests do not contend. */
 const fresh = async (store: BuildStore, buildId: string): Promise<BuildRecord> =>
-  (await store.create(newBuild(buildId, 'm', input, parseBuildConfig({}, 8), new Date().toISOString()))).record;
+  (await store.create(newBuild(buildId, buildId, input, parseBuildConfig({}, 8), new Date().toISOString()))).record;
 
 test('concurrent transitions of one build all apply: lock timeouts and aborts are retried, none is lost', async (t) => {
   const store = new FirestoreBuildStore(db);
   await fresh(store, 'contended');
-  const n = 16;
+  const n = 8;
   await Promise.all(
     Array.from({ length: n }, (_, i) =>
-      store.update('m', 'contended', (r) => {
+      store.update('contended', 'contended', (r) => {
         r.summary[`writer-${i}`] = i;
         r.updatedAt = new Date().toISOString();
       }),
     ),
   );
-  const after = (await store.get('m', 'contended'))!;
+  const after = (await store.get('contended', 'contended'))!;
   t.deepEqual(Object.keys(after.summary).sort(), Array.from({ length: n }, (_, i) => `writer-${i}`).sort());
 });
 
@@ -63,14 +64,14 @@ test('a transition that changes nothing writes neither the build nor the model d
   const store = new FirestoreBuildStore(db);
   await fresh(store, 'quiet');
   const times = async () =>
-    Promise.all([buildDoc(db, 'm', 'quiet').get(), modelDoc(db, 'm').get()]).then((s) =>
+    Promise.all([buildDoc(db, 'quiet', 'quiet').get(), modelDoc(db, 'quiet').get()]).then((s) =>
       s.map((d) => d.updateTime?.toMillis()),
     );
   const before = await times();
-  const { result } = await store.update('m', 'quiet', (r) => r.status);
+  const { result } = await store.update('quiet', 'quiet', (r) => r.status);
   t.is(result, 'running');
   t.deepEqual(await times(), before);
-  await store.update('m', 'quiet', (r) => {
+  await store.update('quiet', 'quiet', (r) => {
     r.updatedAt = new Date(Date.now() + 1000).toISOString();
   });
   const [build, model] = await times();
@@ -144,16 +145,16 @@ test('a delivery that cannot record its result gives its lease back: the redeliv
   const msg: StageMessage = {
     schema: STAGE_MESSAGE_SCHEMA_V1,
     buildId: 'lost-result',
-    modelId: 'm',
+    modelId: 'lost-result',
     stage: 'convert',
     unit: unit!,
   };
   await t.throwsAsync(runUnit(deps, msg, opts), { message: /injected outage/ });
-  const released = (await real.get('m', 'lost-result'))!;
+  const released = (await real.get('lost-result', 'lost-result'))!;
   t.like(released.stages.convert.units['main'], { status: 'pending', attempts: 1 });
   // the redelivery, well inside the 540 s lease, runs the unit and completes the stage
   t.is(await runUnit(deps, msg, opts), 'succeeded');
-  const done = (await real.get('m', 'lost-result'))!;
+  const done = (await real.get('lost-result', 'lost-result'))!;
   t.like(done.stages.convert, { status: 'succeeded', handedOff: true });
   t.like(done.stages.convert.units['main'], { status: 'succeeded', attempts: 2 });
   t.is(published.filter((p) => 'stage' in p && p.stage === 'quantize').length, 1, 'quantize message published once');
