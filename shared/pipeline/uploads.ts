@@ -26,7 +26,7 @@ export type UploadKind =
 
 export function classifyUpload(object: string, metadata: Record<string, string> | undefined): UploadKind {
   if (metadata?.[ARTIFACT_MARKER_KEY] !== undefined) return { kind: 'ignored', reason: 'written by Kiln' };
-  if (object.endsWith('/')) return { kind: 'ignored', reason: 'folder placeholder' };
+  if (object.endsWith('/')) return { kind: 'ignored', reason: 'a folder marker object (its name ends in /)' };
   if (object === 'kiln.json') return { kind: 'ignored', reason: 'kiln.json at the top level names no folder' };
   if (object.endsWith('/kiln.json')) {
     const prefix = object.slice(0, -'kiln.json'.length);

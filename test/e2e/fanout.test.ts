@@ -4,7 +4,7 @@ import { buildIdOf } from '../../shared/pipeline/ids.js';
 import { tinyCnnTflite } from '../../shared/samples/tiny-cnn.js';
 import { STAGE_CORES } from '../../shared/pipeline/cores/index.js';
 import { startLocalStack, type LocalStack } from '../../emulators/local-stack/stack.js';
-import { captureLogs, collectEvents, readBuild, sleep, type EventCollector } from './stack-helpers.js';
+import { captureLogs, collectEvents, readBuild, sleep, type EventCollector, terminalOf } from './stack-helpers.js';
 
 let stack: LocalStack;
 let events: EventCollector;
@@ -21,9 +21,6 @@ test.after.always(async () => {
   logs.restore();
 });
 
-const terminal = (buildId: string) => (e: { type: string; data: { buildId: string } }) =>
-  e.data.buildId === buildId && (e.type === 'dev.kiln.build.v1.completed' || e.type === 'dev.kiln.build.v1.failed');
-
 test.serial('a build asking for 3 compile targets fans out and completes the compile stage exactly once', async (t) => {
   const bucket = cloudClients(stack.config).storage.bucket(stack.config.buckets.uploads);
   const config = {
@@ -34,7 +31,7 @@ test.serial('a build asking for 3 compile targets fans out and completes the com
   await file.save(Buffer.from(tinyCnnTflite(5)), { resumable: false });
   const [meta] = await file.getMetadata();
   const buildId = buildIdOf(stack.config.buckets.uploads, 'fan.tflite', String(meta.generation));
-  const end = await events.waitFor(terminal(buildId), 180_000);
+  const end = await events.waitFor(terminalOf(buildId), 180_000);
   await sleep(1000);
   const record = (await readBuild(stack.config, 'fan', buildId))!;
   t.log(record.error ?? 'no error');
@@ -56,7 +53,7 @@ test.serial('a build asking for 3 compile targets fans out and completes the com
     ).length,
     1,
   );
-  t.is(mine.filter(terminal(buildId)).length, 1);
+  t.is(mine.filter(terminalOf(buildId)).length, 1);
   t.is(
     logs.lines.filter(
       (l) => l.message === 'stage compile completed (3 units)' && l['logging.googleapis.com/labels'].build === buildId,

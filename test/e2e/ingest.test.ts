@@ -1,9 +1,10 @@
+import { isTerminalEvent } from '../../shared/cloud/event-watcher.js';
 import test from 'ava';
 import { cloudClients } from '../../shared/cloud/clients.js';
 import { buildIdOf } from '../../shared/pipeline/ids.js';
 import { tinyCnnTflite } from '../../shared/samples/tiny-cnn.js';
 import { startLocalStack, type LocalStack } from '../../emulators/local-stack/stack.js';
-import { captureLogs, collectEvents, readBuild, sleep, type EventCollector } from './stack-helpers.js';
+import { captureLogs, collectEvents, readBuild, sleep, type EventCollector, terminalOf } from './stack-helpers.js';
 
 let stack: LocalStack;
 let events: EventCollector;
@@ -70,17 +71,14 @@ test.serial('the same storage event delivered 3 more times makes one build', asy
   );
   t.true(responses.every((r) => r.status >= 200 && r.status < 300));
   // the build ends either way (succeeded, or failed because a stage core is missing in this build); wait for it
-  await events.waitFor(
-    (e) =>
-      e.data.buildId === buildId && (e.type === 'dev.kiln.build.v1.completed' || e.type === 'dev.kiln.build.v1.failed'),
-  );
+  await events.waitFor(terminalOf(buildId));
   await sleep(1500);
   const { firestore } = cloudClients(stack.config);
   const builds = await firestore.collection('models').doc('dup').collection('builds').get();
   t.is(builds.size, 1);
   const mine = events.events.filter((e) => e.data.buildId === buildId);
   t.is(mine.filter((e) => e.type === 'dev.kiln.build.v1.started').length, 1);
-  t.is(mine.filter((e) => e.type === 'dev.kiln.build.v1.completed' || e.type === 'dev.kiln.build.v1.failed').length, 1);
+  t.is(mine.filter(isTerminalEvent).length, 1);
   const record = await readBuild(stack.config, 'dup', buildId);
   t.is(record?.stages.convert.units['main']?.attempts, 1);
   t.true(logs.lines.some((l) => /duplicate storage event/.test(l.message)));

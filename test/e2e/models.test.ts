@@ -12,7 +12,7 @@ import type { KilnCloudEvent } from '../../shared/pipeline/events.js';
 import { tinyCnnTflite } from '../../shared/samples/tiny-cnn.js';
 import { startLocalStack, type LocalStack } from '../../emulators/local-stack/stack.js';
 import { FRONTENDS_DIR, haveModels, modelPath } from '../helpers/models.js';
-import { captureLogs, collectEvents, readBuild, sleep, type EventCollector } from './stack-helpers.js';
+import { captureLogs, collectEvents, readBuild, sleep, type EventCollector, terminalOf } from './stack-helpers.js';
 
 /**
  * Acceptance on the real emulators: real models (a quantized MobileNet .tflite and a trained Keras .h5) uploaded with
@@ -38,9 +38,6 @@ test.after.always(async () => {
   await stack?.stop();
   logs.restore();
 });
-
-const terminal = (buildId: string) => (e: KilnCloudEvent) =>
-  e.data.buildId === buildId && (e.type === 'dev.kiln.build.v1.completed' || e.type === 'dev.kiln.build.v1.failed');
 
 async function objectMeta(uri: string): Promise<Record<string, string> | undefined> {
   const { bucket, object } = parseGsUri(uri);
@@ -79,9 +76,9 @@ async function objectMeta(uri: string): Promise<Record<string, string> | undefin
       const record = (await readBuild(stack.config, c.modelId, upload.buildId))!;
       t.truthy(record, `${c.modelId}: build record`);
       // exactly one terminal event, seen by the test's subscriber and by kiln watch
-      const mine = events.events.filter(terminal(upload.buildId));
+      const mine = events.events.filter(terminalOf(upload.buildId));
       t.is(mine.length, 1, `${c.modelId}: one terminal event`);
-      t.is(watched.filter(terminal(upload.buildId)).length, 1);
+      t.is(watched.filter(terminalOf(upload.buildId)).length, 1);
       t.is(event?.id, mine[0]?.id);
       for (const stage of ['convert', 'quantize', 'compile'] as const) t.is(record.stages[stage].status, 'succeeded');
       const names = ['model.float.tflite', 'model.int8.tflite', 'compile.log', 'compile-report.json'];

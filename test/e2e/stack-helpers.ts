@@ -1,6 +1,7 @@
 import type { Message, Subscription } from '@google-cloud/pubsub';
 import { randomUUID } from 'node:crypto';
 import { cloudClients } from '../../shared/cloud/clients.js';
+import { isTerminalEvent } from '../../shared/cloud/event-watcher.js';
 import { buildDoc } from '../../shared/cloud/firestore-builds.js';
 import type { BuildRecord } from '../../shared/pipeline/build-state.js';
 import type { PipelineConfig } from '../../shared/pipeline/config.js';
@@ -66,3 +67,9 @@ export function captureLogs(): { lines: LogEntry[]; restore: () => void } {
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Matches the build's terminal event (completed or failed). */
+export const terminalOf =
+  (buildId: string) =>
+  (e: KilnCloudEvent): boolean =>
+    e.data.buildId === buildId && isTerminalEvent(e);

@@ -4,9 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startLocalStack, type LocalStack } from '../../emulators/local-stack/stack.js';
 import { cloudClients } from '../../shared/cloud/clients.js';
-import type { KilnCloudEvent } from '../../shared/pipeline/events.js';
 import { tinyCnnTflite } from '../../shared/samples/tiny-cnn.js';
-import { captureLogs, collectEvents, readBuild, sleep, type EventCollector } from '../e2e/stack-helpers.js';
+import { captureLogs, collectEvents, readBuild, sleep, type EventCollector, terminalOf } from '../e2e/stack-helpers.js';
 import { CORPUS } from './corpus/index.js';
 import { writeCase } from './corpus/run-build.js';
 import { uploadRaw, type RawUpload } from './stack/upload-raw.js';
@@ -52,9 +51,6 @@ test.after.always(async () => {
   logs.restore();
 });
 
-const terminal = (buildId: string) => (e: KilnCloudEvent) =>
-  e.data.buildId === buildId && (e.type === 'dev.kiln.build.v1.completed' || e.type === 'dev.kiln.build.v1.failed');
-
 test.serial(
   `${Object.keys(SUBSET).length} bad uploads fail with their reason; a good upload alongside succeeds`,
   async (t) => {
@@ -74,7 +70,7 @@ test.serial(
       })),
       (async () => ({ name: 'good', up: await uploadRaw(storage, uploads, join(goodDir, 'good.tflite'), 'good') }))(),
     ]);
-    const ends = await Promise.all(started.map((s) => events.waitFor(terminal(s.up.buildId), 240_000)));
+    const ends = await Promise.all(started.map((s) => events.waitFor(terminalOf(s.up.buildId), 240_000)));
     await sleep(1500);
 
     const known = new Set<string>();
@@ -103,7 +99,7 @@ test.serial(
         `${name}: stage.failed event`,
       );
       // exactly one terminal event
-      t.is(events.events.filter(terminal(up.buildId)).length, 1, name);
+      t.is(events.events.filter(terminalOf(up.buildId)).length, 1, name);
       const file = storage.bucket(uploads).file(up.object);
       const [bytes] = await file.download();
       t.deepEqual(new Uint8Array(bytes), up.bytes, `${name}: upload bytes untouched`);

@@ -4,10 +4,9 @@ import { startLocalStack, type LocalStack } from '../../emulators/local-stack/st
 import { cloudClients } from '../../shared/cloud/clients.js';
 import type { StageCore } from '../../shared/pipeline/core.js';
 import { STAGE_CORES } from '../../shared/pipeline/cores/index.js';
-import type { KilnCloudEvent } from '../../shared/pipeline/events.js';
 import { buildIdOf } from '../../shared/pipeline/ids.js';
 import { tinyCnnTflite } from '../../shared/samples/tiny-cnn.js';
-import { captureLogs, collectEvents, readBuild, type EventCollector } from '../e2e/stack-helpers.js';
+import { captureLogs, collectEvents, readBuild, type EventCollector, terminalOf } from '../e2e/stack-helpers.js';
 
 /**
  * A stage worker that dies mid-unit (its connection cut while the core runs; the unit stays "running" in Firestore)
@@ -30,9 +29,6 @@ test.after.always(async () => {
   await stack?.stop();
   logs.restore();
 });
-
-const terminal = (buildId: string) => (e: KilnCloudEvent) =>
-  e.data.buildId === buildId && (e.type === 'dev.kiln.build.v1.completed' || e.type === 'dev.kiln.build.v1.failed');
 
 test.serial(
   'a quantize worker killed mid-unit: the lease expires, Pub/Sub redelivers, the build completes once',
@@ -60,7 +56,7 @@ test.serial(
       const running = await readBuild(stack.config, 'crash', buildId);
       t.is(running?.stages.quantize.units['main']?.status, 'running');
       t.true(stack.faults.dropConnections('quantize') >= 1, 'the push request in flight was cut');
-      const end = await events.waitFor(terminal(buildId), 180_000);
+      const end = await events.waitFor(terminalOf(buildId), 180_000);
       t.is(end.type, 'dev.kiln.build.v1.completed', JSON.stringify(end.data));
       const record = (await readBuild(stack.config, 'crash', buildId))!;
       t.is(record.status, 'succeeded');
@@ -70,7 +66,7 @@ test.serial(
         logs.lines.some((l) => /running elsewhere/.test(l.message)),
         'redeliveries inside the lease were turned back',
       );
-      t.is(events.events.filter(terminal(buildId)).length, 1);
+      t.is(events.events.filter(terminalOf(buildId)).length, 1);
     } finally {
       STAGE_CORES.quantize = real;
     }

@@ -3,7 +3,6 @@ import test from 'ava';
 import { startLocalStack, type LocalStack } from '../../emulators/local-stack/stack.js';
 import { cloudClients } from '../../shared/cloud/clients.js';
 import { unitsOf } from '../../shared/pipeline/build-state.js';
-import type { KilnCloudEvent } from '../../shared/pipeline/events.js';
 import { buildIdOf } from '../../shared/pipeline/ids.js';
 import {
   encodeStageMessage,
@@ -13,7 +12,7 @@ import {
 } from '../../shared/pipeline/messages.js';
 import { STAGE_NAMES, stageTopic, type StageName } from '../../shared/pipeline/stages.js';
 import { tinyCnnTflite } from '../../shared/samples/tiny-cnn.js';
-import { captureLogs, collectEvents, readBuild, sleep, type EventCollector } from '../e2e/stack-helpers.js';
+import { captureLogs, collectEvents, readBuild, sleep, type EventCollector, terminalOf } from '../e2e/stack-helpers.js';
 
 /**
  * Delivery faults on the local stack: every stage message delivered 3 times, messages for later stages delivered
@@ -36,9 +35,6 @@ test.after.always(async () => {
   await stack?.stop();
   logs.restore();
 });
-
-const terminal = (buildId: string) => (e: KilnCloudEvent) =>
-  e.data.buildId === buildId && (e.type === 'dev.kiln.build.v1.completed' || e.type === 'dev.kiln.build.v1.failed');
 
 test.serial('stage messages delivered 3 times, out of order and late make one build that succeeds once', async (t) => {
   const { pubsub, storage } = cloudClients(stack.config);
@@ -88,7 +84,7 @@ test.serial('stage messages delivered 3 times, out of order and late make one bu
   await Promise.all(early.map(publish));
 
   // Generous: every turned-back delivery waits out a redelivery backoff, and CI runs other suites beside this one.
-  const end = await events.waitFor(terminal(buildId), 600_000);
+  const end = await events.waitFor(terminalOf(buildId), 600_000);
   t.is(end.type, 'dev.kiln.build.v1.completed', JSON.stringify(end.data));
   await sleep(2000);
   const done = (await readBuild(stack.config, modelId, buildId))!;
@@ -125,7 +121,7 @@ test.serial('stage messages delivered 3 times, out of order and late make one bu
   t.is(after.status, 'succeeded');
 
   const mine = events.events.filter((e) => e.data.buildId === buildId);
-  t.is(mine.filter(terminal(buildId)).length, 1);
+  t.is(mine.filter(terminalOf(buildId)).length, 1);
   for (const stage of STAGE_NAMES)
     t.is(
       mine.filter(

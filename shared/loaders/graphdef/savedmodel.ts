@@ -141,7 +141,7 @@ export function bindVariables(
 export function extractConsts(nodes: NodeJson[], consts: Map<string, HostTensor>): NodeJson[] {
   return nodes.map((n) => {
     if (n.op !== 'Const' || !n.attr?.['value']?.tensor) return n;
-    // TF.js model.json keeps a value stub (dtype, shape) and the data in the weights: those are kept
+    // TF.js model.json keeps only the constant's dtype and shape on the node; its data goes to the weights
     if (!consts.has(n.name)) consts.set(n.name, tensorFromProto(n.attr['value'].tensor, `constant ${n.name}`));
     const { value: _v, ...rest } = n.attr;
     return { ...n, attr: rest };

@@ -1,9 +1,8 @@
 import { startLocalStack } from '../../../emulators/local-stack/stack.js';
 import { cloudClients } from '../../../shared/cloud/clients.js';
-import type { KilnCloudEvent } from '../../../shared/pipeline/events.js';
 import { buildIdOf } from '../../../shared/pipeline/ids.js';
 import { setLogSink } from '../../../shared/pipeline/log.js';
-import { collectEvents, readBuild, sleep } from '../../e2e/stack-helpers.js';
+import { collectEvents, readBuild, sleep, terminalOf } from '../../e2e/stack-helpers.js';
 import { loadModel } from './models.js';
 
 /**
@@ -47,8 +46,6 @@ export async function runLoad(n: number, opts: { timeoutMs?: number; projectId?:
     const bucket = cloudClients(stack.config).storage.bucket(stack.config.buckets.uploads);
     const models = Array.from({ length: n }, (_, i) => ({ name: `load-${i}`, bytes: loadModel(i) }));
     const t0 = Date.now();
-    const isEnd = (id: string) => (e: KilnCloudEvent) =>
-      e.data.buildId === id && (e.type === 'dev.kiln.build.v1.completed' || e.type === 'dev.kiln.build.v1.failed');
     const builds = await Promise.all(
       models.map(async (m) => {
         const start = Date.now();
@@ -58,7 +55,7 @@ export async function runLoad(n: number, opts: { timeoutMs?: number; projectId?:
         const [meta] = await file.getMetadata();
         const buildId = buildIdOf(stack.config.buckets.uploads, `${m.name}.tflite`, String(meta.generation));
         try {
-          const end = await events.waitFor(isEnd(buildId), opts.timeoutMs ?? 900_000);
+          const end = await events.waitFor(terminalOf(buildId), opts.timeoutMs ?? 900_000);
           return { ...m, buildId, end, ms: Date.now() - start };
         } catch {
           return { ...m, buildId, end: undefined, ms: Date.now() - start };
@@ -72,7 +69,7 @@ export async function runLoad(n: number, opts: { timeoutMs?: number; projectId?:
     let succeeded = 0;
     let duplicateTerminalEvents = 0;
     for (const b of builds) {
-      duplicateTerminalEvents += Math.max(0, events.events.filter(isEnd(b.buildId)).length - 1);
+      duplicateTerminalEvents += Math.max(0, events.events.filter(terminalOf(b.buildId)).length - 1);
       const record = await readBuild(stack.config, b.name, b.buildId);
       if (!b.end || !record) lost.push(b.name);
       else if (b.end.type === 'dev.kiln.build.v1.completed' && record.status === 'succeeded') succeeded += 1;
