@@ -1,5 +1,6 @@
 import type { Firestore, Transaction } from 'firebase-admin/firestore';
 import type { BuildRecord } from '../pipeline/build-state.js';
+import { isRetryableGrpc } from '../pipeline/errors.js';
 import type { BuildStore } from '../pipeline/ports.js';
 
 /**
@@ -57,13 +58,12 @@ function writeBoth(db: Firestore, tx: Transaction, record: BuildRecord, previous
  * the commit happened, so every transition run through `update` must be safe to apply twice (build-state.ts
  * recognises a delivery's own earlier write by its claim).
  */
-const TRANSIENT_CODES = new Set([4, 8, 10, 13, 14]);
 const INVALID_ARGUMENT = 3;
 
 export function isTransientStoreError(e: unknown): boolean {
   const { code, message } = (e ?? {}) as { code?: unknown; message?: unknown };
   if (typeof code !== 'number') return false;
-  if (TRANSIENT_CODES.has(code)) return true;
+  if (isRetryableGrpc(code)) return true;
   return code === INVALID_ARGUMENT && typeof message === 'string' && /transaction/i.test(message);
 }
 

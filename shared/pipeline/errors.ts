@@ -7,6 +7,8 @@ import type { ErrorInfo } from './events.js';
  * else unexplained retries up to KILN_MAX_ATTEMPTS, then fails the build.
  */
 const RETRYABLE_GRPC = new Set([4, 8, 10, 13, 14]); // DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, ABORTED, INTERNAL, UNAVAILABLE
+/** A gRPC status worth trying again (also used by the build store to re-run its transactions). */
+export const isRetryableGrpc = (code: number): boolean => RETRYABLE_GRPC.has(code);
 const RETRYABLE_NET = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN']);
 
 export function errorInfo(e: unknown): ErrorInfo {
@@ -14,7 +16,7 @@ export function errorInfo(e: unknown): ErrorInfo {
   const err = e as { code?: unknown; message?: unknown } | undefined;
   const message = typeof err?.message === 'string' ? err.message : String(e);
   const code = err?.code;
-  if (typeof code === 'number' && (RETRYABLE_GRPC.has(code) || code === 429 || (code >= 500 && code < 600))) {
+  if (typeof code === 'number' && (isRetryableGrpc(code) || code === 429 || (code >= 500 && code < 600))) {
     return { code: 'E_TRANSIENT', message, retryable: true };
   }
   if (typeof code === 'string' && RETRYABLE_NET.has(code)) return { code: 'E_TRANSIENT', message, retryable: true };
