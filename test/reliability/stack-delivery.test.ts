@@ -86,8 +86,19 @@ test.serial('stage messages delivered 3 times, out of order and late make one bu
   // Generous: every turned-back delivery waits out a redelivery backoff, and CI runs other suites beside this one.
   const end = await events.waitFor(terminalOf(buildId), 600_000);
   t.is(end.type, 'dev.kiln.build.v1.completed', JSON.stringify(end.data));
-  await sleep(2000);
-  const done = (await readBuild(stack.config, modelId, buildId))!;
+  // The completion event can overtake the bookkeeping of an earlier stage (its hand-off write may still be
+  // retrying a contended transaction): wait until the record says every stage handed off and the end was published.
+  const settled = async () => {
+    for (let i = 0; i < 120; i++) {
+      const r = (await readBuild(stack.config, modelId, buildId))!;
+      if (r.terminalEventPublished && STAGE_NAMES.every((s) => r.stages[s].handedOff)) return r;
+      await sleep(500);
+    }
+    return (await readBuild(stack.config, modelId, buildId))!;
+  };
+  const done = await settled();
+  for (const stage of STAGE_NAMES) t.true(done.stages[stage].handedOff, `${stage} handed off`);
+  t.true(done.terminalEventPublished);
   t.is(done.status, 'succeeded');
   for (const stage of STAGE_NAMES)
     for (const [key, unit] of Object.entries(done.stages[stage].units)) {
