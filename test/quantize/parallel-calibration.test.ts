@@ -8,12 +8,15 @@ import { ModelBuilder } from '../../shared/ir/builder.js';
 import type { IrModel } from '../../shared/ir/model.js';
 import { Interpreter } from '../../shared/interpreter/index.js';
 import { loadConfig } from '../../shared/pipeline/config.js';
+import { parseBuildConfig } from '../../shared/pipeline/build-config.js';
+import { quantizeCoreWith } from '../../shared/pipeline/cores/quantize.js';
 import { calibrateWithWorkers } from '../../shared/quantize/calibration-pool.js';
 import type { Sample } from '../../shared/quantize/dataset.js';
 import { Histogram } from '../../shared/quantize/histogram.js';
 import { quantizeModel } from '../../shared/quantize/quantize-model.js';
 import { calibratedTensors } from '../../shared/quantize/stats.js';
 import { TensorStats } from '../../shared/quantize/tensor-stats.js';
+import { tinyCnnTflite } from '../../shared/samples/tiny-cnn.js';
 import { rng } from '../helpers/models.js';
 import { toBytes } from './helpers.js';
 
@@ -267,6 +270,29 @@ test('KILN_CALIBRATION_THREADS: 0 (one per CPU) by default, validated by the zod
   t.is(loadConfig({}).calibrationThreads, 0);
   t.is(loadConfig({ KILN_CALIBRATION_THREADS: '3' }).calibrationThreads, 3);
   t.throws(() => loadConfig({ KILN_CALIBRATION_THREADS: '-1' }), { message: /KILN_CALIBRATION_THREADS/ });
+});
+
+test('the quantize stage core reads its thread count on every build; 1 and 2 threads make the same artifacts', async (t) => {
+  let threads = 1;
+  let reads = 0;
+  const core = quantizeCoreWith(() => {
+    reads += 1;
+    return threads;
+  });
+  const input = {
+    artifacts: new Map([['model.float.tflite', tinyCnnTflite(4)]]),
+    config: parseBuildConfig({}, 8),
+    unit: { key: 'main', index: 0, count: 1, params: {} },
+    build: { buildId: 'b', modelId: 'm', inputUri: 'gs://u/m.tflite', inputKind: 'single-file' as const },
+  };
+  const one = await core(input);
+  threads = 2;
+  const two = await core(input);
+  t.is(reads, 2);
+  t.deepEqual(two.artifacts['model.int8.tflite'], one.artifacts['model.int8.tflite']);
+  t.deepEqual(two.artifacts['calibration-stats.json'], one.artifacts['calibration-stats.json']);
+  threads = 0.5;
+  await t.throwsAsync(core(input), { message: /threads must be a positive integer/ });
 });
 
 // Serial: ava runs serial tests before the concurrent ones, so no other calibration in this process holds workers.

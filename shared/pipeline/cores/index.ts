@@ -21,13 +21,18 @@ function lazyCore(stage: string, load: () => Promise<StageCore>): StageCore {
   };
 }
 
-/** The cores under the limits of the KILN_* environment (shared/pipeline/limits.ts), read on every call. */
+/** The KILN_* environment, read on every call: it may change between builds in one process. */
+const settings = () => loadConfig();
+
+/** The cores under the limits of the KILN_* environment (shared/pipeline/limits.ts) and its resource settings. */
 export const STAGE_CORES: StageCores = withLimits(
   {
     convert: lazyCore('convert', async () => (await import('./convert.js')).convertCore),
-    quantize: lazyCore('quantize', async () => (await import('./quantize.js')).quantizeCore),
+    quantize: lazyCore('quantize', async () =>
+      (await import('./quantize.js')).quantizeCoreWith(() => settings().calibrationThreads),
+    ),
     compile: lazyCore('compile', async () => (await import('./compile.js')).compileCore),
     verify: lazyCore('verify', async () => (await import('./verify.js')).verifyCore),
   },
-  () => limitsOf(loadConfig()),
+  () => limitsOf(settings()),
 );

@@ -2,72 +2,69 @@ import { KilnError } from '../../errors.js';
 import { fromTflite } from '../../ir/from-tflite.js';
 import { toTfliteBytes } from '../../loaders/convert.js';
 import { parseQuantizeConfig } from '../../quantize/config.js';
-import { loadConfig } from '../config.js';
 import { quantizeModel } from '../../quantize/quantize-model.js';
 import { readTflite } from '../../tflite/reader.js';
 import type { StageCore } from '../core.js';
 import { loadCalibrationSet } from '../../quantize/dataset.js';
 import { filesIn, withTempFolder } from '../upload-data.js';
 
-/** KILN_CALIBRATION_THREADS, read on every build like the limits (0 or unset: one thread per available CPU). */
-function calibrationThreads(): { threads?: number } {
-  const threads = loadConfig().calibrationThreads;
-  return threads > 0 ? { threads } : {};
-}
-
 /**
  * quantize: `model.float.tflite` → `model.int8.tflite` + `calibration-stats.json` + `quantize-report.json` via
  * shared/quantize, with the `quantize` section of kiln.json. Calibration data is the upload's `calibration/` folder
  * (images or .npy samples, kept by convert as `calibration/…` artifacts); without it the quantizer calibrates on
- * synthetic inputs and its report says so loudly.
+ * synthetic inputs and its report says so loudly. `calibrationThreads` is read on every build (KILN_CALIBRATION_THREADS;
+ * 0: the calibration pool's own choice, sharing this process's CPUs).
  */
-export const quantizeCore: StageCore = async ({ artifacts, config }) => {
-  const float = artifacts.get('model.float.tflite');
-  if (!float)
-    throw new KilnError('E_INTERNAL', 'quantize needs model.float.tflite from convert', { hint: 'Rerun the build' });
-  const q = parseQuantizeConfig({ quantize: config.quantize });
-  const floatModel = fromTflite(readTflite(float));
-  const calibration = filesIn(artifacts, 'calibration');
-  const set = calibration
-    ? await withTempFolder(calibration, (dir) =>
-        loadCalibrationSet(
-          dir,
-          floatModel.graph.inputs.map((t) => floatModel.graph.tensor(t)),
-          q.calibration,
-          q.samples,
-        ),
-      )
-    : null;
-  const result = await quantizeModel(floatModel, {
-    ...(set
-      ? { samples: set.samples, sampleSource: `upload calibration/ (${set.source})`, sampleWarnings: set.warnings }
-      : {}),
-    method: q.method,
-    percentile: q.percentile,
-    io: q.io,
-    allowFloatFallback: q.allowFloatFallback,
-    debugSamples: q.debugSamples,
-    calibration: q.calibration,
-    ...calibrationThreads(),
-  });
-  const json = (v: unknown) => new TextEncoder().encode(`${JSON.stringify(v, null, 2)}\n`);
-  const out: Record<string, Uint8Array> = {
-    'model.int8.tflite': toTfliteBytes(result.model),
-    'quantize-report.json': json(result.report),
+export const quantizeCoreWith =
+  (calibrationThreads: () => number): StageCore =>
+  async ({ artifacts, config }) => {
+    const float = artifacts.get('model.float.tflite');
+    if (!float)
+      throw new KilnError('E_INTERNAL', 'quantize needs model.float.tflite from convert', { hint: 'Rerun the build' });
+    const q = parseQuantizeConfig({ quantize: config.quantize });
+    const threads = calibrationThreads();
+    const floatModel = fromTflite(readTflite(float));
+    const calibration = filesIn(artifacts, 'calibration');
+    const set = calibration
+      ? await withTempFolder(calibration, (dir) =>
+          loadCalibrationSet(
+            dir,
+            floatModel.graph.inputs.map((t) => floatModel.graph.tensor(t)),
+            q.calibration,
+            q.samples,
+          ),
+        )
+      : null;
+    const result = await quantizeModel(floatModel, {
+      ...(set
+        ? { samples: set.samples, sampleSource: `upload calibration/ (${set.source})`, sampleWarnings: set.warnings }
+        : {}),
+      method: q.method,
+      percentile: q.percentile,
+      io: q.io,
+      allowFloatFallback: q.allowFloatFallback,
+      debugSamples: q.debugSamples,
+      calibration: q.calibration,
+      ...(threads > 0 ? { threads } : {}),
+    });
+    const json = (v: unknown) => new TextEncoder().encode(`${JSON.stringify(v, null, 2)}\n`);
+    const out: Record<string, Uint8Array> = {
+      'model.int8.tflite': toTfliteBytes(result.model),
+      'quantize-report.json': json(result.report),
+    };
+    if (result.stats) out['calibration-stats.json'] = json(result.stats);
+    const r = result.report;
+    return {
+      artifacts: out,
+      summary: {
+        status: r.status,
+        method: r.method,
+        io: r.io,
+        calibration: r.calibration,
+        floatOps: r.ops.float.length,
+        totalOps: r.ops.total,
+        worstLayers: r.worstLayers.slice(0, 5),
+        warnings: r.warnings,
+      },
+    };
   };
-  if (result.stats) out['calibration-stats.json'] = json(result.stats);
-  const r = result.report;
-  return {
-    artifacts: out,
-    summary: {
-      status: r.status,
-      method: r.method,
-      io: r.io,
-      calibration: r.calibration,
-      floatOps: r.ops.float.length,
-      totalOps: r.ops.total,
-      worstLayers: r.worstLayers.slice(0, 5),
-      warnings: r.warnings,
-    },
-  };
-};
