@@ -2,11 +2,12 @@ import type { Firestore, Transaction } from 'firebase-admin/firestore';
 import type { BuildRecord } from '../pipeline/build-state.js';
 import { isRetryableGrpc } from '../pipeline/errors.js';
 import type { BuildStore } from '../pipeline/ports.js';
+import { modelEntry, touchesModel, type ModelEntry } from './model-entry.js';
 
 /**
  * Build records in Firestore: `models/{modelId}` (name, latest build, best result) and
- * `models/{modelId}/builds/{buildId}` (the BuildRecord). Every write is a transaction that also refreshes the model
- * document, so the console and the results page always agree.
+ * `models/{modelId}/builds/{buildId}` (the BuildRecord). Every write is a transaction; one that creates a build or
+ * changes its status refreshes the model document in it, so the console and the results page always agree.
  */
 export function buildDoc(db: Firestore, modelId: string, buildId: string) {
   return db.collection('models').doc(modelId).collection('builds').doc(buildId);
@@ -16,39 +17,12 @@ export function modelDoc(db: Firestore, modelId: string) {
   return db.collection('models').doc(modelId);
 }
 
-interface ModelEntry {
-  name: string;
-  latestBuildId: string;
-  latestStatus: string;
-  updatedAt: string;
-  best?: { buildId: string; finishedAt: string; summary: Record<string, unknown> };
+function writeModel(db: Firestore, tx: Transaction, record: BuildRecord, previous: ModelEntry | undefined) {
+  tx.set(modelDoc(db, record.modelId), modelEntry(record, previous) as unknown as Record<string, unknown>);
 }
 
-function modelEntry(record: BuildRecord, previous: ModelEntry | undefined): ModelEntry {
-  const entry: ModelEntry = {
-    name: record.modelId,
-    latestBuildId: record.buildId,
-    latestStatus: record.status,
-    updatedAt: record.updatedAt,
-  };
-  // The best result is the most recent succeeded build; a newer failure does not hide it.
-  if (record.status === 'succeeded') {
-    entry.best = {
-      buildId: record.buildId,
-      finishedAt: record.finishedAt ?? record.updatedAt,
-      summary: record.summary,
-    };
-  } else if (previous?.best) entry.best = previous.best;
-  // A late update of an older build must not move "latest" backwards.
-  if (previous && previous.latestBuildId !== record.buildId && previous.updatedAt > record.updatedAt) {
-    return { ...previous, ...(entry.best ? { best: entry.best } : {}) };
-  }
-  return entry;
-}
-
-function writeBoth(db: Firestore, tx: Transaction, record: BuildRecord, previousModel: ModelEntry | undefined) {
+function writeBuild(db: Firestore, tx: Transaction, record: BuildRecord) {
   tx.set(buildDoc(db, record.modelId, record.buildId), record as unknown as Record<string, unknown>);
-  tx.set(modelDoc(db, record.modelId), modelEntry(record, previousModel) as unknown as Record<string, unknown>);
 }
 
 /**
@@ -92,12 +66,16 @@ export class FirestoreBuildStore implements BuildStore {
       const ref = buildDoc(this.db, record.modelId, record.buildId);
       const [snap, model] = await Promise.all([tx.get(ref), tx.get(modelDoc(this.db, record.modelId))]);
       if (snap.exists) return { created: false, record: snap.data() as BuildRecord };
-      writeBoth(this.db, tx, record, model.data() as ModelEntry | undefined);
+      writeBuild(this.db, tx, record);
+      writeModel(this.db, tx, record, model.data() as ModelEntry | undefined);
       return { created: true, record };
     });
   }
 
-  /** A transition that changes nothing writes nothing (and leaves the model document unlocked). */
+  /**
+   * A transition that changes nothing writes nothing; one that keeps the build's status writes the build document
+   * alone (the model document is neither read nor locked: model-entry.ts).
+   */
   async update<T>(
     modelId: string,
     buildId: string,
@@ -107,12 +85,14 @@ export class FirestoreBuildStore implements BuildStore {
       const snap = await tx.get(buildDoc(this.db, modelId, buildId));
       if (!snap.exists) throw new Error(`build ${modelId}/${buildId} does not exist`);
       const record = snap.data() as BuildRecord;
-      const before = JSON.stringify(record);
+      const before = structuredClone(record);
       const result = fn(record);
-      if (JSON.stringify(record) !== before) {
+      if (JSON.stringify(record) === JSON.stringify(before)) return { result, record };
+      if (touchesModel(before, record)) {
         const model = await tx.get(modelDoc(this.db, modelId));
-        writeBoth(this.db, tx, record, model.data() as ModelEntry | undefined);
+        writeModel(this.db, tx, record, model.data() as ModelEntry | undefined);
       }
+      writeBuild(this.db, tx, record);
       return { result, record };
     });
   }

@@ -5,7 +5,14 @@ import { startEmulator, type RunningEmulator } from '../../emulators/local-stack
 import { freePort } from '../../emulators/local-stack/ports.js';
 import { buildDoc, FirestoreBuildStore, isTransientStoreError, modelDoc } from '../../shared/cloud/firestore-builds.js';
 import { parseBuildConfig } from '../../shared/pipeline/build-config.js';
-import { beginUnit, failUnit, newBuild, type BuildRecord } from '../../shared/pipeline/build-state.js';
+import {
+  beginUnit,
+  completeBuild,
+  failUnit,
+  newBuild,
+  succeedUnit,
+  type BuildRecord,
+} from '../../shared/pipeline/build-state.js';
 import { loadConfig } from '../../shared/pipeline/config.js';
 import type { KilnCloudEvent } from '../../shared/pipeline/events.js';
 import { buildIdOf } from '../../shared/pipeline/ids.js';
@@ -14,6 +21,7 @@ import { setLogSink } from '../../shared/pipeline/log.js';
 import { STAGE_MESSAGE_SCHEMA_V1, type StageMessage } from '../../shared/pipeline/messages.js';
 import type { ArtifactStore, BuildStore, PipelineDeps } from '../../shared/pipeline/ports.js';
 import { runUnit } from '../../shared/pipeline/run-unit.js';
+import { STAGE_NAMES } from '../../shared/pipeline/stages.js';
 import { unitsOf } from '../../shared/pipeline/build-state.js';
 import { SINGLE_FILE_UPLOAD, T } from '../helpers/builds.js';
 
@@ -60,7 +68,34 @@ test('concurrent transitions of one build all apply: lock timeouts and aborts ar
   t.deepEqual(Object.keys(after.summary).sort(), Array.from({ length: n }, (_, i) => `writer-${i}`).sort());
 });
 
-test('a transition that changes nothing writes neither the build nor the model document', async (t) => {
+test('concurrent builds of one model: every stage transition lands, and the model document names the newest build', async (t) => {
+  const store = new FirestoreBuildStore(db);
+  const ids = Array.from({ length: 6 }, (_, i) => `together-${i}`);
+  const base = Date.now();
+  const at = (s: number) => new Date(base + s * 1000).toISOString();
+  await Promise.all(
+    ids.map(async (id, i) => {
+      await store.create(newBuild(id, 'together', input, parseBuildConfig({}, 8), at(i)));
+      for (const stage of STAGE_NAMES) {
+        const [unit] = unitsOf((await store.get('together', id))!, stage);
+        const run = `${id}-${stage}`;
+        await store.update('together', id, (r) => beginUnit(r, stage, unit!.key, at(10 + i), 540_000, run));
+        await store.update('together', id, (r) =>
+          succeedUnit(r, stage, unit!.key, { artifacts: {}, summary: { i } }, at(11 + i), run),
+        );
+      }
+      await store.update('together', id, (r) => completeBuild(r, {}, at(20 + i)));
+    }),
+  );
+  for (const id of ids) t.is((await store.get('together', id))!.status, 'succeeded', id);
+  t.like((await modelDoc(db, 'together').get()).data(), {
+    latestBuildId: 'together-5',
+    latestStatus: 'succeeded',
+    best: { buildId: 'together-5' },
+  });
+});
+
+test('a transition that changes nothing writes nothing; one inside a running build writes the build document alone', async (t) => {
   const store = new FirestoreBuildStore(db);
   await fresh(store, 'quiet');
   const times = async () =>
@@ -71,11 +106,17 @@ test('a transition that changes nothing writes neither the build nor the model d
   const { result } = await store.update('quiet', 'quiet', (r) => r.status);
   t.is(result, 'running');
   t.deepEqual(await times(), before);
-  await store.update('quiet', 'quiet', (r) => {
-    r.updatedAt = new Date(Date.now() + 1000).toISOString();
-  });
+  const now = () => new Date().toISOString();
+  await store.update('quiet', 'quiet', (r) => beginUnit(r, 'convert', 'main', now(), 540_000, 'run-1'));
   const [build, model] = await times();
-  t.true(build! > before[0]! && model! > before[1]!, 'a real change writes both');
+  t.true(build! > before[0]!, 'a unit claim writes the build document');
+  t.is(model, before[1], 'and leaves the model document alone (the build is still running)');
+  await store.update('quiet', 'quiet', (r) =>
+    failUnit(r, 'convert', 'main', { code: 'E_X', message: 'bad', retryable: false }, 3, now(), 'run-1'),
+  );
+  const [, failedModel] = await times();
+  t.true(failedModel! > model!, 'a status change writes the model document too');
+  t.like((await modelDoc(db, 'quiet').get()).data(), { latestBuildId: 'quiet', latestStatus: 'failed' });
 });
 
 test('which store failures are retried: contention, timeouts, unavailability and expired transactions', (t) => {
