@@ -22,37 +22,38 @@ export function touchesModel(before: BuildRecord, after: BuildRecord): boolean {
   return before.status !== after.status;
 }
 
-const newer = (a: { createdAt: string; buildId: string }, b: { createdAt: string; buildId: string }) =>
-  a.createdAt > b.createdAt || (a.createdAt === b.createdAt && a.buildId > b.buildId);
+type Best = NonNullable<ModelEntry['best']>;
+
+/** Whether `record` is its model's latest build: the most recently created one (ties: the larger build id). */
+function isLatest(record: BuildRecord, previous: ModelEntry | undefined): boolean {
+  if (!previous || previous.latestBuildId === record.buildId) return true;
+  // Documents written before `latestCreatedAt` existed are ordered by their update time.
+  const latestCreatedAt = previous.latestCreatedAt ?? previous.updatedAt;
+  return (
+    record.createdAt > latestCreatedAt ||
+    (record.createdAt === latestCreatedAt && record.buildId > previous.latestBuildId)
+  );
+}
+
+/** The most recent success: a newer failure keeps the best result, an older success finishing earlier does not win. */
+function bestOf(record: BuildRecord, previous: Best | undefined): Best | undefined {
+  if (record.status !== 'succeeded') return previous;
+  const mine = { buildId: record.buildId, finishedAt: record.finishedAt ?? record.updatedAt, summary: record.summary };
+  return previous && previous.finishedAt > mine.finishedAt ? previous : mine;
+}
 
 /** The model document after a build was created or changed status, given the document before (if any). */
 export function modelEntry(record: BuildRecord, previous: ModelEntry | undefined): ModelEntry {
-  // Documents written before `latestCreatedAt` existed are ordered by their update time.
-  const latest = previous && {
-    createdAt: previous.latestCreatedAt ?? previous.updatedAt,
-    buildId: previous.latestBuildId,
-  };
-  const isLatest =
-    !latest ||
-    latest.buildId === record.buildId ||
-    newer({ createdAt: record.createdAt, buildId: record.buildId }, latest);
-  const succeeded = record.status === 'succeeded';
-  const best = succeeded
-    ? { buildId: record.buildId, finishedAt: record.finishedAt ?? record.updatedAt, summary: record.summary }
-    : previous?.best;
-  // A success of an older build than the best one does not replace it.
-  const keepBest = succeeded && previous?.best && previous.best.finishedAt > best!.finishedAt;
-  const entry: ModelEntry = isLatest
-    ? {
-        name: record.modelId,
-        latestBuildId: record.buildId,
-        latestStatus: record.status,
-        latestCreatedAt: record.createdAt,
-        updatedAt: record.updatedAt,
-      }
-    : { ...previous!, updatedAt: record.updatedAt > previous!.updatedAt ? record.updatedAt : previous!.updatedAt };
-  const chosen = keepBest ? previous!.best : best;
-  if (chosen) entry.best = chosen;
-  else delete entry.best;
-  return entry;
+  const { best: _best, ...rest }: ModelEntry =
+    isLatest(record, previous) || !previous
+      ? {
+          name: record.modelId,
+          latestBuildId: record.buildId,
+          latestStatus: record.status,
+          latestCreatedAt: record.createdAt,
+          updatedAt: record.updatedAt,
+        }
+      : { ...previous, updatedAt: record.updatedAt > previous.updatedAt ? record.updatedAt : previous.updatedAt };
+  const best = bestOf(record, previous?.best);
+  return best ? { ...rest, best } : rest;
 }
