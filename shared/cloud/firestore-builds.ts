@@ -85,9 +85,9 @@ export class FirestoreBuildStore implements BuildStore {
       const snap = await tx.get(buildDoc(this.db, modelId, buildId));
       if (!snap.exists) throw new Error(`build ${modelId}/${buildId} does not exist`);
       const record = snap.data() as BuildRecord;
-      const before = structuredClone(record);
+      const before = { json: JSON.stringify(record), status: record.status };
       const result = fn(record);
-      if (JSON.stringify(record) === JSON.stringify(before)) return { result, record };
+      if (JSON.stringify(record) === before.json) return { result, record };
       if (touchesModel(before, record)) {
         const model = await tx.get(modelDoc(this.db, modelId));
         writeModel(this.db, tx, record, model.data() as ModelEntry | undefined);

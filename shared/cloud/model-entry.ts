@@ -18,7 +18,7 @@ export interface ModelEntry {
 }
 
 /** Whether a transition of a build from `before` to `after` can change its model document. */
-export function touchesModel(before: BuildRecord, after: BuildRecord): boolean {
+export function touchesModel(before: Pick<BuildRecord, 'status'>, after: Pick<BuildRecord, 'status'>): boolean {
   return before.status !== after.status;
 }
 
