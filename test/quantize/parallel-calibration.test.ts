@@ -261,6 +261,8 @@ test('kiln quantize --threads: same model and stats.json for 1 and 2 threads; a 
     t.is(s2, s1);
     const e = await t.throwsAsync(runQuantize(src, { output: join(dir, 'x.tflite'), threads: '0.5', progress: false }));
     t.regex(e.message, /--threads must be a positive integer, not "0.5"/);
+    const bad = await t.throwsAsync(runQuantize(src, { output: join(dir, 'x.tflite'), samples: '0', progress: false }));
+    t.regex(bad.message, /--samples must be a positive integer, not "0"/);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -35,6 +35,14 @@ function oneOf<T extends string>(what: string, v: string | undefined, allowed: r
   return v as T;
 }
 
+function positiveInt(what: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1)
+    throw new KilnError('E_BAD_ARGUMENT', `${what} must be a positive integer, not "${v}"`);
+  return n;
+}
+
 /**
  * `kiln quantize`: float .tflite → int8 .tflite. With --stats FILE: re-applies FILE when it exists (no calibration),
  * otherwise writes the statistics gathered to FILE.
@@ -46,18 +54,8 @@ export async function runQuantize(
   const cfg = await loadQuantizeConfig(opts.config);
   const method: RangeMethod = oneOf('--method', opts.method, RANGE_METHODS) ?? cfg.method;
   const io = oneOf('--io', opts.io, ['uint8', 'int8'] as const) ?? cfg.io;
-  let max = cfg.samples;
-  if (opts.samples !== undefined) {
-    max = Number(opts.samples);
-    if (!Number.isInteger(max) || max < 1)
-      throw new KilnError('E_BAD_ARGUMENT', `--samples must be a positive integer, not "${opts.samples}"`);
-  }
-  let threads: number | undefined;
-  if (opts.threads !== undefined) {
-    threads = Number(opts.threads);
-    if (!Number.isInteger(threads) || threads < 1)
-      throw new KilnError('E_BAD_ARGUMENT', `--threads must be a positive integer, not "${opts.threads}"`);
-  }
+  const max = positiveInt('--samples', opts.samples) ?? cfg.samples;
+  const threads = positiveInt('--threads', opts.threads);
   const model = fromTflite(readTflite(await readInputFile(file)));
 
   let stats: StatsFile | undefined;
