@@ -8,7 +8,7 @@ import { writeTflite } from '../tflite/writer.js';
 import type { FromWorker, ToWorker, WorkerFailure, WorkerSetup } from './calibration-worker.js';
 import type { CaptureRunner } from './capture.js';
 import type { Sample } from './dataset.js';
-import { calibratedTensors, statsFile, type StatsFile } from './stats.js';
+import { calibratedTensors, observeSample, statsFile, type StatsFile } from './stats.js';
 import { TensorStats } from './tensor-stats.js';
 
 /** Calibration threads when none are asked for: one per CPU this process may use. */
@@ -196,9 +196,7 @@ export async function calibrateWithWorkers(
   const progress = (): void => opts.onSample?.(++done, n);
   const runHere = async (): Promise<void> => {
     split[0]!++;
-    const { tensors } = await runner.run(samples[next++]!, { capture: true, views: true });
-    if (!tensors) throw new KilnError('E_INTERNAL', 'the executor returned no captured tensors');
-    stats.observe(tensors, nameOf);
+    await observeSample(runner, samples[next++]!, stats, nameOf);
     progress();
   };
 

@@ -30,6 +30,18 @@ export function statsFile(g: Graph, stats: TensorStats, samples: number, source:
   };
 }
 
+/** Runs one sample with every tensor captured (views, read before the next run) and adds it to `stats`. */
+export async function observeSample(
+  runner: CaptureRunner,
+  sample: Sample,
+  stats: TensorStats,
+  nameOf: (id: number) => string,
+): Promise<void> {
+  const { tensors } = await runner.run(sample, { capture: true, views: true });
+  if (!tensors) throw new KilnError('E_INTERNAL', 'the executor returned no captured tensors');
+  stats.observe(tensors, nameOf);
+}
+
 /**
  * Runs every sample through the float model, capturing all tensors (as views: each is read before the next run), and
  * records min/max + histogram per tensor. In this thread; calibration-pool.ts spreads it over worker threads.
@@ -42,10 +54,9 @@ export async function collectStats(
   onSample?: (done: number, total: number) => void,
 ): Promise<StatsFile> {
   const stats = new TensorStats(calibratedTensors(g));
+  const nameOf = (id: number): string => g.tensor(id).name;
   for (let s = 0; s < samples.length; s++) {
-    const { tensors } = await runner.run(samples[s]!, { capture: true, views: true });
-    if (!tensors) throw new KilnError('E_INTERNAL', 'the executor returned no captured tensors');
-    stats.observe(tensors, (id) => g.tensor(id).name);
+    await observeSample(runner, samples[s]!, stats, nameOf);
     onSample?.(s + 1, samples.length);
   }
   return statsFile(g, stats, samples.length, source);
