@@ -1,6 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { rng } from '../../shared/util/rng.js';
 
 /** ../shared/models beside the repo (tests that need it skip when it is absent). */
 export const MODELS_DIR = fileURLToPath(new URL('../../../shared/models/', import.meta.url));
@@ -19,4 +20,10 @@ export function tfliteFiles(): string[] {
     : [];
 }
 
-export { rng } from '../../shared/util/rng.js';
+export { rng };
+
+/** `n` samples of one input of `size` values, uniform in [−1, 1), drawn from `rng(seed)` (calibration fixtures). */
+export function uniformSamples(n: number, size: number, seed: number): Float32Array[][] {
+  const r = rng(seed);
+  return Array.from({ length: n }, () => [Float32Array.from({ length: size }, () => r() * 2 - 1)]);
+}

@@ -6,7 +6,7 @@ import { quantizeModel } from '../../shared/quantize/quantize-model.js';
 import { precheckModel } from '../../shared/quantize/precheck.js';
 import type { Sample } from '../../shared/quantize/dataset.js';
 import { SYNTHETIC_WARNING } from '../../shared/quantize/dataset.js';
-import { rng } from '../helpers/models.js';
+import { rng, uniformSamples } from '../helpers/models.js';
 import { decodeOutput, encodeInput, toBytes } from './helpers.js';
 
 /**
@@ -49,10 +49,7 @@ function fixture(): IrModel {
   return b.build();
 }
 
-const samples = (n: number, seed: number): Sample[] => {
-  const r = rng(seed);
-  return Array.from({ length: n }, () => [Float32Array.from({ length: 8 * 8 * 3 }, () => r() * 2 - 1)]);
-};
+const samples = (n: number, seed: number): Sample[] => uniformSamples(n, 8 * 8 * 3, seed);
 
 test('a float model built with the IR builder quantizes to full int8 that the TFLite runtime runs', async (t) => {
   const float = fixture();

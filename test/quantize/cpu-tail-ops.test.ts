@@ -8,7 +8,7 @@ import type { Sample } from '../../shared/quantize/dataset.js';
 import { precheckModel } from '../../shared/quantize/precheck.js';
 import { quantizeModel } from '../../shared/quantize/quantize-model.js';
 import { quantizeInput } from '../../shared/verify/accuracy/evaluate.js';
-import { rng } from '../helpers/models.js';
+import { rng, uniformSamples } from '../helpers/models.js';
 import { encodeInput, toBytes } from './helpers.js';
 
 /** conv 1x1 (3 → 4 class scores) → ARG_MAX over the channels (int64), as segmentation models end. */
@@ -29,10 +29,7 @@ function argMaxModel(): IrModel {
   return b.build();
 }
 
-const images = (n: number, seed: number): Sample[] => {
-  const r = rng(seed);
-  return Array.from({ length: n }, () => [Float32Array.from({ length: 6 * 6 * 3 }, () => r() * 2 - 1)]);
-};
+const images = (n: number, seed: number): Sample[] => uniformSamples(n, 6 * 6 * 3, seed);
 
 test('ARG_MAX quantizes: int8 input with its own range, int64 output kept, op version 2; TFLite runs it', async (t) => {
   const float = argMaxModel();

@@ -4,7 +4,7 @@ import { toTfliteBytes } from '../../shared/loaders/convert.js';
 import { openInterpreterRunner } from '../../shared/quantize/capture.js';
 import type { Sample } from '../../shared/quantize/dataset.js';
 import { quantizeModel } from '../../shared/quantize/quantize-model.js';
-import { rng } from '../helpers/models.js';
+import { rng, uniformSamples } from '../helpers/models.js';
 
 export const EVIL = '<script>alert("x")</script>';
 
@@ -38,10 +38,7 @@ export function classifier(): IrModel {
   return b.build();
 }
 
-export const samplesOf = (n: number, seed: number): Sample[] => {
-  const r = rng(seed);
-  return Array.from({ length: n }, () => [Float32Array.from({ length: 8 * 8 * 3 }, () => r() * 2 - 1)]);
-};
+export const samplesOf = (n: number, seed: number): Sample[] => uniformSamples(n, 8 * 8 * 3, seed);
 
 /** The fixture as float and int8 .tflite bytes (quantized by Kiln's quantizer on Kiln's interpreter). */
 export async function classifierPair(): Promise<{ float: Uint8Array; int8: Uint8Array }> {
