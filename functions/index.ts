@@ -5,5 +5,16 @@ import './quantize/index.js';
 import './compile/index.js';
 import './verify/index.js';
 import './finish/index.js';
+import './deadletter/index.js';
+import './sweeper/index.js';
 
-export const FUNCTION_NAMES = ['ingest', 'convert', 'quantize', 'compile', 'verify', 'finish'] as const;
+export const FUNCTION_NAMES = [
+  'ingest',
+  'convert',
+  'quantize',
+  'compile',
+  'verify',
+  'finish',
+  'deadletter',
+  'sweeper',
+] as const;

@@ -20,6 +20,8 @@ export const ERROR_CODES = {
   // internal
   E_INTERNAL: 'internal',
   E_ORACLE: 'internal',
+  /** A unit that stopped without a result (killed, out of memory, past the platform timeout), found by the sweeper. */
+  E_STALLED: 'internal',
 } as const satisfies Record<string, ErrorKind>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -22,6 +22,6 @@ ff.cloudEvent('ingest', async (event: ff.CloudEvent<unknown>) => {
       size: o.size ?? 0,
       ...(o.metadata ? { metadata: o.metadata } : {}),
     },
-    { config: rt.config, leaseMs: rt.leaseMs },
+    { config: rt.config, leaseMs: rt.leaseMs('ingest') },
   );
 });

@@ -1,6 +1,7 @@
 import { cloudDeps } from '../../shared/cloud/deps.js';
 import { STAGE_CORES } from '../../shared/pipeline/cores/index.js';
-import { loadConfig, type PipelineConfig } from '../../shared/pipeline/config.js';
+import { leaseMsFor, loadConfig, type PipelineConfig } from '../../shared/pipeline/config.js';
+import type { FunctionName } from '../../shared/pipeline/stage-settings.js';
 import type { StageCores } from '../../shared/pipeline/core.js';
 import type { PipelineDeps } from '../../shared/pipeline/ports.js';
 
@@ -9,8 +10,8 @@ export interface Runtime {
   config: PipelineConfig;
   deps: PipelineDeps;
   cores: StageCores;
-  /** Cloud Functions' longest run (540 s): a unit running for less is assumed alive elsewhere. */
-  leaseMs: number;
+  /** A unit of this function running for less is assumed alive elsewhere (stage-settings.ts, or KILN_LEASE_MS). */
+  leaseMs: (fn: FunctionName) => number;
 }
 
 let cached: { key: string; runtime: Runtime } | undefined;
@@ -21,7 +22,10 @@ export function runtime(): Runtime {
   );
   if (cached?.key !== key) {
     const config = loadConfig();
-    cached = { key, runtime: { config, deps: cloudDeps(config), cores: STAGE_CORES, leaseMs: config.limits.leaseMs } };
+    cached = {
+      key,
+      runtime: { config, deps: cloudDeps(config), cores: STAGE_CORES, leaseMs: (fn) => leaseMsFor(config, fn) },
+    };
   }
   return cached.runtime;
 }

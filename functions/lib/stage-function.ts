@@ -18,7 +18,11 @@ export function registerStageFunction(stage: StageName): void {
     if (!parsed.ok) return log.badMessage(stage, parsed.reason);
     if (parsed.message.stage !== stage) return log.badMessage(stage, `message is for stage ${parsed.message.stage}`);
     const rt = runtime();
-    const outcome = await runUnit(rt.deps, parsed.message, { config: rt.config, cores: rt.cores, leaseMs: rt.leaseMs });
+    const outcome = await runUnit(rt.deps, parsed.message, {
+      config: rt.config,
+      cores: rt.cores,
+      leaseMs: rt.leaseMs(stage),
+    });
     // A non-2xx answer is how a push subscription asks Pub/Sub to redeliver (the pipeline log says why).
     if (outcome === 'retry') throw redeliveryRequest(`${stage}/${parsed.message.unit.key}`);
   });

@@ -97,6 +97,20 @@ export class FirestoreBuildStore implements BuildStore {
     });
   }
 
+  /**
+   * Running builds across every model: a collection-group query on `builds` (status ==, createdAt descending), served
+   * by the composite index in firestore.indexes.json.
+   */
+  async running(limit: number): Promise<BuildRecord[]> {
+    const snap = await this.db
+      .collectionGroup('builds')
+      .where('status', '==', 'running')
+      .orderBy('createdAt', 'desc')
+      .limit(limit)
+      .get();
+    return snap.docs.map((d) => d.data() as BuildRecord);
+  }
+
   /** One transaction, run again with jittered exponential backoff while it fails transiently. */
   private async transact<T>(body: (tx: Transaction) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {

@@ -27,6 +27,8 @@ export interface UnitState {
    * transaction that committed is reported failed and retried, and release its lease when it must give up.
    */
   runId?: string;
+  /** Times the sweeper or the dead-letter consumer published this unit's message again (stall.ts). */
+  redrives?: number;
 }
 
 export interface StageState {

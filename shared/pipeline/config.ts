@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { KilnError } from '../errors.js';
+import { FUNCTION_SETTINGS, settingsOf, type FunctionName } from './stage-settings.js';
 
 /**
  * Pipeline configuration, read from environment variables once at start and validated with zod. Every name has a
@@ -31,14 +32,20 @@ export const ENV_SCHEMA = z.object({
   KILN_MAX_ATTEMPTS: positiveInt.max(20).default(3),
   /** Most compile targets / verification shards one build may fan out to. */
   KILN_MAX_FANOUT: positiveInt.max(64).default(8),
-  /** A unit running for less than this is taken to be alive elsewhere (Cloud Functions' longest run: 540 s). */
-  KILN_LEASE_MS: positiveInt.default(540_000),
+  /**
+   * A unit running for less than this is taken to be alive elsewhere. Unset: each function's lease from its settings
+   * (stage-settings.ts: the platform's request timeout plus a margin). Set: one lease for every function (tests).
+   */
+  KILN_LEASE_MS: positiveInt.optional(),
   /** Most parameters (elements of constant tensors) a converted model may have. */
   KILN_MAX_PARAMETERS: positiveInt.default(200_000_000),
   /** Most calibration images (files in the upload, or `quantize.samples`) one build may use. */
   KILN_MAX_CALIBRATION_IMAGES: positiveInt.default(10_000),
-  /** Longest wall time of one unit of one stage (Cloud Functions' longest run: 540 s). */
-  KILN_STAGE_TIMEOUT_MS: positiveInt.default(540_000),
+  /**
+   * Longest wall time of one unit of one stage. Unset: each stage's deadline from stage-settings.ts (below the
+   * platform's request timeout). Set: a cap on every stage's deadline.
+   */
+  KILN_STAGE_TIMEOUT_MS: positiveInt.optional(),
   /** Threads the quantize stage calibrates on; 0: one per CPU available to the instance. */
   KILN_CALIBRATION_THREADS: z.coerce.number().int().min(0).max(256).default(0),
 });
@@ -54,10 +61,12 @@ export interface PipelineConfig {
     maxUploadBytes: number;
     maxAttempts: number;
     maxFanout: number;
-    leaseMs: number;
+    /** KILN_LEASE_MS when set; otherwise each function's lease comes from stage-settings.ts (leaseMsFor). */
+    leaseMs: number | undefined;
     maxParameters: number;
     maxCalibrationImages: number;
-    stageTimeoutMs: number;
+    /** KILN_STAGE_TIMEOUT_MS when set: a cap on every stage's deadline (deadlineMsFor). */
+    stageTimeoutMs: number | undefined;
   };
   /** Calibration threads of the quantize stage (0: one per available CPU). */
   calibrationThreads: number;
@@ -85,6 +94,17 @@ export function configFromEnv(env: Env): PipelineConfig {
     },
     calibrationThreads: env.KILN_CALIBRATION_THREADS,
   };
+}
+
+/** The lease of one function's units: KILN_LEASE_MS, or the function's own (its platform timeout plus a margin). */
+export function leaseMsFor(config: PipelineConfig, fn: FunctionName): number {
+  return config.limits.leaseMs ?? settingsOf(fn, config.limits.maxAttempts).leaseS * 1000;
+}
+
+/** Kiln's in-process deadline for one unit of a stage: the stage's own, capped by KILN_STAGE_TIMEOUT_MS. */
+export function deadlineMsFor(config: PipelineConfig, fn: FunctionName): number {
+  const own = FUNCTION_SETTINGS[fn].deadlineS * 1000;
+  return Math.min(own, config.limits.stageTimeoutMs ?? own);
 }
 
 /** Validates the KILN_* variables of `env` (empty strings count as unset). */

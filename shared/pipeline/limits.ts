@@ -5,6 +5,7 @@ import type { IrModel } from '../ir/model.js';
 import { readTflite } from '../tflite/reader.js';
 import type { PipelineConfig } from './config.js';
 import type { StageCore, StageCores, StageInput } from './core.js';
+import { FUNCTION_SETTINGS, formatDuration, type FunctionName } from './stage-settings.js';
 
 /**
  * What one build may use, from the KILN_* environment (config.ts): upload size, model parameters, calibration images
@@ -15,7 +16,8 @@ export interface BuildLimits {
   maxUploadBytes: number;
   maxParameters: number;
   maxCalibrationImages: number;
-  stageTimeoutMs: number;
+  /** KILN_STAGE_TIMEOUT_MS when set: caps every stage's own deadline (stage-settings.ts). */
+  stageTimeoutMs: number | undefined;
 }
 
 export function limitsOf(config: PipelineConfig): BuildLimits {
@@ -85,21 +87,18 @@ export function checkParameters(model: IrModel, limits: BuildLimits): number {
 }
 
 /**
- * Runs a core under the per-stage time limit. Asynchronous work (the TFLite oracle, I/O) is cut off when the limit
- * passes; a synchronous stretch cannot be pre-empted in-process, so a core that returns after the limit fails too.
+ * Runs a core under its stage's deadline (stage-settings.ts, capped by KILN_STAGE_TIMEOUT_MS), which is below the
+ * platform's request timeout so that Kiln, not the platform, ends a unit that runs too long and says why. Asynchronous
+ * work (the TFLite oracle, I/O, calibration workers) is cut off when the deadline passes; a synchronous stretch cannot
+ * be pre-empted in-process, so a core that returns after the deadline fails too.
  */
-export function withStageTimeout(stage: string, core: StageCore, timeoutMs: () => number): StageCore {
+export function withStageTimeout(stage: FunctionName, core: StageCore, cap: () => number | undefined): StageCore {
   return async (input) => {
-    const limit = timeoutMs();
+    const own = FUNCTION_SETTINGS[stage].deadlineS * 1000;
+    const capped = cap();
+    const limit = Math.min(own, capped ?? own);
     const t0 = Date.now();
-    const tooSlow = () =>
-      new KilnError(
-        'E_BAD_ARGUMENT',
-        `stage ${stage} ran longer than its limit of ${limit} ms (KILN_STAGE_TIMEOUT_MS)`,
-        {
-          hint: 'Use a smaller model or fewer samples, or raise KILN_STAGE_TIMEOUT_MS',
-        },
-      );
+    const tooSlow = () => deadlinePassed(stage, limit, capped !== undefined && capped < own);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(tooSlow()), limit);
@@ -112,6 +111,15 @@ export function withStageTimeout(stage: string, core: StageCore, timeoutMs: () =
       clearTimeout(timer);
     }
   };
+}
+
+/** The failure of a unit that ran past its deadline: names the stage, the deadline and what to change. */
+export function deadlinePassed(stage: FunctionName, limitMs: number, fromEnv: boolean): KilnError {
+  const source = fromEnv ? ' (KILN_STAGE_TIMEOUT_MS)' : '';
+  const remedy = FUNCTION_SETTINGS[stage].remedy;
+  return new KilnError('E_BAD_ARGUMENT', `${stage} ran past its ${formatDuration(limitMs)} deadline${source}`, {
+    hint: `${remedy[0]!.toUpperCase()}${remedy.slice(1)}, or raise KILN_STAGE_TIMEOUT_MS where the platform allows`,
+  });
 }
 
 /** Per-stage checks before and after the core, by stage. */

@@ -81,4 +81,17 @@ export const log = {
   stackReady: (endpoints: Record<string, string>) => write('NOTICE', 'local stack ready', {}, { endpoints }),
   stackStopping: (reason: string) => write('INFO', `local stack stopping: ${reason}`, {}, { reason }),
   emulatorOutput: (name: string, line: string) => write('DEBUG', `${name}: ${line}`, {}, { emulator: name }),
+  unitRedriven: (r: Ref, stage: string, unit: string, why: string) =>
+    write('WARNING', `${stage}/${unit} re-driven by the sweeper: ${why}`, ref(r, stage, unit), { why }),
+  buildStalled: (r: Ref, stage: string, unit: string, reason: string) =>
+    write('ERROR', `${stage}/${unit} stalled; build failed: ${reason}`, ref(r, stage, unit), { reason }),
+  sweepDone: (builds: number, redriven: number, failed: number) =>
+    write(
+      'INFO',
+      `sweep: ${builds} running, ${redriven} re-driven, ${failed} failed`,
+      {},
+      { builds, redriven, failed },
+    ),
+  deadLetterDropped: (reason: string) =>
+    write('ERROR', `dead-letter consumer dropped a message: ${reason}`, { stage: 'deadletter' }, { reason }),
 };

@@ -20,6 +20,8 @@ export interface BuildStore {
     buildId: string,
     fn: (record: BuildRecord) => T,
   ): Promise<{ result: T; record: BuildRecord }>;
+  /** Builds whose status is `running`, newest first, at most `limit` (the sweeper's query). */
+  running(limit: number): Promise<BuildRecord[]>;
 }
 
 export interface ObjectInfo {

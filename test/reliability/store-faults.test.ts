@@ -166,6 +166,7 @@ test('a delivery that cannot record its result gives its lease back: the redeliv
   const store: BuildStore = {
     get: (m, b) => real.get(m, b),
     create: (r) => real.create(r),
+    running: (n) => real.running(n),
     update: (m, b, fn) =>
       failNext-- > 0 ? Promise.reject(new Error('UNAVAILABLE: injected outage')) : real.update(m, b, fn),
   };
