@@ -46,6 +46,11 @@ export const ENV_SCHEMA = z.object({
    * platform's request timeout). Set: a cap on every stage's deadline.
    */
   KILN_STAGE_TIMEOUT_MS: positiveInt.optional(),
+  /**
+   * Where a stage core runs: `worker` (a worker thread per unit, terminated at the unit's deadline — what the deployed
+   * functions use) or `none` (in the calling thread: kiln build, tests).
+   */
+  KILN_UNIT_ISOLATION: z.enum(['worker', 'none']).default('none'),
   /** Threads the quantize stage calibrates on; 0: one per CPU available to the instance. */
   KILN_CALIBRATION_THREADS: z.coerce.number().int().min(0).max(256).default(0),
 });
@@ -70,6 +75,8 @@ export interface PipelineConfig {
   };
   /** Calibration threads of the quantize stage (0: one per available CPU). */
   calibrationThreads: number;
+  /** Where stage cores run (KILN_UNIT_ISOLATION). */
+  unitIsolation: 'worker' | 'none';
 }
 
 export function configFromEnv(env: Env): PipelineConfig {
@@ -93,6 +100,7 @@ export function configFromEnv(env: Env): PipelineConfig {
       stageTimeoutMs: env.KILN_STAGE_TIMEOUT_MS,
     },
     calibrationThreads: env.KILN_CALIBRATION_THREADS,
+    unitIsolation: env.KILN_UNIT_ISOLATION,
   };
 }
 

@@ -17,6 +17,8 @@ export interface StageInput {
   unit: UnitSpec;
   /** Build identity, for logs and reports. */
   build: { buildId: string; modelId: string; inputUri: string; inputKind: 'single-file' | 'folder' };
+  /** Aborted when the unit's deadline passes (withStageTimeout); a core run in a worker is terminated then. */
+  signal?: AbortSignal;
 }
 
 export interface StageOutput {

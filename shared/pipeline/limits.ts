@@ -88,9 +88,10 @@ export function checkParameters(model: IrModel, limits: BuildLimits): number {
 
 /**
  * Runs a core under its stage's deadline (stage-settings.ts, capped by KILN_STAGE_TIMEOUT_MS), which is below the
- * platform's request timeout so that Kiln, not the platform, ends a unit that runs too long and says why. Asynchronous
- * work (the TFLite oracle, I/O, calibration workers) is cut off when the deadline passes; a synchronous stretch cannot
- * be pre-empted in-process, so a core that returns after the deadline fails too.
+ * platform's request timeout so that Kiln, not the platform, ends a unit that runs too long and says why. At the
+ * deadline the core's `signal` aborts: a core run in a unit worker (KILN_UNIT_ISOLATION=worker, isolate.ts) is
+ * terminated, synchronous work included; in-process, asynchronous work is cut off and a synchronous stretch that
+ * returns after the deadline fails too.
  */
 export function withStageTimeout(stage: FunctionName, core: StageCore, cap: () => number | undefined): StageCore {
   return async (input) => {
@@ -99,12 +100,17 @@ export function withStageTimeout(stage: FunctionName, core: StageCore, cap: () =
     const limit = Math.min(own, capped ?? own);
     const t0 = Date.now();
     const tooSlow = () => deadlinePassed(stage, limit, capped !== undefined && capped < own);
+    const deadline = new AbortController();
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(tooSlow()), limit);
+      timer = setTimeout(() => {
+        const e = tooSlow();
+        deadline.abort(e);
+        reject(e);
+      }, limit);
     });
     try {
-      const out = await Promise.race([core(input), timeout]);
+      const out = await Promise.race([core({ ...input, signal: deadline.signal }), timeout]);
       if (Date.now() - t0 > limit) throw tooSlow();
       return out;
     } finally {

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { siblingModule, startWorker } from '../util/worker.js';
 import { KilnError } from '../errors.js';
 import type { IrModel } from '../ir/model.js';
 import { toTflite } from '../ir/to-tflite.js';
@@ -38,16 +39,9 @@ export const WORKER_WORTH_MS = 2_000;
 /** Samples each worker has queued, so that it never waits for the next one. */
 const LANES = 3;
 
-/**
- * The worker module next to this one: `.ts` when this module runs as TypeScript (tsx: CLI, tests, bench), `.js` when
- * compiled (deployment). A TypeScript worker registers tsx before loading it: workers do not inherit the loader.
- */
-function startWorker(setup: WorkerSetup): Worker {
-  const ext = new URL(import.meta.url).pathname.endsWith('.ts') ? 'ts' : 'js';
-  const url = new URL(`./calibration-worker.${ext}`, import.meta.url);
-  if (ext === 'js') return new Worker(url, { workerData: setup });
-  const boot = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`;
-  return new Worker(boot, { eval: true, workerData: setup });
+/** A calibration worker (calibration-worker.ts beside this module). */
+function startCalibrationWorker(setup: WorkerSetup): Worker {
+  return startWorker(siblingModule(import.meta.url, 'calibration-worker'), { workerData: setup });
 }
 
 /** One calibration worker as promises; any failure (error message, crash, exit) rejects everything pending on it. */
@@ -82,7 +76,7 @@ class PoolWorker {
     // Whoever awaits these sees the error; an unobserved rejection must not end the process.
     this.ready.catch(() => undefined);
     this.failed.catch(() => undefined);
-    this.worker = startWorker(setup);
+    this.worker = startCalibrationWorker(setup);
     this.worker.on('message', (m: FromWorker) => {
       if (m.type === 'ready') ready();
       else if (m.type === 'sampled') {

@@ -2,6 +2,8 @@ import type { StageCore, StageCores } from '../core.js';
 import { loadConfig } from '../config.js';
 import { stageUnavailable } from '../errors.js';
 import { limitsOf, withLimits } from '../limits.js';
+import { isolatedCore } from './isolate.js';
+import { CORE_LOADERS, type CoreStage } from './loaders.js';
 
 /**
  * The stage cores of this build of Kiln, by stage, loaded on first use. A core whose module is missing from this build
@@ -24,15 +26,15 @@ function lazyCore(stage: string, load: () => Promise<StageCore>): StageCore {
 /** The KILN_* environment, read on every call: it may change between builds in one process. */
 const settings = () => loadConfig();
 
+/** A stage's core in this process, or in a unit worker of its own (KILN_UNIT_ISOLATION=worker), per build. */
+function stageCore(stage: CoreStage): StageCore {
+  const inProcess = lazyCore(stage, CORE_LOADERS[stage]);
+  const inWorker = isolatedCore(stage);
+  return (input) => (settings().unitIsolation === 'worker' ? inWorker : inProcess)(input);
+}
+
 /** The cores under the limits of the KILN_* environment (shared/pipeline/limits.ts) and its resource settings. */
 export const STAGE_CORES: StageCores = withLimits(
-  {
-    convert: lazyCore('convert', async () => (await import('./convert.js')).convertCore),
-    quantize: lazyCore('quantize', async () =>
-      (await import('./quantize.js')).quantizeCoreWith(() => settings().calibrationThreads),
-    ),
-    compile: lazyCore('compile', async () => (await import('./compile.js')).compileCore),
-    verify: lazyCore('verify', async () => (await import('./verify.js')).verifyCore),
-  },
+  Object.fromEntries((Object.keys(CORE_LOADERS) as CoreStage[]).map((s) => [s, stageCore(s)])) as StageCores,
   () => limitsOf(settings()),
 );

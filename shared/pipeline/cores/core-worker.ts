@@ -1,0 +1,45 @@
+/**
+ * A unit worker thread (isolate.ts): loads one stage core, runs it on the input it was started with, and posts the
+ * output (or the error) back. The main thread terminates it when the unit's deadline passes, which stops even
+ * synchronous work (a long interpreter loop) that a timer on the main thread could not interrupt.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { isKilnError } from '../../errors.js';
+import type { StageCore } from '../core.js';
+import { CORE_LOADERS, type CoreStage } from './loaders.js';
+import type { UnitWorkerReply, UnitWorkerSetup } from './isolate.js';
+
+const setup = workerData as UnitWorkerSetup;
+
+async function run(): Promise<UnitWorkerReply> {
+  try {
+    const core: StageCore = setup.module
+      ? ((await import(setup.module)) as Record<string, StageCore>)[setup.exportName!]!
+      : await CORE_LOADERS[setup.stage as CoreStage]();
+    const output = await core({ ...setup.input, artifacts: new Map(setup.input.artifacts) });
+    return { ok: true, output };
+  } catch (e) {
+    if (isKilnError(e))
+      return { ok: false, error: { kiln: true, code: e.code, message: e.message, hint: e.hint ?? null } };
+    const err = e as { message?: unknown; code?: unknown; stack?: unknown };
+    return {
+      ok: false,
+      error: {
+        kiln: false,
+        message: typeof err?.message === 'string' ? err.message : String(e),
+        code: typeof err?.code === 'string' || typeof err?.code === 'number' ? err.code : null,
+        stack: typeof err?.stack === 'string' ? err.stack : null,
+      },
+    };
+  }
+}
+
+const reply = await run();
+const transfer = reply.ok ? Object.values(reply.output.artifacts).map((a) => a.buffer as ArrayBuffer) : [];
+// Output buffers are the worker's own: transfer them (a view into a shared pool would be copied instead).
+const unique = [...new Set(transfer)].filter((b) => b.byteLength > 0 && !(b instanceof SharedArrayBuffer));
+try {
+  parentPort!.postMessage(reply, unique);
+} catch {
+  parentPort!.postMessage(reply);
+}

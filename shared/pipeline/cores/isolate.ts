@@ -1,0 +1,62 @@
+import { KilnError, type ErrorCode } from '../../errors.js';
+import { siblingModule, startWorker } from '../../util/worker.js';
+import type { StageCore, StageInput, StageOutput } from '../core.js';
+
+/**
+ * Runs a stage core in a worker thread of its own, so that the unit's deadline can stop it: when `input.signal`
+ * aborts (withStageTimeout), the worker is terminated — synchronous work included — and the core's promise rejects
+ * with the abort reason. The input is copied into the worker; the output's buffers are transferred back.
+ */
+export interface UnitWorkerSetup {
+  stage: string;
+  /** A module and export to run instead of the stage's own core (tests). */
+  module?: string;
+  exportName?: string;
+  input: Omit<StageInput, 'artifacts' | 'signal'> & { artifacts: [string, Uint8Array][] };
+}
+
+export type UnitWorkerReply =
+  | { ok: true; output: StageOutput }
+  | {
+      ok: false;
+      error:
+        | { kiln: true; code: ErrorCode; message: string; hint: string | null }
+        | { kiln: false; message: string; code: string | number | null; stack: string | null };
+    };
+
+function rebuild(error: Extract<UnitWorkerReply, { ok: false }>['error']): Error {
+  if (error.kiln) return new KilnError(error.code, error.message, error.hint ? { hint: error.hint } : {});
+  const e = new Error(error.message) as Error & { code?: string | number };
+  if (error.code !== null) e.code = error.code;
+  if (error.stack) e.stack = error.stack;
+  return e;
+}
+
+export function isolatedCore(stage: string, target?: { module: string; exportName: string }): StageCore {
+  return (input) =>
+    new Promise<StageOutput>((resolve, reject) => {
+      const { artifacts, signal, ...rest } = input;
+      if (signal?.aborted) return reject(signal.reason);
+      const setup: UnitWorkerSetup = { stage, ...target, input: { ...rest, artifacts: [...artifacts] } };
+      const worker = startWorker(siblingModule(import.meta.url, 'core-worker'), { workerData: setup });
+      let settled = false;
+      const settle = (f: () => void) => {
+        if (settled) return;
+        settled = true;
+        signal?.removeEventListener('abort', onAbort);
+        f();
+      };
+      const onAbort = () => {
+        settle(() => reject(signal!.reason));
+        void worker.terminate();
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      worker.once('message', (reply: UnitWorkerReply) =>
+        settle(() => (reply.ok ? resolve(reply.output) : reject(rebuild(reply.error)))),
+      );
+      worker.once('error', (e) => settle(() => reject(e)));
+      worker.once('exit', (code) =>
+        settle(() => reject(new Error(`the ${stage} unit worker exited (code ${code}) without a result`))),
+      );
+    });
+}
