@@ -66,8 +66,13 @@ export class EventWatcher {
   }
 
   /** The `completed` or `failed` event of one build. */
-  waitForBuild(buildId: string, timeoutMs?: number): Promise<KilnCloudEvent> {
-    return this.waitFor((e) => e.data.buildId === buildId && isTerminalEvent(e), timeoutMs);
+  /** The build's terminal event; `onEvent` sees each of its events on the way (started, stage events). */
+  waitForBuild(buildId: string, timeoutMs?: number, onEvent?: (e: KilnCloudEvent) => void): Promise<KilnCloudEvent> {
+    return this.waitFor((e) => {
+      if (e.data.buildId !== buildId) return false;
+      onEvent?.(e);
+      return isTerminalEvent(e);
+    }, timeoutMs);
   }
 
   async close(): Promise<void> {

@@ -7,7 +7,7 @@ import { errorInfo, stageUnavailable } from './errors.js';
 import { modelIdOf } from './ids.js';
 import type { LocalModel } from './local-model.js';
 import type { UploadRef } from './messages.js';
-import { STAGE_NAMES, unitArtifactName } from './stages.js';
+import { STAGE_NAMES, unitArtifactName, type StageName } from './stages.js';
 
 /** The one claim of an in-process build: every unit runs once, here. */
 const IN_PROCESS = 'in-process';
@@ -27,9 +27,21 @@ export interface InProcessOptions {
   maxFanout: number;
   /** Called as soon as a unit's artifact exists (kiln build writes it to disk at once). */
   onArtifact?: (name: string, bytes: Uint8Array) => Promise<void>;
+  /** Called when a unit starts and when it ends (kiln build shows progress). */
+  onUnit?: (e: UnitProgress) => void;
   /** Where the model came from, for the record's input (default `file://<name>`). */
   sourceUri?: string;
   now?: () => string;
+}
+
+export interface UnitProgress {
+  stage: StageName;
+  unit: string;
+  count: number;
+  state: 'started' | 'succeeded' | 'failed';
+  /** Wall time of the unit (succeeded, failed). */
+  ms?: number;
+  error?: string;
 }
 
 /** A content id for a local build: same files and config → same id. */
@@ -75,6 +87,8 @@ export async function buildInProcess(model: LocalModel, opts: InProcessOptions):
         }
         const core = opts.cores[stage];
         if (!core) throw stageUnavailable(stage, 'no core is registered for it');
+        opts.onUnit?.({ stage, unit: unit.key, count: unit.count, state: 'started' });
+        const t0 = Date.now();
         const out = await core({
           artifacts: stage === 'convert' ? upload : artifacts,
           config,
@@ -89,9 +103,12 @@ export async function buildInProcess(model: LocalModel, opts: InProcessOptions):
           await opts.onArtifact?.(full, bytes);
         }
         succeedUnit(record, stage, unit.key, { artifacts: written, summary: out.summary }, now(), IN_PROCESS);
+        opts.onUnit?.({ stage, unit: unit.key, count: unit.count, state: 'succeeded', ms: Date.now() - t0 });
       } catch (e) {
         // In-process there is no redelivery: every failure is final.
-        failUnit(record, stage, unit.key, { ...errorInfo(e), retryable: false }, 1, now(), IN_PROCESS);
+        const info = { ...errorInfo(e), retryable: false };
+        failUnit(record, stage, unit.key, info, 1, now(), IN_PROCESS);
+        opts.onUnit?.({ stage, unit: unit.key, count: unit.count, state: 'failed', error: info.message });
         if (!isKilnError(e)) throw e;
         return { record, artifacts };
       }

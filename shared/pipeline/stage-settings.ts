@@ -195,3 +195,17 @@ export function formatDuration(ms: number): string {
   if (ms >= 1000 && ms % 1000 === 0) return `${ms / 1000} s`;
   return `${ms} ms`;
 }
+
+/**
+ * What terraform reads (terraform/stage-settings.json): each function's size, home and times, with the per-lease
+ * delivery count from which terraform derives the dead-letter limit for its own `max_attempts`
+ * (min(100, max(5, deliveriesPerLease × max_attempts + 2)), as settingsOf does).
+ */
+export function terraformSettings(): Record<string, unknown> {
+  const functions: Record<string, unknown> = {};
+  for (const name of Object.keys(FUNCTION_SETTINGS) as FunctionName[]) {
+    const { remedy: _remedy, maxDeliveryAttempts: _attempts, ...s } = settingsOf(name, 1);
+    functions[name] = s;
+  }
+  return { sweepPeriodS: SWEEP_PERIOD_S, functions };
+}

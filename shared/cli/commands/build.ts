@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { buildInProcess } from '../../pipeline/build-in-process.js';
+import { buildInProcess, type UnitProgress } from '../../pipeline/build-in-process.js';
+import { Progress, progressWanted, seconds } from '../progress.js';
 import {
   buildFailure,
   formatResult,
@@ -24,6 +25,16 @@ export interface BuildCommandOptions {
   out: string;
   config?: string;
   cores?: StageCores;
+  /** Stage lines on stderr (default: when stderr is a terminal, or KILN_PROGRESS=1). */
+  progress?: boolean;
+}
+
+/** One progress line per unit: `quantize … started`, `quantize done in 4.1 s`, `compile m13 failed: …`. */
+export function unitLine(e: UnitProgress): string {
+  const name = e.count > 1 ? `${e.stage} ${e.unit}` : e.stage;
+  if (e.state === 'started') return `${name} …`;
+  if (e.state === 'succeeded') return `${name} done in ${seconds(e.ms ?? 0)}`;
+  return `${name} failed: ${e.error ?? 'unknown error'}`;
 }
 
 export async function buildToDir(model: string, opts: BuildCommandOptions): Promise<BuildResult> {
@@ -34,11 +45,13 @@ export async function buildToDir(model: string, opts: BuildCommandOptions): Prom
     await mkdir(dirname(file), { recursive: true });
     await writeFile(file, bytes);
   };
+  const progress = new Progress('build', opts.progress ?? progressWanted());
   const { record } = await buildInProcess(local, {
     cores: opts.cores ?? STAGE_CORES,
     maxFanout: loadConfig().limits.maxFanout,
     sourceUri: pathToFileURL(resolve(model)).href,
     onArtifact: write,
+    onUnit: (e) => progress.step(unitLine(e)),
   });
   await write('build.json', new TextEncoder().encode(`${JSON.stringify(record, null, 2)}\n`));
   return resultFromRecord(record, (name) => join(out, name));

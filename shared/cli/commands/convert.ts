@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
+import { Progress, progressWanted, seconds } from '../progress.js';
 import { convertModel, toTfliteBytes, type ConvertResult } from '../../loaders/convert.js';
 import { parseInputSpecs, parseOutputNames, type ConvertOptions } from '../../loaders/options.js';
 
@@ -10,6 +11,8 @@ export interface ConvertCommandOptions {
   outputs?: string;
   signature?: string;
   json?: boolean;
+  /** Step lines on stderr (default: when stderr is a terminal, or KILN_PROGRESS=1). */
+  progress?: boolean;
 }
 
 export interface ConvertCommandResult {
@@ -25,7 +28,11 @@ export async function runConvert(input: string, opts: ConvertCommandOptions): Pr
     ...(opts.outputs !== undefined ? { outputs: parseOutputNames(opts.outputs) } : {}),
     ...(opts.signature !== undefined ? { signature: opts.signature } : {}),
   };
+  const progress = new Progress('convert', opts.progress ?? progressWanted());
+  progress.step(`reading ${input} …`);
+  const t0 = Date.now();
   const result = convertModel(input, o);
+  progress.step(`${result.format} converted in ${seconds(Date.now() - t0)}; writing ${opts.output}`);
   const bytes = toTfliteBytes(result.model);
   await mkdir(dirname(opts.output), { recursive: true });
   await writeFile(opts.output, bytes);

@@ -1,6 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
+import { Progress, progressWanted } from '../progress.js';
 import { KilnError } from '../../errors.js';
 import { fromTflite } from '../../ir/from-tflite.js';
 import { toTflite } from '../../ir/to-tflite.js';
@@ -72,24 +72,8 @@ export async function runQuantize(
     }
   }
 
-  const showBar = opts.progress ?? Boolean(process.stderr.isTTY);
-  const bar = showBar
-    ? new SingleBar({
-        format: 'kiln quantize {phase} [{bar}] {value}/{total} samples',
-        stream: process.stderr,
-        hideCursor: true,
-      })
-    : null;
-  let phase = '';
-  const progress = (p: string, done: number, total: number): void => {
-    if (!bar) return;
-    if (p !== phase) {
-      if (phase) bar.stop();
-      phase = p;
-      bar.start(total, 0, { phase: p });
-    }
-    bar.update(done, { phase: p });
-  };
+  const bar = new Progress('quantize', opts.progress ?? progressWanted());
+  const progress = (p: string, done: number, total: number): void => bar.update(p, done, total);
   try {
     const inputs = model.graph.inputs.map((i) => model.graph.tensor(i));
     const set = stats
@@ -117,7 +101,7 @@ export async function runQuantize(
       bytes: bytes.length,
     };
   } finally {
-    if (phase) bar?.stop();
+    bar.stop();
   }
 }
 

@@ -4,7 +4,8 @@ import { EventWatcher } from '../../cloud/event-watcher.js';
 import { uploadModel, type UploadedModel } from '../../cloud/upload-model.js';
 import { buildFailure, formatResult, resultFromEvent } from '../../pipeline/build-result.js';
 import { loadConfig } from '../../pipeline/config.js';
-import type { KilnCloudEvent } from '../../pipeline/events.js';
+import { EVENT_TYPES, type KilnCloudEvent } from '../../pipeline/events.js';
+import { Progress, progressWanted, seconds as duration } from '../progress.js';
 import { readLocalModel } from '../../pipeline/local-model.js';
 import { KilnError } from '../../errors.js';
 
@@ -18,6 +19,17 @@ export interface UploadOptions {
   as?: string;
   wait?: boolean;
   timeoutMs?: number;
+  /** Progress lines on stderr while waiting (default: when stderr is a terminal, or KILN_PROGRESS=1). */
+  progress?: boolean;
+}
+
+/** A progress line for one build event while `kiln upload --wait` waits, or undefined for the terminal events. */
+export function eventLine(e: KilnCloudEvent): string | undefined {
+  const d = e.data as { stage?: string; durationMs?: number; unit?: string; error?: { message?: string } };
+  if (e.type === EVENT_TYPES.started) return 'build started';
+  if (e.type === EVENT_TYPES.stageSucceeded) return `${d.stage} done in ${duration(d.durationMs ?? 0)}`;
+  if (e.type === EVENT_TYPES.stageFailed) return `${d.stage} failed: ${d.error?.message ?? 'unknown error'}`;
+  return undefined;
 }
 
 export async function uploadAndWait(
@@ -27,13 +39,19 @@ export async function uploadAndWait(
   const local = await readLocalModel(model, opts.config);
   const config = loadConfig();
   const clients = cloudClients(config);
+  const progress = new Progress('upload', opts.progress ?? progressWanted());
   const watcher = opts.wait ? await EventWatcher.open(clients.pubsub, config.topics.events) : undefined;
   try {
     const upload = await uploadModel(clients.storage, config.buckets.uploads, local, opts.as ? { as: opts.as } : {});
     if (!watcher) return { upload };
-    const event = await watcher.waitForBuild(upload.buildId, opts.timeoutMs);
+    progress.step(`uploaded ${upload.uri}; waiting for build ${upload.buildId}`);
+    const event = await watcher.waitForBuild(upload.buildId, opts.timeoutMs, (e) => {
+      const line = eventLine(e);
+      if (line) progress.step(line);
+    });
     return { upload, event };
   } finally {
+    progress.stop();
     await watcher?.close();
   }
 }

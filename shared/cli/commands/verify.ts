@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { Progress } from '../progress.js';
 import { KilnError } from '../../errors.js';
 import type { VerifyReport } from '../../verify/report/schema.js';
 import { verifyFiles } from '../../verify/verify-files.js';
@@ -44,6 +45,7 @@ export function register(program: Command): void {
           json?: boolean;
         },
       ) => {
+        const progress = new Progress('verify');
         const { report, files } = await verifyFiles(floatPath, int8Path, {
           ...(opts.compileReport ? { compileReport: opts.compileReport } : {}),
           ...(opts.validation ? { validation: opts.validation } : {}),
@@ -52,11 +54,8 @@ export function register(program: Command): void {
           ...(opts.maxSamples !== undefined ? { maxSamples: opts.maxSamples } : {}),
           ...(opts.debugSamples !== undefined ? { debugSamples: opts.debugSamples } : {}),
           outDir: opts.out,
-          onProgress: (phase, done, total) => {
-            if (!opts.json && process.stderr.isTTY) process.stderr.write(`\r${phase} ${done}/${total}`);
-          },
-        });
-        if (!opts.json && process.stderr.isTTY) process.stderr.write('\n');
+          onProgress: (phase, done, total) => progress.update(phase, done, total),
+        }).finally(() => progress.stop());
         process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatSummary(report, files));
       },
     );
