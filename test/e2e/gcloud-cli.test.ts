@@ -1,5 +1,6 @@
 import test from 'ava';
 import { execFile, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -169,6 +170,19 @@ const bytesOf: Record<string, number> = { float32: 4, int32: 4, int8: 1, uint8: 
       `${uploads}/sm/variables/variables.index`,
     ]);
     await gcloud(['storage', 'cp', 'sm-kiln.json', `${uploads}/sm/kiln.json`]);
+
+    // a stream from stdin goes up in chunks, 308 Resume Incomplete between them (inside a folder: starts no build)
+    const blob = randomBytes(600 * 1024);
+    await writeFile(join(dir, 'blob.bin'), blob);
+    const streamed = await run('sh', ['-c', `gcloud storage cp - ${uploads}/notes/blob.bin --log-http < blob.bin`], {
+      CLOUDSDK_STORAGE_UPLOAD_CHUNK_SIZE: String(256 * 1024),
+    });
+    t.is(streamed.code, 0, streamed.stderr.slice(-2000));
+    t.regex(streamed.stderr, /Content-Range': b'bytes 262144-524287\/\*'/);
+    t.is(streamed.stderr.match(/^status: 308$/gm)?.length, 2);
+    t.regex(streamed.stderr, /^Range: bytes=0-524287$/m);
+    await gcloud(['storage', 'cp', `${uploads}/notes/blob.bin`, 'blob.back']);
+    t.true(blob.equals(await readFile(join(dir, 'blob.back'))));
 
     const startedBy: Record<string, string> = { keras: 'keras.h5', tiny: 'tiny.tflite', sm: 'sm/kiln.json' };
     const models = Object.keys(startedBy);
