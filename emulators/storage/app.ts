@@ -80,7 +80,7 @@ export async function handleRequest(app: AppContext, req: IncomingMessage, res: 
       baseUrl: baseUrlOf(req, app.publicUrl()),
     };
     const r = route(url.pathname, method);
-    xml = r.kind === 'xmlUpload';
+    xml = r.kind === 'xmlUpload' || (r.kind === 'download' && r.xml === true);
     await dispatch(ctx, r);
   } catch (err) {
     const gcsError = toGcsError(err);

@@ -21,7 +21,7 @@ export type Route =
   | { kind: 'move'; bucket: string; object: string; destObject: string }
   | { kind: 'compose'; bucket: string; object: string }
   | { kind: 'upload'; bucket: string }
-  | { kind: 'download'; bucket: string; object: string }
+  | { kind: 'download'; bucket: string; object: string; xml?: true }
   | { kind: 'xmlUpload'; bucket: string; object: string }
   | { kind: 'admin'; segments: string[] }
   | { kind: 'unknown' };
@@ -77,7 +77,9 @@ export function route(pathname: string, method: string): Route {
   if (m) return objectRoute(decode(m[1]!), m[2]!, method);
   // XML-API style media URL, as produced by File#publicUrl(): /{bucket}/{object}
   m = /^\/([a-z0-9][a-z0-9._-]{1,220})\/(.+)$/.exec(pathname);
-  if (m && (method === 'GET' || method === 'HEAD')) return { kind: 'download', bucket: m[1]!, object: decode(m[2]!) };
+  if (m && (method === 'GET' || method === 'HEAD')) {
+    return { kind: 'download', bucket: m[1]!, object: decode(m[2]!), xml: true };
+  }
   if (m && method === 'PUT') return { kind: 'xmlUpload', bucket: m[1]!, object: decode(m[2]!) };
   return { kind: 'unknown' };
 }

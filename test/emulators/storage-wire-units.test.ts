@@ -159,7 +159,7 @@ test('routes: the resumable upload path, XML PUT uploads and storageLayout', (t)
   t.deepEqual(route('/resumable/upload/storage/v1/b/bkt/o', 'POST'), { kind: 'upload', bucket: 'bkt' });
   t.deepEqual(route('/upload/storage/v1/b/bkt/o', 'PUT'), { kind: 'upload', bucket: 'bkt' });
   t.deepEqual(route('/bkt/dir/m%201.h5', 'PUT'), { kind: 'xmlUpload', bucket: 'bkt', object: 'dir/m 1.h5' });
-  t.deepEqual(route('/bkt/m.h5', 'GET'), { kind: 'download', bucket: 'bkt', object: 'm.h5' });
+  t.deepEqual(route('/bkt/m.h5', 'GET'), { kind: 'download', bucket: 'bkt', object: 'm.h5', xml: true });
   t.deepEqual(route('/storage/v1/b/bkt/storageLayout', 'GET'), { kind: 'storageLayout', bucket: 'bkt' });
   t.deepEqual(route('/storage/v1/b/bkt/o/storageLayout', 'GET'), {
     kind: 'object',

@@ -135,6 +135,12 @@ test('the XML API PUT upload (curl -T) stores Content-Type and x-goog-meta-*, an
   const missing = await fetch(`${emu.url}/no-such-bucket/x.bin`, { method: 'PUT', body: data });
   t.is(missing.status, 404);
   t.regex(await missing.text(), /<Code>NoSuchBucket<\/Code>/);
+  const noKey = await fetch(`${emu.url}/wire-xml/absent.bin`);
+  t.is(noKey.status, 404);
+  t.regex(await noKey.text(), /<Code>NoSuchKey<\/Code>/);
+  const got = await fetch(`${emu.url}/wire-xml/models/m%201.h5`, { headers: { range: 'bytes=0-9' } });
+  t.is(got.status, 206);
+  t.true(Buffer.from(await got.arrayBuffer()).equals(data.subarray(0, 10)));
   const guarded = await fetch(`${emu.url}/wire-xml/models%2Fm%201.h5`, {
     method: 'PUT',
     headers: { 'x-goog-if-generation-match': '0' },
