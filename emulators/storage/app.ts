@@ -3,12 +3,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AppContext, RequestContext } from './context.js';
 import { badRequest, GcsError, notFound } from './errors.js';
 import { handleAdmin } from './handlers/admin.js';
-import { handleBucket, handleBuckets } from './handlers/buckets.js';
+import { handleBucket, handleBuckets, handleStorageLayout } from './handlers/buckets.js';
 import { handleCompose, handleCopy, handleMove } from './handlers/copy.js';
 import { handleDownload } from './handlers/download.js';
 import { handleObject, handleObjectList } from './handlers/objects.js';
 import { handleUpload } from './handlers/uploads.js';
-import { baseUrlOf, sendError, toGcsError } from './http.js';
+import { handleXmlUpload } from './handlers/xml-upload.js';
+import { baseUrlOf, sendError, sendXmlError, toGcsError } from './http.js';
 import { route, type Route } from './router.js';
 
 async function dispatch(ctx: RequestContext, r: Route): Promise<void> {
@@ -17,6 +18,8 @@ async function dispatch(ctx: RequestContext, r: Route): Promise<void> {
       return handleBuckets(ctx);
     case 'bucket':
       return handleBucket(ctx, r.bucket);
+    case 'storageLayout':
+      return handleStorageLayout(ctx, r.bucket);
     case 'objects':
       return handleObjectList(ctx, r.bucket);
     case 'object':
@@ -36,6 +39,8 @@ async function dispatch(ctx: RequestContext, r: Route): Promise<void> {
       return handleUpload(ctx, r.bucket);
     case 'download':
       return handleDownload(ctx, r.bucket, r.object);
+    case 'xmlUpload':
+      return handleXmlUpload(ctx, r.bucket, r.object);
     case 'admin':
       return handleAdmin(ctx, r.segments);
     case 'unknown':
@@ -58,6 +63,7 @@ export async function handleRequest(app: AppContext, req: IncomingMessage, res: 
       },
     });
   });
+  let xml = false;
   try {
     let url: URL;
     try {
@@ -73,12 +79,15 @@ export async function handleRequest(app: AppContext, req: IncomingMessage, res: 
       query: url.searchParams,
       baseUrl: baseUrlOf(req, app.publicUrl()),
     };
-    await dispatch(ctx, route(url.pathname, method));
+    const r = route(url.pathname, method);
+    xml = r.kind === 'xmlUpload' || (r.kind === 'download' && r.xml === true);
+    await dispatch(ctx, r);
   } catch (err) {
     const gcsError = toGcsError(err);
     if (!(err instanceof GcsError)) {
       app.log.error('request failed', { error: err, requestMethod: method, requestUrl: req.url });
     }
-    sendError(res, gcsError);
+    if (xml) sendXmlError(res, gcsError);
+    else sendError(res, gcsError);
   }
 }

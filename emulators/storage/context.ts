@@ -1,6 +1,8 @@
 /** Shared state handed to every route handler. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { EventDispatcher } from './events.js';
+import { selectFields } from './fields.js';
+import { sendJson } from './http.js';
 import type { Logger } from './log.js';
 import type { ObjectRecord } from './records.js';
 import { objectResource } from './resource.js';
@@ -24,6 +26,11 @@ export interface RequestContext {
   query: URLSearchParams;
   /** Base URL as the client addressed us (for links in responses). */
   baseUrl: string;
+}
+
+/** Answers 200 with a JSON API resource, narrowed to the request's `fields` selection (partial response). */
+export function sendResource(ctx: RequestContext, body: unknown): void {
+  sendJson(ctx.res, 200, selectFields(body, ctx.query.get('fields')));
 }
 
 /** Emits Eventarc-style events for a committed write: `deleted` for a replaced object, then `finalized`. */

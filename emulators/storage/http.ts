@@ -6,6 +6,7 @@ import { finished } from 'node:stream/promises';
 import type { z } from 'zod';
 import { badRequest, GcsError } from './errors.js';
 import type { ObjectHasher } from './hashes.js';
+import { xmlErrorBody } from './xml-api.js';
 
 export const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 
@@ -40,6 +41,17 @@ export function sendError(res: ServerResponse, err: GcsError): void {
     return;
   }
   sendJson(res, err.code, err.toJSON());
+}
+
+/** An error on an XML API route, as an XML `<Error>` document. */
+export function sendXmlError(res: ServerResponse, err: GcsError): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const payload = Buffer.from(xmlErrorBody(err));
+  res.writeHead(err.code, { 'Content-Type': 'application/xml; charset=UTF-8', 'Content-Length': payload.length });
+  res.end(payload);
 }
 
 /** Base URL clients reached us on (used for selfLink, mediaLink and upload session URLs). */

@@ -87,3 +87,13 @@ export function bucketResource(rec: BucketRecord, baseUrl: string): Record<strin
     ...(rec.labels ? { labels: { ...rec.labels } } : {}),
   };
 }
+
+export function storageLayoutResource(rec: BucketRecord): Record<string, unknown> {
+  return {
+    kind: 'storage#storageLayout',
+    bucket: rec.name,
+    location: rec.location,
+    locationType: 'multi-region',
+    hierarchicalNamespace: { enabled: false },
+  };
+}

@@ -1,10 +1,12 @@
 /**
  * Maps request paths to API operations. Accepted forms (the client uses `/storage/v1/...` with
  * `apiEndpoint`, or bare `/b/...` when STORAGE_EMULATOR_HOST is set):
+ *   [/storage/v1]/b/{bucket}/storageLayout
  *   [/storage/v1]/b[/{bucket}[/o[/{object}[/rewriteTo|copyTo/b/{b}/o/{o} | /moveTo/o/{o} | /compose]]]]
- *   /upload/storage/v1/b/{bucket}/o
+ *   /upload/storage/v1/b/{bucket}/o   and   /resumable/upload/storage/v1/b/{bucket}/o   (gcloud's resumable path)
  *   /download/storage/v1/b/{bucket}/o/{object}
- *   GET /{bucket}/{object}   (XML-API style public URL; media only)
+ *   GET|HEAD /{bucket}/{object}   (XML-API style public URL; media only)
+ *   PUT /{bucket}/{object}        (XML API simple upload: `curl -T`, signed URLs)
  *   /_kiln/...   emulator admin endpoints
  */
 import { badRequest } from './errors.js';
@@ -12,13 +14,15 @@ import { badRequest } from './errors.js';
 export type Route =
   | { kind: 'buckets' }
   | { kind: 'bucket'; bucket: string }
+  | { kind: 'storageLayout'; bucket: string }
   | { kind: 'objects'; bucket: string }
   | { kind: 'object'; bucket: string; object: string }
   | { kind: 'copy'; op: 'rewriteTo' | 'copyTo'; bucket: string; object: string; destBucket: string; destObject: string }
   | { kind: 'move'; bucket: string; object: string; destObject: string }
   | { kind: 'compose'; bucket: string; object: string }
   | { kind: 'upload'; bucket: string }
-  | { kind: 'download'; bucket: string; object: string }
+  | { kind: 'download'; bucket: string; object: string; xml?: true }
+  | { kind: 'xmlUpload'; bucket: string; object: string }
   | { kind: 'admin'; segments: string[] }
   | { kind: 'unknown' };
 
@@ -56,7 +60,7 @@ export function route(pathname: string, method: string): Route {
   if (path === '/_kiln' || path.startsWith('/_kiln/')) {
     return { kind: 'admin', segments: path.split('/').slice(2).filter(Boolean).map(decode) };
   }
-  let m = /^\/upload\/storage\/v1\/b\/([^/]+)\/o\/?$/.exec(path);
+  let m = /^(?:\/resumable)?\/upload\/storage\/v1\/b\/([^/]+)\/o\/?$/.exec(path);
   if (m) return { kind: 'upload', bucket: decode(m[1]!) };
   m = /^\/download\/storage\/v1\/b\/([^/]+)\/o\/(.+)$/.exec(path);
   if (m) return { kind: 'download', bucket: decode(m[1]!), object: decode(m[2]!) };
@@ -65,12 +69,17 @@ export function route(pathname: string, method: string): Route {
   if (path === '/b' || path === '/b/') return { kind: 'buckets' };
   m = /^\/b\/([^/]+)\/?$/.exec(path);
   if (m) return { kind: 'bucket', bucket: decode(m[1]!) };
+  m = /^\/b\/([^/]+)\/storageLayout$/.exec(path);
+  if (m) return { kind: 'storageLayout', bucket: decode(m[1]!) };
   m = /^\/b\/([^/]+)\/o\/?$/.exec(path);
   if (m) return { kind: 'objects', bucket: decode(m[1]!) };
   m = /^\/b\/([^/]+)\/o\/(.+)$/.exec(path);
   if (m) return objectRoute(decode(m[1]!), m[2]!, method);
   // XML-API style media URL, as produced by File#publicUrl(): /{bucket}/{object}
   m = /^\/([a-z0-9][a-z0-9._-]{1,220})\/(.+)$/.exec(pathname);
-  if (m && (method === 'GET' || method === 'HEAD')) return { kind: 'download', bucket: m[1]!, object: decode(m[2]!) };
+  if (m && (method === 'GET' || method === 'HEAD')) {
+    return { kind: 'download', bucket: m[1]!, object: decode(m[2]!), xml: true };
+  }
+  if (m && method === 'PUT') return { kind: 'xmlUpload', bucket: m[1]!, object: decode(m[2]!) };
   return { kind: 'unknown' };
 }

@@ -1,11 +1,11 @@
-/** buckets.insert / get / list / patch / update / delete. */
+/** buckets.insert / get / list / patch / update / delete / getStorageLayout. */
 import { z } from 'zod';
-import type { RequestContext } from '../context.js';
+import { sendResource, type RequestContext } from '../context.js';
 import { methodNotAllowed } from '../errors.js';
-import { readJsonBody, sendEmpty, sendJson } from '../http.js';
+import { readJsonBody, sendEmpty } from '../http.js';
 import { decodePageToken, encodePageToken } from '../listing.js';
 import { parsePreconditions } from '../preconditions.js';
-import { bucketResource } from '../resource.js';
+import { bucketResource, storageLayoutResource } from '../resource.js';
 
 const NewBucketSchema = z.object({
   name: z.string().min(1),
@@ -28,14 +28,14 @@ export async function handleBuckets(ctx: RequestContext): Promise<void> {
     const body: Record<string, unknown> = { kind: 'storage#buckets' };
     if (page.length > 0) body.items = page.map((b) => bucketResource(b, ctx.baseUrl));
     if (all.length > page.length) body.nextPageToken = encodePageToken(page[page.length - 1]!.name);
-    sendJson(ctx.res, 200, body);
+    sendResource(ctx, body);
     return;
   }
   if (method === 'POST') {
     const input = await readJsonBody(ctx.req, NewBucketSchema);
     const record = await app.store.createBucket(input);
     app.log.info('bucket created', { bucket: record.name });
-    sendJson(ctx.res, 200, bucketResource(record, ctx.baseUrl));
+    sendResource(ctx, bucketResource(record, ctx.baseUrl));
     return;
   }
   throw methodNotAllowed();
@@ -49,13 +49,13 @@ const BucketPatchSchema = z.object({
 export async function handleBucket(ctx: RequestContext, bucket: string): Promise<void> {
   const { app, method } = ctx;
   if (method === 'GET') {
-    sendJson(ctx.res, 200, bucketResource(app.store.getBucket(bucket), ctx.baseUrl));
+    sendResource(ctx, bucketResource(app.store.getBucket(bucket), ctx.baseUrl));
     return;
   }
   if (method === 'PATCH' || method === 'PUT') {
     const patch = await readJsonBody(ctx.req, BucketPatchSchema);
     const record = await app.store.updateBucket(bucket, parsePreconditions(ctx.query), patch, method === 'PUT');
-    sendJson(ctx.res, 200, bucketResource(record, ctx.baseUrl));
+    sendResource(ctx, bucketResource(record, ctx.baseUrl));
     return;
   }
   if (method === 'DELETE') {
@@ -65,4 +65,10 @@ export async function handleBucket(ctx: RequestContext, bucket: string): Promise
     return;
   }
   throw methodNotAllowed();
+}
+
+/** buckets.getStorageLayout (gcloud storage mv asks for it): a flat namespace, never hierarchical. */
+export async function handleStorageLayout(ctx: RequestContext, bucket: string): Promise<void> {
+  if (ctx.method !== 'GET') throw methodNotAllowed();
+  sendResource(ctx, storageLayoutResource(ctx.app.store.getBucket(bucket)));
 }

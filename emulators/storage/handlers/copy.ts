@@ -3,11 +3,11 @@ import { createWriteStream } from 'node:fs';
 import { finished, pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
 import { z } from 'zod';
-import { notifyCommitted, notifyDeleted, type RequestContext } from '../context.js';
+import { notifyCommitted, notifyDeleted, sendResource, type RequestContext } from '../context.js';
 import { badRequest, GcsError, methodNotAllowed } from '../errors.js';
 import { removeQuietly, tempName } from '../fsutil.js';
 import { ObjectHasher, type Digests } from '../hashes.js';
-import { readJsonBody, sendJson } from '../http.js';
+import { readJsonBody } from '../http.js';
 import {
   assertPreconditions,
   checkGenerationParam,
@@ -57,10 +57,10 @@ export async function handleCopy(
   notifyCommitted(ctx.app, result);
   const resource = objectResource(result.object, ctx.baseUrl);
   if (op === 'copyTo') {
-    sendJson(ctx.res, 200, resource);
+    sendResource(ctx, resource);
     return;
   }
-  sendJson(ctx.res, 200, {
+  sendResource(ctx, {
     kind: 'storage#rewriteResponse',
     totalBytesRewritten: String(record.size),
     objectSize: String(record.size),
@@ -80,7 +80,7 @@ export async function handleMove(ctx: RequestContext, bucket: string, from: stri
   );
   notifyDeleted(ctx.app, result.source);
   notifyCommitted(ctx.app, result);
-  sendJson(ctx.res, 200, objectResource(result.object, ctx.baseUrl));
+  sendResource(ctx, objectResource(result.object, ctx.baseUrl));
 }
 
 const ComposeSchema = z.object({
@@ -140,7 +140,7 @@ export async function handleCompose(ctx: RequestContext, bucket: string, name: s
       preconditions: parsePreconditions(ctx.query),
     });
     notifyCommitted(ctx.app, result);
-    sendJson(ctx.res, 200, objectResource(result.object, ctx.baseUrl));
+    sendResource(ctx, objectResource(result.object, ctx.baseUrl));
   } finally {
     out.destroy();
     await removeQuietly(tmp);

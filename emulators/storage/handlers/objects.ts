@@ -1,8 +1,7 @@
 /** objects.get (metadata) / patch / update / delete / list. */
-import type { RequestContext } from '../context.js';
-import { notifyDeleted, notifyMetadataUpdated } from '../context.js';
+import { notifyDeleted, notifyMetadataUpdated, sendResource, type RequestContext } from '../context.js';
 import { methodNotAllowed } from '../errors.js';
-import { readJsonBody, sendEmpty, sendJson } from '../http.js';
+import { readJsonBody, sendEmpty } from '../http.js';
 import { listPage, parseListQuery } from '../listing.js';
 import { assertPreconditions, checkGenerationParam, parsePreconditions } from '../preconditions.js';
 import { fieldsFromInput, ObjectInputSchema, patchFields, pickFields } from '../records.js';
@@ -17,7 +16,7 @@ export async function handleObjectList(ctx: RequestContext, bucket: string): Pro
   if (page.prefixes.length > 0) body.prefixes = page.prefixes;
   if (page.items.length > 0) body.items = page.items.map((o) => objectResource(o, ctx.baseUrl));
   if (page.nextPageToken) body.nextPageToken = page.nextPageToken;
-  sendJson(ctx.res, 200, body);
+  sendResource(ctx, body);
 }
 
 export async function handleObject(ctx: RequestContext, bucket: string, name: string): Promise<void> {
@@ -29,7 +28,7 @@ export async function handleObject(ctx: RequestContext, bucket: string, name: st
       const rec = app.store.getObject(bucket, name);
       checkGenerationParam(rec, query);
       assertPreconditions(rec, parsePreconditions(query), 'read');
-      sendJson(ctx.res, 200, objectResource(rec, ctx.baseUrl));
+      sendResource(ctx, objectResource(rec, ctx.baseUrl));
       return;
     }
     case 'PATCH':
@@ -41,7 +40,7 @@ export async function handleObject(ctx: RequestContext, bucket: string, name: st
       );
       notifyMetadataUpdated(app, after);
       app.log.info('object metadata updated', { bucket, object: name, metageneration: after.metageneration });
-      sendJson(ctx.res, 200, objectResource(after, ctx.baseUrl));
+      sendResource(ctx, objectResource(after, ctx.baseUrl));
       return;
     }
     case 'DELETE': {

@@ -1,13 +1,20 @@
 /** objects.insert via uploadType=media, multipart and resumable (session start, chunks, status, cancel). */
 import { writeFile } from 'node:fs/promises';
 import { parseUploadRange } from '../content-range.js';
-import { notifyCommitted, type RequestContext } from '../context.js';
+import { notifyCommitted, sendResource, type RequestContext } from '../context.js';
 import { badRequest, GcsError, methodNotAllowed } from '../errors.js';
 import { tempName, removeQuietly } from '../fsutil.js';
-import { checkExpected, digestBuffer, mergeExpected, ObjectHasher, parseGoogHash } from '../hashes.js';
-import { bodyToFile, parseJson, readBody, readJsonBody, sendEmpty, sendJson } from '../http.js';
+import {
+  checkExpected,
+  digestBuffer,
+  mergeExpected,
+  ObjectHasher,
+  parseGoogHash,
+  type ExpectedHashes,
+} from '../hashes.js';
+import { bodyToFile, parseJson, readBody, readJsonBody, sendEmpty } from '../http.js';
 import { boundaryOf, parseMultipart } from '../multipart.js';
-import { assertPreconditions, parsePreconditions } from '../preconditions.js';
+import { assertPreconditions, parsePreconditions, type Preconditions } from '../preconditions.js';
 import { fieldsFromInput, ObjectInputSchema, type ObjectFields } from '../records.js';
 import { objectResource } from '../resource.js';
 import { validateObjectName, type CommitResult } from '../store.js';
@@ -26,7 +33,7 @@ function requireName(ctx: RequestContext, fromBody?: string): string {
 
 function finish(ctx: RequestContext, result: CommitResult): void {
   notifyCommitted(ctx.app, result);
-  sendJson(ctx.res, 200, objectResource(result.object, ctx.baseUrl));
+  sendResource(ctx, objectResource(result.object, ctx.baseUrl));
 }
 
 export async function handleUpload(ctx: RequestContext, bucket: string): Promise<void> {
@@ -49,31 +56,50 @@ export async function handleUpload(ctx: RequestContext, bucket: string): Promise
   }
 }
 
-async function mediaUpload(ctx: RequestContext, bucket: string): Promise<void> {
-  const name = requireName(ctx);
+export interface StreamedUpload {
+  bucket: string;
+  name: string;
+  fields: ObjectFields;
+  expected: ExpectedHashes;
+  preconditions: Preconditions;
+}
+
+/** Streams the request body into a new object generation (media uploads and XML API PUTs). */
+export async function commitStreamedBody(ctx: RequestContext, upload: StreamedUpload): Promise<CommitResult> {
+  validateObjectName(upload.name);
   const tmp = tempName(ctx.app.store.tmpDir);
   try {
     const hasher = new ObjectHasher();
     const { complete } = await bodyToFile(ctx.req, tmp, { hasher });
     if (!complete) throw badRequest('Upload request ended before the body was complete.');
     const digests = hasher.digest();
-    const mismatch = checkExpected(digests, parseGoogHash(ctx.req.headers['x-goog-hash']));
+    const mismatch = checkExpected(digests, upload.expected);
     if (mismatch) throw badRequest(mismatch);
-    const fields: ObjectFields = {};
-    const contentType = header(ctx, 'content-type');
-    if (contentType) fields.contentType = contentType;
-    const result = await ctx.app.store.commitObject({
-      bucket,
-      name,
+    return await ctx.app.store.commitObject({
+      bucket: upload.bucket,
+      name: upload.name,
       source: tmp,
       digests,
-      fields,
-      preconditions: parsePreconditions(ctx.query),
+      fields: upload.fields,
+      preconditions: upload.preconditions,
     });
-    finish(ctx, result);
   } finally {
     await removeQuietly(tmp);
   }
+}
+
+async function mediaUpload(ctx: RequestContext, bucket: string): Promise<void> {
+  const fields: ObjectFields = {};
+  const contentType = header(ctx, 'content-type');
+  if (contentType) fields.contentType = contentType;
+  const result = await commitStreamedBody(ctx, {
+    bucket,
+    name: requireName(ctx),
+    fields,
+    expected: parseGoogHash(ctx.req.headers['x-goog-hash']),
+    preconditions: parsePreconditions(ctx.query),
+  });
+  finish(ctx, result);
 }
 
 async function multipartUpload(ctx: RequestContext, bucket: string): Promise<void> {
@@ -164,7 +190,7 @@ async function handleSessionRequest(ctx: RequestContext, id: string): Promise<vo
       finish(ctx, outcome.result);
       return;
     case 'done':
-      sendJson(ctx.res, 200, objectResource(outcome.object, ctx.baseUrl));
+      sendResource(ctx, objectResource(outcome.object, ctx.baseUrl));
       return;
   }
 }
