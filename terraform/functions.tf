@@ -3,7 +3,7 @@
 
 locals {
   functions_build = {
-    runtime = "nodejs20"
+    runtime = "nodejs22"
     bucket  = google_storage_bucket.sources.name
     object  = google_storage_bucket_object.functions.name
   }
