@@ -1,5 +1,5 @@
 # Cloud Functions gen2, one per function in functions/ except compile (compile.tf). All share one source zip
-# (npx tsx deploy/functions/build.ts) and the pipeline environment; each runs as its own service account.
+# (npm run bundle) and the pipeline environment; each runs as its own service account.
 
 locals {
   functions_build = {
