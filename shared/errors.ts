@@ -17,6 +17,8 @@ export const ERROR_CODES = {
   E_SHAPE: 'bad-input',
   E_BAD_ARGUMENT: 'bad-input',
   E_NPY: 'bad-input',
+  // environment
+  E_NO_CREDENTIALS: 'bad-input',
   // internal
   E_INTERNAL: 'internal',
   E_ORACLE: 'internal',

@@ -1,9 +1,9 @@
 # Cloud Functions gen2, one per function in functions/ except compile (compile.tf). All share one source zip
-# (npx tsx deploy/functions/build.ts) and the pipeline environment; each runs as its own service account.
+# (npm run bundle) and the pipeline environment; each runs as its own service account.
 
 locals {
   functions_build = {
-    runtime = "nodejs20"
+    runtime = "nodejs22"
     bucket  = google_storage_bucket.sources.name
     object  = google_storage_bucket_object.functions.name
   }

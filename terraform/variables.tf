@@ -119,7 +119,7 @@ variable "compile_image" {
 }
 
 variable "functions_source_dir" {
-  description = "Directory with the built functions source (npx tsx deploy/functions/build.ts). Relative paths are relative to terraform/."
+  description = "Directory with the built functions source (npm run bundle). Relative paths are relative to terraform/."
   type        = string
   default     = "../dist/functions"
 }

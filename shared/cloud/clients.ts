@@ -3,11 +3,13 @@ import { PubSub } from '@google-cloud/pubsub';
 import { getApps, initializeApp, type App } from 'firebase-admin/app';
 import { getFirestore, type Firestore } from 'firebase-admin/firestore';
 import type { PipelineConfig } from '../pipeline/config.js';
+import { applyMetadataDetection } from './metadata-detection.js';
 
 /**
  * The official clients, one set per project. On the local stack they reach the emulators only through the standard
  * variables STORAGE_EMULATOR_HOST, PUBSUB_EMULATOR_HOST and FIRESTORE_EMULATOR_HOST; in Google Cloud they use the
- * default credentials. There is no other code path.
+ * default credentials. There is no other code path. Each client gets the project id of the config, and the metadata
+ * server is looked up only where one can exist (shared/cloud/metadata-detection.ts), so nothing warns off Google Cloud.
  */
 export interface CloudClients {
   storage: Storage;
@@ -23,6 +25,7 @@ function firebaseApp(projectId: string): App {
 const cache = new Map<string, CloudClients>();
 
 export function cloudClients(config: PipelineConfig): CloudClients {
+  applyMetadataDetection();
   const key = [
     config.projectId,
     process.env['STORAGE_EMULATOR_HOST'],

@@ -27,13 +27,12 @@ const step = (id: string): Step => {
 };
 const text = (s: Step): string => [s.entrypoint ?? '', ...(s.args ?? [])].join(' ');
 
-test('steps run in the order install → lint → tests → build → image → terraform plan → apply → smoke test', (t) => {
+test('steps run in the order test image → install → tests → bundle → image → terraform plan → apply → smoke test', (t) => {
   const order = [
+    'ci-image',
     'install',
-    'typecheck',
-    'lint',
     'test',
-    'build',
+    'bundle',
     'image-build',
     'image-push',
     'terraform-init',
@@ -46,11 +45,38 @@ test('steps run in the order install → lint → tests → build → image → 
     order,
   );
   t.is(new Set(ids).size, ids.length, 'step ids are unique');
+  // The README's commands, exactly: npm test is the type check, the lint and every test.
   t.deepEqual(step('install').args?.slice(0, 1), ['ci']);
-  t.deepEqual(step('lint').args, ['run', 'lint']);
-  t.true(text(step('build')).includes('deploy/functions/build.ts'));
+  t.is(text(step('test')), 'npm test');
+  t.is(text(step('bundle')), 'npm run bundle');
   // No step runs in parallel: without waitFor every step waits for the previous one.
   t.true(cloudbuild.steps.every((s) => !('waitFor' in s)));
+});
+
+test('every npm step runs in the test image built first from deploy/ci/Dockerfile', (t) => {
+  const build = step('ci-image');
+  t.is(build.name, 'gcr.io/cloud-builders/docker');
+  t.is(build.args![0], 'build');
+  t.is(build.args!.at(-1), 'deploy/ci', 'the build context is the folder of deploy/ci/Dockerfile');
+  const tag = build.args!.find((a) => a.startsWith('--tag='))!.slice('--tag='.length);
+  t.true(tag.endsWith(':$BUILD_ID'), 'one test image per build');
+  const nodeSteps = cloudbuild.steps.filter((s) => /(^|\s)(npm|npx|node)\s/.test(text(s)));
+  t.deepEqual(
+    nodeSteps.map((s) => s.id),
+    ['install', 'test', 'bundle', 'smoke-test'],
+  );
+  for (const s of nodeSteps) t.is(s.name, tag, `${s.id} runs in the test image`);
+  // What the suite needs (the emulators of the local stack, Java for them, Chromium, flatc) is in that image.
+  const dockerfile = readFileSync(join(ROOT, 'deploy', 'ci', 'Dockerfile'), 'utf8');
+  for (const pkg of [
+    'google-cloud-cli-pubsub-emulator',
+    'google-cloud-cli-firestore-emulator',
+    'openjdk-17-jre-headless',
+    'chromium',
+    'flatbuffers-compiler',
+  ]) {
+    t.regex(dockerfile, new RegExp(`\\b${pkg}\\b`), pkg);
+  }
 });
 
 test('the compile image is built from deploy/compile/Dockerfile, pushed, and the same tag goes to terraform', (t) => {

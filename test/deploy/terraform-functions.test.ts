@@ -69,7 +69,7 @@ test('convert, quantize, verify and finish are gen2 functions with their own ent
   t.is(fn['for_each'], '${toset(local.stage_functions)}');
   t.is(block(fn, 'build_config')['entry_point'], '${each.key}');
   t.is(block(fn, 'build_config')['runtime'], '${local.functions_build.runtime}');
-  t.is(config.locals['functions_build']['runtime'], 'nodejs20');
+  t.is(config.locals['functions_build']['runtime'], 'nodejs22');
   const service = block(fn, 'service_config');
   t.is(service['environment_variables'], '${local.pipeline_env}');
   t.is(service['service_account_email'], '${google_service_account.kiln[each.key].email}');

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { cloudClients, closeCloudClients } from '../../cloud/clients.js';
+import { requireCredentials } from '../../cloud/credentials.js';
 import { EventWatcher } from '../../cloud/event-watcher.js';
 import { uploadModel, type UploadedModel } from '../../cloud/upload-model.js';
 import { buildFailure, formatResult, resultFromEvent } from '../../pipeline/build-result.js';
@@ -39,6 +40,7 @@ export async function uploadAndWait(
   const local = await readLocalModel(model, opts.config);
   const config = loadConfig();
   const clients = cloudClients(config);
+  await requireCredentials(clients, opts.wait ? ['storage', 'pubsub'] : ['storage']);
   const progress = new Progress('upload', opts.progress ?? progressWanted());
   const watcher = opts.wait ? await EventWatcher.open(clients.pubsub, config.topics.events) : undefined;
   try {

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { cloudClients, closeCloudClients } from '../../cloud/clients.js';
+import { requireCredentials } from '../../cloud/credentials.js';
 import { EventWatcher, isTerminalEvent } from '../../cloud/event-watcher.js';
 import { formatResult, resultFromEvent } from '../../pipeline/build-result.js';
 import { loadConfig } from '../../pipeline/config.js';
@@ -21,7 +22,9 @@ export interface WatchOptions {
 
 export async function watchEvents(opts: WatchOptions): Promise<number> {
   const config = loadConfig();
-  const watcher = await EventWatcher.open(cloudClients(config).pubsub, config.topics.events);
+  const clients = cloudClients(config);
+  await requireCredentials(clients, ['pubsub']);
+  const watcher = await EventWatcher.open(clients.pubsub, config.topics.events);
   let printed = 0;
   try {
     await new Promise<void>((resolve) => {
