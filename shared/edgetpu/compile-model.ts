@@ -6,14 +6,8 @@ import type { TfliteModel } from '../tflite/model.js';
 import { writeTflite } from '../tflite/writer.js';
 import { classifyGraph, type Verdict } from './classify.js';
 import { packagesOf, parameterBytes } from './dwn1.js';
-import {
-  cacheLayers,
-  DEFAULT_CACHE_CAPACITY,
-  layerParams,
-  ACTIVATION_LIMIT_PER_TILE,
-  NARROW_BYTES_PER_TILE,
-  peakActivationPerTile,
-} from './memory.js';
+import { assessActivations, type ActivationRule, type ActivationVerdict } from './activations.js';
+import { cacheLayers, DEFAULT_CACHE_CAPACITY, layerParams, peakActivationPerTile } from './memory.js';
 import { OP_BY_NAME } from './op-table.js';
 import { downstreamOf, partition, type Exclusion, type Partition } from './partition.js';
 import { checkPrepare, checkQuantized, parseForCompiler, type CompileFailure } from './precheck.js';
@@ -83,8 +77,25 @@ export interface MemoryFigures {
   paddedParameterBytes: number;
   cacheCapacityBytes: number;
   peakActivationBytesPerTile: number;
+  /**
+   * Kiln's activation-memory verdict for the Edge TPU part (activations.ts): the rule that applied, how sure Kiln is
+   * ('low' where the evidence does not decide), and why. null when the model stopped before mapping.
+   */
+  activations: ActivationSummary | null;
   /** 'kiln-model' = Kiln's rule (memory.ts); 'dwn1-package' = read from an already compiled input; 'edgetpu_compiler' = the real compiler's console. */
   source: 'kiln-model' | 'dwn1-package' | 'edgetpu_compiler';
+}
+
+export interface ActivationSummary {
+  rule: ActivationRule;
+  confidence: 'high' | 'low';
+  reason: string;
+  /** Largest minimal resident set (one row band, or the whole tensors of a layout-changing op) over the chip. */
+  peakBandBytes: number;
+}
+
+function summary(v: ActivationVerdict): ActivationSummary {
+  return { rule: v.rule, confidence: v.confidence, reason: v.reason, peakBandBytes: v.peakBandBytes };
 }
 
 export interface ModelResult {
@@ -239,6 +250,7 @@ function failureResult(
   failure: CompileFailure,
   capacity: number,
   attempts: Attempt[] = [],
+  activations: ActivationSummary | null = null,
 ): ModelResult {
   return {
     ...base,
@@ -259,6 +271,7 @@ function failureResult(
       paddedParameterBytes: 0,
       cacheCapacityBytes: capacity,
       peakActivationBytesPerTile: 0,
+      activations,
       source: 'kiln-model',
     },
     requiredRuntimeVersion: LOWEST_RUNTIME,
@@ -306,6 +319,7 @@ function analyze(
   let part: Partition | null = null;
   let intermediate = names.filter((n) => g.tensors.some((t) => t.name === n));
   let finalFailure: CompileFailure | null = null;
+  let lastVerdict: ActivationVerdict | null = null;
   for (let n = order.length; ; n -= step) {
     const forced = new Map(forcedByI);
     const prefix = new Set(order.slice(0, Math.max(0, n)));
@@ -314,18 +328,19 @@ function analyze(
     const auto = n < order.length ? cutTensors(g, prefix) : [];
     const p = partition(g, verdicts, { multipleSubgraphs: o.multipleSubgraphs ?? false, forced });
     const tpuOps = p.subgraphs.flat().filter((id) => !verdicts[id]!.precompiled);
-    const peak = peakActivationPerTile(g, tpuOps);
-    const failure: CompileFailure | null =
-      peak.bytes > ACTIVATION_LIMIT_PER_TILE
-        ? {
-            stage: 'activations',
-            inChild: true,
-            lines: [ERRORS.restoredPlan, ERRORS.largeActivations],
-            code: 'E_SHAPE',
-            message: `op ${peak.op} (${g.ops[peak.op]!.type}, "${g.tensor(g.ops[peak.op]!.outputs[0]!).name}") needs about ${peak.bytes} bytes of activation memory per tile; Kiln's limit is ${ACTIVATION_LIMIT_PER_TILE} (${ACTIVATION_LIMIT_PER_TILE / NARROW_BYTES_PER_TILE} × the ${NARROW_BYTES_PER_TILE}-byte narrow memory of a tile; see memory.ts)`,
-            hint: 'Use a smaller input resolution, end the Edge TPU part earlier with -i, or let the compiler search with -d',
-          }
-        : null;
+    const verdict = assessActivations(g, tpuOps);
+    lastVerdict = verdict;
+    const failure: CompileFailure | null = verdict.compiles
+      ? null
+      : {
+          stage: 'activations',
+          inChild: true,
+          lines: [ERRORS.restoredPlan, ERRORS.largeActivations],
+          code: 'E_SHAPE',
+          message: `${verdict.reason} (Kiln's confidence in this refusal: ${verdict.confidence}; see docs/edgetpu-ops.md, "Activation memory")`,
+          hint: 'Use a smaller input resolution or fewer channels in that layer, end the Edge TPU part earlier with -i, or let the compiler search with -d',
+          confidence: verdict.confidence,
+        };
     attempts.push({ ops: Math.max(0, n), intermediateTensors: auto.map((t) => g.tensor(t).name), failure });
     if (!failure) {
       part = p;
@@ -337,7 +352,14 @@ function analyze(
       break;
     }
   }
-  if (!part) return failureResult(base, finalFailure!, capacityLeft, o.searchDelegate ? attempts : []);
+  if (!part)
+    return failureResult(
+      base,
+      finalFailure!,
+      capacityLeft,
+      o.searchDelegate ? attempts : [],
+      lastVerdict ? summary(lastVerdict) : null,
+    );
 
   const ops = entries(g, verdicts, part);
   if (job.origin) ops.forEach((e) => (e.index = job.origin![e.index]!));
@@ -355,6 +377,7 @@ function analyze(
     paddedParameterBytes: padded,
     cacheCapacityBytes: o.cacheCapacityBytes,
     peakActivationBytesPerTile: peakActivationPerTile(g, newTpu).bytes,
+    activations: summary(assessActivations(g, newTpu)),
     source: 'kiln-model',
   };
   const alreadyCompiled = verdicts.some((v) => v.precompiled);

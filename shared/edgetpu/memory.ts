@@ -31,21 +31,6 @@ export const DEFAULT_CACHE_CAPACITY = Math.round(7.9 * 1024 * 1024);
 /** Activation ("narrow") memory per tile and the tile count (spec §2.2, §10.1). */
 export const NARROW_BYTES_PER_TILE = 196_608;
 export const TILES = 16;
-/**
- * Failure threshold for one op's activation working set per tile [I] (working set = inputs + outputs of the op,
- * channels padded to 4, / 16 tiles, see peakActivationPerTile). The real compiler streams activations in row bands,
- * so the whole working set need not fit in the 196,608-byte narrow memory. Basis, from models the real compiler
- * compiles:
- *   - DeepLab v3 513×513 (real compiled pair): a depthwise conv 257×257×48 → 129×129×48, 248,070 B per tile (1.26×);
- *   - VGG16 and VGG19 at 224×224 (Coral publishes their Edge TPU latency, spec §10.3): conv1_2 224×224×64 → 224×224×64,
- *     401,408 B per tile (2.04×) — the largest working set of the published architectures (shared/verify/architectures;
- *     next: ResNet-50 299×299, 270,000 B).
- * No published failure gives an upper bound, so Kiln refuses ("large activation tensors") only above 4× the narrow
- * memory (786,432 B per tile, a 12.6 MB working set): twice the largest working set known to compile. Models between
- * 2.04× and 4× are unverified either way.
- */
-export const ACTIVATION_LIMIT_PER_TILE = 4 * NARROW_BYTES_PER_TILE;
-
 const roundUp = (x: number, m: number): number => Math.ceil(x / m) * m;
 
 /** Inputs that are weights/biases (stored as parameters) rather than shape-type params, per op type. */
@@ -141,7 +126,7 @@ export function activationBytes(shape: readonly number[], dtype: Parameters<type
 
 /**
  * Largest per-tile activation working set over the given ops [I, spec §2.2]: (inputs + outputs of one op, channels
- * padded to 4) / 16 tiles. Above ACTIVATION_LIMIT_PER_TILE the compile fails with "large activation tensors".
+ * padded to 4) / 16 tiles. Above NARROW_BYTES_PER_TILE the compiler streams activations in row bands (see activations.ts).
  */
 export function peakActivationPerTile(g: Graph, ops: readonly number[]): { bytes: number; op: number } {
   let best = { bytes: 0, op: -1 };

@@ -1,7 +1,41 @@
 import { fileURLToPath } from 'node:url';
+import { ACTIVATION_RULES, CHIP_NARROW_BYTES, LARGEST_KNOWN_COMPILED_PER_TILE } from './activations.js';
 import { LIMITS } from './limits.js';
+import { NARROW_BYTES_PER_TILE, TILES } from './memory.js';
 import { CPU_ONLY_ALTERNATIVES, OP_TABLE } from './op-table.js';
 import { ALL_STATUSES, COMPILER_VERSION, DEFAULT_MIN_RUNTIME } from './strings.js';
+
+/** The activation-memory rules (shared/edgetpu/activations.ts) with their evidence. */
+function activationSection(): string[] {
+  const out: string[] = [];
+  out.push('## Activation memory (first matching rule wins)');
+  out.push('');
+  out.push(
+    `Each of the ${TILES} tiles has ${NARROW_BYTES_PER_TILE} B of narrow (activation) memory (${CHIP_NARROW_BYTES} B in all). An op's working set is its input and output activations (channels padded to 4) spread over the ${TILES} tiles; its row band is the least it needs resident at once: the kernel-height input rows and one output row, all channels (the whole tensors for ops that move data across rows: TRANSPOSE, BATCH_MATMUL, RESHAPE/SQUEEZE/EXPAND_DIMS that change the non-1 dimensions). The compiler streams activations larger than a tile in row bands, so a large working set alone does not fail. Every verdict carries a confidence; \`memory.activations\` in compile-report.json holds the rule, the confidence and the reason.`,
+  );
+  out.push('');
+  out.push('| Rule | Compiles | Confidence | Evidence |');
+  out.push('|---|---|---|---|');
+  for (const r of ACTIVATION_RULES)
+    out.push(`| \`${r.rule}\` | ${r.compiles ? 'yes' : 'no'} | ${r.confidence} | ${r.evidence} |`);
+  out.push('');
+  out.push('Evidence behind the rules:');
+  out.push('');
+  out.push(
+    "- Real compiled pairs (shared/models, DWN1 `used_narrow_memory_bytes_per_tile`): MobileNet v1 0.25/128 8,996; MobileNet-EdgeTPU 0.75/224 65,284; SSD MobileNet v1 segment 150,820; DeepLab v3 513×513 192,744 — never above 196,608, although DeepLab's largest op working set is 248,070 B per tile (1.26×): the compiler fills the narrow memory and streams the rest.",
+  );
+  out.push(
+    `- Chains of spatially local ops compile far above one tile: VGG16/VGG19 224 (2.04×; Coral publishes their latency), and Coral's own compiled PoseNet/BodyPix MobileNet v1 0.75, output stride 16 (google-coral/project-posenet \`posenet_mobilenet_v1_075_721_1281_quant_decoder_edgetpu.tflite\`; google-coral/project-bodypix \`bodypix_mobilenet_v1_075_1280_720_16_quant_decoder_edgetpu.tflite\`, \`…_720_1280_…\`, \`…_1024_768_…\`), one Edge TPU subgraph with the decoder on the CPU: ${LARGEST_KNOWN_COMPILED_PER_TILE} B per tile (${(LARGEST_KNOWN_COMPILED_PER_TILE / NARROW_BYTES_PER_TILE).toFixed(2)}×) in Kiln's rebuild (shared/verify/architectures/posenet.ts), the largest known to compile.`,
+  );
+  out.push(
+    '- Reported "Compilation failed due to large activation tensors" (google-coral/edgetpu 439 face detector 1024×768 imported from NCHW, 449 and 512 YOLOv5s, 608 YOLOv4, 653 and 671 EfficientDet-Lite3/4) are detection models with reshape/transpose heads on the Edge TPU. Size does not decide them: YOLOv5s fails at 352 and 512 but compiles at 384 and 416 (512), and compiles at 512 once `-i` ends the Edge TPU part before the head\'s transpose/reshape (ultralytics/yolov5 PR 3630). Kiln therefore predicts a compile with confidence low for that pattern instead of refusing.',
+  );
+  out.push(
+    '- The one refusal (`band-too-large`) is an inference from the capacity (a row band that does not fit in all tiles cannot be streamed); no real model is known to reach it, so it is reported with confidence low.',
+  );
+  out.push('');
+  return out;
+}
 
 /**
  * docs/edgetpu-ops.md, generated from the op table: `npx tsx shared/edgetpu/op-table-doc.ts > docs/edgetpu-ops.md`.
@@ -41,6 +75,7 @@ export function opTableDoc(): string {
   out.push('');
   for (const s of ALL_STATUSES) out.push(`- \`${s}\``);
   out.push('');
+  out.push(...activationSection());
   return out.join('\n');
 }
 

@@ -17,6 +17,8 @@ export interface CompileFailure {
   code: ErrorCode;
   message: string;
   hint: string;
+  /** How sure Kiln is of this failure (set where the evidence does not decide; see activations.ts). */
+  confidence?: 'high' | 'low';
 }
 
 export type Parsed = { ok: true; tflite: TfliteModel; ir: IrModel } | { ok: false; failure: CompileFailure };

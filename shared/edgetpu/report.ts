@@ -15,7 +15,14 @@ export interface ModelReport {
   log: string;
   segment: { index: number; count: number; source: string } | null;
   status: 'ok' | 'failed';
-  error: { code: string; message: string; hint: string; compilerLines: string[] } | null;
+  error: {
+    code: string;
+    message: string;
+    hint: string;
+    compilerLines: string[];
+    /** Kiln's confidence in a predicted failure ('low': the evidence does not decide; see memory.activations). */
+    confidence?: 'high' | 'low';
+  } | null;
   requiredRuntimeVersion: number;
   numEdgeTpuSubgraphs: number;
   totalOperations: number;
@@ -55,7 +62,13 @@ export function modelReport(r: ModelResult): ModelReport {
     segment: r.segment ?? null,
     status: r.failure ? 'failed' : 'ok',
     error: r.failure
-      ? { code: r.failure.code, message: r.failure.message, hint: r.failure.hint, compilerLines: r.failure.lines }
+      ? {
+          code: r.failure.code,
+          message: r.failure.message,
+          hint: r.failure.hint,
+          compilerLines: r.failure.lines,
+          ...(r.failure.confidence ? { confidence: r.failure.confidence } : {}),
+        }
       : null,
     requiredRuntimeVersion: r.requiredRuntimeVersion,
     numEdgeTpuSubgraphs: r.numEdgeTpuSubgraphs,

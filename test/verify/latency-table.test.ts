@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { register } from '../../shared/cli/commands/latency-table.js';
 import { ARCHITECTURES } from '../../shared/verify/architectures/index.js';
 import { PUBLISHED } from '../../shared/verify/latency/published.js';
-import { median, medianError, relativeError } from '../../shared/verify/latency/table.js';
+import { errorSummary, heldOutError, median, medianError, relativeError } from '../../shared/verify/latency/table.js';
 
 /** Runs `kiln latency-table --json` (rebuilds and compiles every architecture once) and returns the parsed output. */
 async function runJson(): Promise<unknown> {
@@ -27,7 +27,9 @@ test('latency-table --json: shape, coverage of the published architectures, medi
   const rows = (await runJson()) as Record<string, unknown>[];
   t.true(Array.isArray(rows));
   for (const r of rows) {
-    t.deepEqual(Object.keys(r).sort(), ['device', 'estimatedMs', 'model', 'publishedMs']);
+    t.deepEqual(Object.keys(r).sort(), ['device', 'estimatedMs', 'heldOutMs', 'model', 'publishedMs']);
+    // every estimated row also has the estimate of a fit that never saw its architecture
+    t.is(r.heldOutMs === null, r.estimatedMs === null);
     t.is(typeof r.model, 'string');
     t.true(['usb3', 'usb2', 'devboard', 'pcie'].includes(r.device as string));
     t.is(typeof r.publishedMs, 'number');
@@ -42,6 +44,16 @@ test('latency-table --json: shape, coverage of the published architectures, medi
   const errors = typed.map(relativeError).filter((e): e is number => e !== null);
   t.is(medianError(typed as never), median(errors));
   t.true(median(errors) <= 0.25, `median error ${median(errors)}`);
+  // held-out (leave one architecture out): reported per device in docs/latency.md; the goal is ≤ 10 % per device
+  const held = typed.map((r) => heldOutError(r as never)).filter((e): e is number => e !== null);
+  const summary = errorSummary(typed as never);
+  for (const s of summary)
+    t.log(
+      `${s.device}: in-sample ${(100 * s.inSample).toFixed(1)} %, held-out ${(100 * s.heldOut).toFixed(1)} % (${s.rows} rows)`,
+    );
+  t.is(summary.at(-1)!.heldOut, median(held));
+  t.true(median(held) >= median(errors), 'a fit that never saw a row cannot beat the fit that did, in the median');
+  t.true(median(held) <= 0.25, `held-out median error ${median(held)}`);
 });
 
 test('the registry names only architectures that have published figures', (t) => {

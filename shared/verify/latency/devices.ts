@@ -1,3 +1,4 @@
+import fitted from './fitted.json' with { type: 'json' };
 import type { OpClass } from './macs.js';
 
 export type DeviceId = 'usb3' | 'usb2' | 'devboard' | 'pcie';
@@ -42,24 +43,34 @@ export interface DeviceConstants {
   interpreterScale: number;
 }
 
-export const CHIP: ChipConstants = {
-  macsPerCycle: 4096,
-  utilisation: { conv: 0.415, depthwise: 0.0349, fc: 0.01 },
-  elementsPerCycle: 13.6,
-};
+/** The device fields calibrate.ts fits (the rest of DeviceConstants is fixed or measured separately). */
+export const FITTED_FIELDS = ['fixedMs', 'perOpUs', 'linkMBps', 'switchMs', 'cpuMsPerGmac'] as const;
+export type FittedDevice = Pick<DeviceConstants, (typeof FITTED_FIELDS)[number]>;
 
-/** Per-device constants (one data table), fitted by calibrate.ts (see docs/latency.md). PCIe/M.2 on a desktop host has no published column: derived (docs/latency.md). */
-export const DEVICES: Readonly<Record<DeviceId, DeviceConstants>> = {
+/** One set of fitted constants: chip + per-device fitted fields. */
+export interface FittedConstants {
+  chip: ChipConstants;
+  devices: Record<DeviceId, FittedDevice>;
+}
+
+/**
+ * What calibrate.ts writes (fitted.json): the fit on every published row, and per architecture the fit that never saw
+ * it (leave-one-architecture-out) for the held-out evaluation of `kiln latency-table`.
+ */
+export interface FittedFile {
+  fit: FittedConstants;
+  heldOut: Record<string, FittedConstants>;
+}
+
+export const FITTED: FittedFile = fitted as FittedFile;
+
+/** Fixed or separately measured per-device facts (label, host, clock, assumed and machine-dependent CPU rates). */
+const FIXED: Readonly<Record<DeviceId, Omit<DeviceConstants, (typeof FITTED_FIELDS)[number]>>> = {
   usb3: {
     id: 'usb3',
     label: 'USB Accelerator, USB 3.0 host',
     host: 'x86-64 desktop (Xeon Gold 6154)',
     clockMHz: 500,
-    fixedMs: 0.553,
-    perOpUs: 14.3,
-    linkMBps: 388,
-    switchMs: 2.3,
-    cpuMsPerGmac: 82,
     cpuMsPerMElement: 10,
     interpreterScale: 0.0184,
   },
@@ -68,11 +79,6 @@ export const DEVICES: Readonly<Record<DeviceId, DeviceConstants>> = {
     label: 'USB Accelerator, USB 2.0 host',
     host: 'Raspberry Pi 3B+ (Cortex-A53 1.4 GHz)',
     clockMHz: 500,
-    fixedMs: 3.69,
-    perOpUs: 24.6,
-    linkMBps: 34,
-    switchMs: 2,
-    cpuMsPerGmac: 298,
     cpuMsPerMElement: 40,
     interpreterScale: 0.0569,
   },
@@ -81,11 +87,6 @@ export const DEVICES: Readonly<Record<DeviceId, DeviceConstants>> = {
     label: 'Dev Board (PCIe)',
     host: 'Dev Board SoM (NXP i.MX 8M, Cortex-A53 1.5 GHz)',
     clockMHz: 500,
-    fixedMs: 0.137,
-    perOpUs: 18,
-    linkMBps: 332,
-    switchMs: 3.98,
-    cpuMsPerGmac: 298,
     cpuMsPerMElement: 40,
     interpreterScale: 0.0569,
   },
@@ -94,14 +95,21 @@ export const DEVICES: Readonly<Record<DeviceId, DeviceConstants>> = {
     label: 'M.2 / Mini PCIe Accelerator (PCIe Gen2 ×1)',
     host: 'x86-64 desktop',
     clockMHz: 500,
-    fixedMs: 0.137,
-    perOpUs: 14.3,
-    linkMBps: 332,
-    switchMs: 2.3,
-    cpuMsPerGmac: 82,
     cpuMsPerMElement: 10,
     interpreterScale: 0.0184,
   },
 };
+
+/** Full device constants from a set of fitted constants. */
+export function devicesFrom(c: FittedConstants): Record<DeviceId, DeviceConstants> {
+  const out = {} as Record<DeviceId, DeviceConstants>;
+  for (const id of Object.keys(FIXED) as DeviceId[]) out[id] = { ...FIXED[id], ...c.devices[id] };
+  return out;
+}
+
+export const CHIP: ChipConstants = FITTED.fit.chip;
+
+/** Per-device constants (one data table): fitted by calibrate.ts into fitted.json (see docs/latency.md). PCIe/M.2 on a desktop host has no published column: derived (docs/latency.md). */
+export const DEVICES: Readonly<Record<DeviceId, DeviceConstants>> = devicesFrom(FITTED.fit);
 
 export const DEVICE_IDS = Object.keys(DEVICES) as DeviceId[];

@@ -2,7 +2,7 @@ import { compileModel } from '../../edgetpu/compile-model.js';
 import { toTflite } from '../../ir/to-tflite.js';
 import { writeTflite } from '../../tflite/writer.js';
 import { ARCHITECTURES, type Architecture } from '../architectures/index.js';
-import { DEVICE_IDS, type DeviceId } from './devices.js';
+import { DEVICE_IDS, devicesFrom, FITTED, type DeviceId, type FittedFile } from './devices.js';
 import { estimateLatency, type LatencyOptions } from './estimate.js';
 import { graphMacs, latencyPlan, type LatencyPlan } from './plan.js';
 import { PUBLISHED } from './published.js';
@@ -32,6 +32,11 @@ export interface LatencyRow {
   device: DeviceId;
   /** null when Kiln's compiler model does not compile the rebuilt architecture. */
   estimatedMs: number | null;
+  /**
+   * Estimate from the leave-one-architecture-out fit that never saw this architecture (fitted.json `heldOut`); null
+   * when there is no estimate or no held-out fit for it. The honest figure for models outside the published table.
+   */
+  heldOutMs: number | null;
   publishedMs: number;
   estimate: true;
   basis: string;
@@ -40,8 +45,13 @@ export interface LatencyRow {
 /** One row per (architecture, device) with a published figure. */
 export function latencyRows(
   plans: readonly ArchitecturePlan[],
-  o: Omit<LatencyOptions, 'device'> & { devices?: Partial<Record<DeviceId, LatencyOptions['device']>> } = {},
+  o: Omit<LatencyOptions, 'device'> & {
+    devices?: Partial<Record<DeviceId, LatencyOptions['device']>>;
+    /** Fitted constants with their held-out fits (default: the committed fitted.json). */
+    fitted?: FittedFile;
+  } = {},
 ): LatencyRow[] {
+  const fitted = o.fitted ?? FITTED;
   const rows: LatencyRow[] = [];
   for (const p of plans) {
     const published = PUBLISHED.find((r) => r.model === p.model);
@@ -50,10 +60,16 @@ export function latencyRows(
       if (pub === undefined) continue;
       const dev = o.devices?.[device];
       const est = p.plan ? estimateLatency(p.plan, device, { ...o, ...(dev ? { device: dev } : {}) }) : null;
+      const held = fitted.heldOut[p.model];
+      const heldEst =
+        p.plan && held
+          ? estimateLatency(p.plan, device, { ...o, chip: held.chip, device: devicesFrom(held)[device] })
+          : null;
       rows.push({
         model: p.model,
         device,
         estimatedMs: est ? Math.round(est.estimatedMs * 100) / 100 : null,
+        heldOutMs: heldEst ? Math.round(heldEst.estimatedMs * 100) / 100 : null,
         publishedMs: pub,
         estimate: true,
         basis: est
@@ -78,4 +94,24 @@ export function median(xs: readonly number[]): number {
 
 export function medianError(rows: readonly LatencyRow[]): number {
   return median(rows.map(relativeError).filter((e): e is number => e !== null));
+}
+
+/** |held-out estimate − published| / published. */
+export const heldOutError = (r: Pick<LatencyRow, 'heldOutMs' | 'publishedMs'>): number | null =>
+  r.heldOutMs === null ? null : Math.abs(r.heldOutMs - r.publishedMs) / r.publishedMs;
+
+/** Median in-sample and held-out error per device (devices with at least one row), and over all rows. */
+export function errorSummary(
+  rows: readonly LatencyRow[],
+): { device: DeviceId | 'all'; rows: number; inSample: number; heldOut: number }[] {
+  const of = (rs: readonly LatencyRow[], device: DeviceId | 'all') => ({
+    device,
+    rows: rs.filter((r) => r.estimatedMs !== null).length,
+    inSample: medianError(rs),
+    heldOut: median(rs.map(heldOutError).filter((e): e is number => e !== null)),
+  });
+  const out = DEVICE_IDS.map((d) => rows.filter((r) => r.device === d))
+    .filter((rs) => rs.length > 0)
+    .map((rs) => of(rs, rs[0]!.device));
+  return [...out, of(rows, 'all')];
 }
