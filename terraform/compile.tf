@@ -47,13 +47,13 @@ resource "google_cloud_run_v2_service" "compile" {
 
   template {
     service_account                  = google_service_account.kiln["compile"].email
-    timeout                          = "${var.stage_timeout_seconds}s"
+    timeout                          = "${local.settings.functions["compile"].timeoutS}s"
     max_instance_request_concurrency = 1
     execution_environment            = "EXECUTION_ENVIRONMENT_GEN2"
 
     scaling {
       min_instance_count = 0
-      max_instance_count = var.function_sizes["compile"].max_instances
+      max_instance_count = local.settings.functions["compile"].maxInstances
     }
 
     containers {
@@ -62,8 +62,8 @@ resource "google_cloud_run_v2_service" "compile" {
 
       resources {
         limits = {
-          cpu    = var.function_sizes["compile"].cpu
-          memory = var.function_sizes["compile"].memory
+          cpu    = tostring(local.settings.functions["compile"].cpu)
+          memory = local.settings.functions["compile"].memory
         }
         cpu_idle = true
       }

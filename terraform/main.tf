@@ -14,8 +14,22 @@ locals {
   # Stages deployed as Cloud Functions gen2 (functions.tf); ingest is the storage-triggered one.
   stage_functions = ["convert", "quantize", "verify", "finish"]
 
-  # Every function in functions/ (FUNCTION_NAMES in functions/index.ts).
-  functions = ["ingest", "convert", "quantize", "compile", "verify", "finish"]
+  # Every function in functions/ (FUNCTION_NAMES in functions/manifest.ts).
+  functions = ["ingest", "convert", "quantize", "compile", "verify", "finish", "deadletter", "sweeper"]
+
+  # The recovery functions (functions.tf): the dead-letter consumer and the sweeper Cloud Scheduler calls.
+  recovery_functions = ["deadletter", "sweeper"]
+
+  # The one settings table (shared/pipeline/stage-settings.ts, written here by `npm run gen:stage-settings`): each
+  # function's memory, CPU, instances, request timeout, lease, ack deadline and back-off. Kiln's own deadlines and
+  # leases come from the same table in the code, so no KILN_LEASE_MS / KILN_STAGE_TIMEOUT_MS is set here.
+  settings = jsondecode(file("${path.module}/stage-settings.json"))
+
+  # Deliveries before a stage message is dead-lettered: every delivery of max_attempts full leases
+  # (settingsOf in stage-settings.ts), within Pub/Sub's 5-100.
+  max_delivery_attempts = {
+    for s in local.stages : s => min(100, max(5, local.settings.functions[s].deliveriesPerLease * var.max_attempts + 2))
+  }
 
   uploads_bucket     = var.uploads_bucket != "" ? var.uploads_bucket : "${var.project_id}-${var.name_prefix}-uploads"
   artifacts_bucket   = var.artifacts_bucket != "" ? var.artifacts_bucket : "${var.project_id}-${var.name_prefix}-artifacts"
@@ -34,11 +48,11 @@ locals {
     KILN_MAX_UPLOAD_BYTES       = tostring(var.max_upload_bytes)
     KILN_MAX_ATTEMPTS           = tostring(var.max_attempts)
     KILN_MAX_FANOUT             = tostring(var.max_fanout)
-    KILN_LEASE_MS               = tostring(var.stage_timeout_seconds * 1000)
-    KILN_STAGE_TIMEOUT_MS       = tostring(var.stage_timeout_seconds * 1000)
     KILN_MAX_PARAMETERS         = tostring(var.max_parameters)
     KILN_MAX_CALIBRATION_IMAGES = tostring(var.max_calibration_images)
     KILN_CALIBRATION_THREADS    = tostring(var.calibration_threads)
+    # Each unit in a worker thread that its deadline terminates (shared/pipeline/cores/isolate.ts).
+    KILN_UNIT_ISOLATION = "worker"
   }
 
   # Least privilege: terraform/roles.json is the single table of what each service account may do, per resource
@@ -83,6 +97,7 @@ locals {
   )
   service_names = merge(
     { for name, f in google_cloudfunctions2_function.stage : name => f.name },
+    { for name, f in google_cloudfunctions2_function.recovery : name => f.name },
     {
       ingest  = google_cloudfunctions2_function.ingest.name
       compile = google_cloud_run_v2_service.compile.name
@@ -103,6 +118,7 @@ resource "google_project_service" "apis" {
     "artifactregistry.googleapis.com",
     "cloudbuild.googleapis.com",
     "cloudfunctions.googleapis.com",
+    "cloudscheduler.googleapis.com",
     "eventarc.googleapis.com",
     "firebaserules.googleapis.com",
     "firestore.googleapis.com",

@@ -1,12 +1,6 @@
 # Pub/Sub: one topic per stage with a push subscription to the stage's function (or Cloud Run service), a dead-letter
 # topic per subscription (with a pull subscription that keeps what lands there), and the build events topic.
 
-locals {
-  # Pub/Sub redelivers a unit until runUnit gives up after KILN_MAX_ATTEMPTS; dead-lettering catches what never
-  # answers at all (crashes, timeouts). Pub/Sub requires 5-100.
-  max_delivery_attempts = min(100, max(5, var.max_attempts + 2))
-}
-
 resource "google_pubsub_topic" "stage" {
   for_each = toset(local.stages)
 
@@ -50,7 +44,7 @@ resource "google_pubsub_subscription" "stage_push" {
 
   name                       = "${local.stage_topic_prefix}-${each.key}-push"
   topic                      = google_pubsub_topic.stage[each.key].id
-  ack_deadline_seconds       = 600
+  ack_deadline_seconds       = local.settings.functions[each.key].ackDeadlineS
   message_retention_duration = "604800s"
 
   push_config {
@@ -63,13 +57,13 @@ resource "google_pubsub_subscription" "stage_push" {
   }
 
   retry_policy {
-    minimum_backoff = "10s"
-    maximum_backoff = "600s"
+    minimum_backoff = "${local.settings.functions[each.key].minBackoffS}s"
+    maximum_backoff = "${local.settings.functions[each.key].maxBackoffS}s"
   }
 
   dead_letter_policy {
     dead_letter_topic     = google_pubsub_topic.dead_letter[each.key].id
-    max_delivery_attempts = local.max_delivery_attempts
+    max_delivery_attempts = local.max_delivery_attempts[each.key]
   }
 
   expiration_policy {
@@ -98,4 +92,36 @@ resource "google_pubsub_subscription_iam_member" "dead_letter_subscriber" {
   subscription = google_pubsub_subscription.stage_push[each.key].id
   role         = "roles/pubsub.subscriber"
   member       = local.pubsub_service_agent
+}
+
+# What lands on a dead-letter topic is pushed to the deadletter function, which fails the build with the stage, the
+# deliveries and the last error, and publishes the failure event (shared/pipeline/sweep.ts handleDeadLetter). The hold
+# subscription above keeps a copy for inspection.
+resource "google_pubsub_subscription" "dead_letter_push" {
+  for_each = toset(local.stages)
+
+  name                       = "${local.stage_topic_prefix}-${each.key}-dead-letter-push"
+  topic                      = google_pubsub_topic.dead_letter[each.key].id
+  ack_deadline_seconds       = local.settings.functions["deadletter"].ackDeadlineS
+  message_retention_duration = "604800s"
+
+  push_config {
+    push_endpoint = "${google_cloudfunctions2_function.recovery["deadletter"].service_config[0].uri}/projects/${var.project_id}/topics/${google_pubsub_topic.dead_letter[each.key].name}"
+
+    oidc_token {
+      service_account_email = google_service_account.kiln["invoker"].email
+      audience              = google_cloudfunctions2_function.recovery["deadletter"].service_config[0].uri
+    }
+  }
+
+  retry_policy {
+    minimum_backoff = "${local.settings.functions["deadletter"].minBackoffS}s"
+    maximum_backoff = "${local.settings.functions["deadletter"].maxBackoffS}s"
+  }
+
+  expiration_policy {
+    ttl = ""
+  }
+
+  depends_on = [google_cloud_run_v2_service_iam_member.kiln]
 }

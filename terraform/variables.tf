@@ -190,44 +190,6 @@ variable "max_fanout" {
   }
 }
 
-variable "stage_timeout_seconds" {
-  description = "Request timeout of every function and of the compile service; also KILN_LEASE_MS (a unit running for less is assumed alive elsewhere). At most 540 s, the Pub/Sub acknowledgement deadline is 600 s."
-  type        = number
-  default     = 540
-
-  validation {
-    condition     = var.stage_timeout_seconds >= 60 && var.stage_timeout_seconds <= 540 && floor(var.stage_timeout_seconds) == var.stage_timeout_seconds
-    error_message = "stage_timeout_seconds must be a whole number from 60 to 540."
-  }
-}
-
-variable "function_sizes" {
-  description = "Memory, CPU and most instances per function. convert and quantize hold whole models in memory."
-  type = map(object({
-    memory        = string
-    cpu           = string
-    max_instances = number
-  }))
-  default = {
-    ingest   = { memory = "512Mi", cpu = "1", max_instances = 10 }
-    convert  = { memory = "4Gi", cpu = "2", max_instances = 5 }
-    quantize = { memory = "4Gi", cpu = "2", max_instances = 5 }
-    compile  = { memory = "2Gi", cpu = "1", max_instances = 8 }
-    verify   = { memory = "2Gi", cpu = "1", max_instances = 8 }
-    finish   = { memory = "512Mi", cpu = "1", max_instances = 5 }
-  }
-
-  validation {
-    condition     = length(setsubtract(["ingest", "convert", "quantize", "compile", "verify", "finish"], keys(var.function_sizes))) == 0
-    error_message = "function_sizes needs an entry for each of ingest, convert, quantize, compile, verify and finish."
-  }
-
-  validation {
-    condition     = alltrue([for s in values(var.function_sizes) : can(regex("^[0-9]+(Mi|Gi)$", s.memory)) && contains(["1", "2", "4", "8"], s.cpu) && s.max_instances >= 1])
-    error_message = "Each function size needs memory like 512Mi or 4Gi, cpu 1, 2, 4 or 8, and max_instances >= 1."
-  }
-}
-
 variable "registry_keep_images" {
   description = "Compile images Artifact Registry keeps (the newest); older ones are deleted by a cleanup policy."
   type        = number
