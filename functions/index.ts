@@ -6,4 +6,4 @@ import './compile/index.js';
 import './verify/index.js';
 import './finish/index.js';
 
-export const FUNCTION_NAMES = ['ingest', 'convert', 'quantize', 'compile', 'verify', 'finish'] as const;
+export { FUNCTION_NAMES, FUNCTION_SIGNATURES } from './manifest.js';

@@ -81,4 +81,9 @@ export const log = {
   stackReady: (endpoints: Record<string, string>) => write('NOTICE', 'local stack ready', {}, { endpoints }),
   stackStopping: (reason: string) => write('INFO', `local stack stopping: ${reason}`, {}, { reason }),
   emulatorOutput: (name: string, line: string) => write('DEBUG', `${name}: ${line}`, {}, { emulator: name }),
+  /** A line a function instance of the local stack wrote that is not a log entry (the framework's own output). */
+  functionOutput: (fn: string, stream: 'stdout' | 'stderr', line: string) =>
+    write(stream === 'stderr' ? 'WARNING' : 'DEBUG', `function ${fn}: ${line}`, {}, { function: fn, stream }),
+  /** A log entry another process wrote (a function instance of the local stack), passed on as it is. */
+  forwarded: (entry: LogEntry) => sink(entry),
 };

@@ -1,7 +1,8 @@
 import test from 'ava';
 import { deployPackageJson, FUNCTIONS_MAIN } from '../../deploy/functions/package-json.js';
-import { outcomeOf, smokeObjectName, describeEvent, eventOf } from '../../deploy/smoke/outcome.js';
+import { outcomeOf, smokeFolderName, describeEvent, eventOf, missingArtifacts } from '../../deploy/smoke/outcome.js';
 import { makeEvent, toPubsubMessage } from '../../shared/pipeline/events.js';
+import { classifyUpload } from '../../shared/pipeline/uploads.js';
 
 const lock = {
   packages: {
@@ -78,7 +79,18 @@ test("the smoke test ends on its own build's completed or failed event only", (t
   t.is(eventOf(Buffer.from('{}'), { 'ce-type': 'something.else' }), undefined);
 });
 
-test('smoke uploads go under the temporary prefix', (t) => {
-  t.is(smokeObjectName('smoke', '1234-abc'), 'smoke/tiny-cnn-1234-abc.tflite');
-  t.is(smokeObjectName('smoke', 'a/b c'), 'smoke/tiny-cnn-a-b-c.tflite');
+test('a smoke upload is a folder whose kiln.json starts a build under the temporary prefix', (t) => {
+  t.is(smokeFolderName('1234-abc'), 'tiny-cnn-1234-abc');
+  t.is(smokeFolderName('a/b c'), 'tiny-cnn-a-b-c');
+  const kind = classifyUpload(`smoke/${smokeFolderName('a/b c')}/kiln.json`, undefined);
+  t.like(kind, { kind: 'folder', prefix: 'smoke/tiny-cnn-a-b-c/' });
+  // What the smoke test used to upload: a model file inside a folder starts nothing.
+  t.is(classifyUpload('smoke/tiny-cnn-1.tflite', undefined).kind, 'ignored');
+});
+
+test('the smoke test fails a successful build that lacks an artifact every build publishes', (t) => {
+  const all = { 'model.float.tflite': 'a', 'model.int8.tflite': 'b', 'report.json': 'c', 'report.html': 'd' };
+  t.deepEqual(missingArtifacts({ status: 'succeeded', artifacts: all, stageTimings: {} }), []);
+  const { 'report.html': _, ...noHtml } = all;
+  t.deepEqual(missingArtifacts({ status: 'succeeded', artifacts: noHtml, stageTimings: {} }), ['report.html']);
 });
