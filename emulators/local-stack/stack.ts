@@ -75,16 +75,36 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     // Reverse start order: functions (drained) and the storage emulator, then the clients they used, then emulators.
     for (const s of stops.reverse()) await s().catch(() => undefined);
   };
+  let bundleHost: Promise<FunctionsHost> | undefined;
+  let hostStopRegistered = false;
   try {
     // Built and installed once per change of the sources (cached in .kiln/bundle), while nothing is running yet.
     const bundleDir =
       from === 'source'
         ? undefined
         : (options.bundleDir ?? (await installedBundle({ progress: options.progress })).dir);
-    const [pubsubPort, firestorePort] = await Promise.all([
+    const [pubsubPort, firestorePort, storagePort] = await Promise.all([
       config.ports.pubsub || freePort(),
       config.ports.firestore || freePort(),
+      config.ports.storage || freePort(),
     ]);
+    const emulators = {
+      storage: `http://127.0.0.1:${storagePort}`,
+      pubsub: `127.0.0.1:${pubsubPort}`,
+      firestore: `127.0.0.1:${firestorePort}`,
+    };
+    // The function instances start while the emulators do (loading their modules is the slow part): they reach the
+    // emulators only when a request comes.
+    bundleHost = bundleDir
+      ? startBundleHost({
+          bundleDir,
+          basePort: config.ports.functions,
+          env: (name, signature, port) =>
+            functionEnv({ name, signature, port, config, emulators, host: { ...process.env, ...env } }),
+          onLine: forwardFunctionLine,
+        })
+      : undefined;
+    bundleHost?.catch(() => undefined); // awaited below; a failure meanwhile is not unhandled
     const started = await Promise.allSettled([
       startEmulator('pubsub', pubsubPort, config.projectId),
       startEmulator('firestore', firestorePort, config.projectId),
@@ -98,7 +118,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     stops.push(closeCloudClients);
 
     const storage: StorageEmulator = await startStorageEmulator({
-      port: config.ports.storage,
+      port: storagePort,
       dataDir: options.storageDir ?? (await mkdtemp(join(tmpdir(), 'kiln-stack-storage-'))),
       logSink: options.storageLog ?? (() => undefined),
       delivery: { initialBackoffMs: 200, maxBackoffMs: 5000 },
@@ -115,17 +135,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     process.env['KILN_UPLOADS_BUCKET'] = config.buckets.uploads;
     process.env['KILN_ARTIFACTS_BUCKET'] = config.buckets.artifacts;
 
-    const emulators = { storage: storage.url, pubsub: pubsub.hostPort, firestore: firestore.hostPort };
-    const host: FunctionsHost = bundleDir
-      ? await startBundleHost({
-          bundleDir,
-          basePort: config.ports.functions,
-          env: (name, signature, port) =>
-            functionEnv({ name, signature, port, config, emulators, host: { ...process.env, ...env } }),
-          onLine: forwardFunctionLine,
-        })
+    const actual = { storage: storage.url, pubsub: pubsub.hostPort, firestore: firestore.hostPort };
+    if (JSON.stringify(actual) !== JSON.stringify(emulators)) {
+      throw new Error(`emulators listen at ${JSON.stringify(actual)}, not ${JSON.stringify(emulators)}`);
+    }
+    const host: FunctionsHost = bundleHost
+      ? await bundleHost
       : await (await import('./functions-host.js')).startFunctionsHost(config.ports.functions);
     stops.push(() => host.close());
+    hostStopRegistered = true;
 
     const clients = cloudClients(config);
     await createBuckets(clients.storage, config);
@@ -150,6 +168,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       stop,
     };
   } catch (e) {
+    if (bundleHost && !hostStopRegistered) await bundleHost.then((h) => h.close(0)).catch(() => undefined);
     await stop();
     throw e;
   }
