@@ -8,13 +8,4 @@ import './finish/index.js';
 import './deadletter/index.js';
 import './sweeper/index.js';
 
-export const FUNCTION_NAMES = [
-  'ingest',
-  'convert',
-  'quantize',
-  'compile',
-  'verify',
-  'finish',
-  'deadletter',
-  'sweeper',
-] as const;
+export { FUNCTION_NAMES, FUNCTION_SIGNATURES } from './manifest.js';

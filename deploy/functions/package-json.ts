@@ -1,13 +1,15 @@
 /**
  * The package.json of the deployed functions source (dist/functions): the repository's runtime dependencies pinned to
- * the exact versions package-lock.json resolved, plus the packages the functions load at run time that the repository
- * lists as devDependencies. Pure: the build script does the I/O.
+ * the exact versions package-lock.json resolved (dev tools left out), and npm's allow-list of install scripts. Its
+ * package-lock.json comes from lockfile.ts. Pure: the build script does the I/O.
  */
 export interface RootPackage {
   version?: string;
   engines?: Record<string, string>;
   dependencies?: Record<string, string>;
   devDependencies?: Record<string, string>;
+  /** npm's allow-list of dependencies whose install scripts may run (native builds); the bundle keeps it. */
+  allowScripts?: Record<string, boolean>;
 }
 
 export interface PackageLock {
@@ -37,5 +39,6 @@ export function deployPackageJson(root: RootPackage, lock: PackageLock): Record<
     main: FUNCTIONS_MAIN,
     engines: { node: root.engines?.['node'] ?? '>=20' },
     dependencies,
+    ...(root.allowScripts ? { allowScripts: root.allowScripts } : {}),
   };
 }

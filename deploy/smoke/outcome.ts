@@ -38,8 +38,19 @@ export function eventOf(data: Uint8Array, attributes: Record<string, string>): K
   }
 }
 
-/** Object name of a smoke upload: under the temporary prefix the buckets' lifecycle rules delete (terraform). */
-export function smokeObjectName(prefix: string, runId: string): string {
+/**
+ * Folder name of a smoke upload. It is uploaded as a user uploads a folder (docs/pipeline.md): the model file, then
+ * `kiln.json` last, under the temporary prefix the buckets' lifecycle rules empty (terraform).
+ */
+export function smokeFolderName(runId: string): string {
   const safe = runId.replace(/[^A-Za-z0-9_-]+/g, '-').slice(0, 60) || 'run';
-  return `${prefix}/tiny-cnn-${safe}.tflite`;
+  return `tiny-cnn-${safe}`;
+}
+
+/** What every successful build publishes (docs/pipeline.md): the smoke test fails a build that lacks one. */
+export const SMOKE_ARTIFACTS = ['model.float.tflite', 'model.int8.tflite', 'report.json', 'report.html'] as const;
+
+export function missingArtifacts(outcome: SmokeOutcome): string[] {
+  if (outcome.status !== 'succeeded') return [];
+  return SMOKE_ARTIFACTS.filter((name) => !outcome.artifacts[name]);
 }

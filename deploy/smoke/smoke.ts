@@ -1,7 +1,9 @@
 /**
- * Smoke test of a deployed pipeline: uploads Kiln's sample model (shared/samples/tiny-cnn.ts) to the uploads bucket and
- * waits for the build's completion event on the events topic. Exit 0 when the build succeeds, 1 when it fails or the
- * wait times out.
+ * Smoke test of a deployed pipeline: uploads Kiln's sample model (shared/samples/tiny-cnn.ts) to the uploads bucket the
+ * way a user uploads a folder (the model, then kiln.json last, under the temporary prefix) and waits for the build's
+ * completion event on the events topic. Exit 0 when the build succeeds with every artifact a build publishes, 1 when
+ * it fails, lacks one, or the wait times out. The same script runs against the local stack in CI
+ * (test/deploy/smoke-local.test.ts): the official clients go to the emulators named by *_EMULATOR_HOST.
  *
  *   npx tsx deploy/smoke/smoke.ts --project P --uploads-bucket B --events-topic T [--timeout 900] [--prefix smoke]
  *   npx tsx deploy/smoke/smoke.ts --outputs tf-outputs.json --project P   (names from `terraform output -json`)
@@ -13,9 +15,9 @@ import { PubSub, type Message } from '@google-cloud/pubsub';
 import { Storage } from '@google-cloud/storage';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { buildIdOf } from '../../shared/pipeline/ids.js';
+import { uploadModel } from '../../shared/cloud/upload-model.js';
 import { tinyCnnTflite } from '../../shared/samples/tiny-cnn.js';
-import { describeEvent, eventOf, outcomeOf, smokeObjectName, type SmokeOutcome } from './outcome.js';
+import { describeEvent, eventOf, missingArtifacts, outcomeOf, smokeFolderName, type SmokeOutcome } from './outcome.js';
 
 const { values } = parseArgs({
   options: {
@@ -48,7 +50,6 @@ const project = required('project', values.project ?? process.env['GOOGLE_CLOUD_
 const uploadsBucket = required('uploads-bucket', values['uploads-bucket'] ?? fromOutputs('uploads_bucket'));
 const eventsTopic = required('events-topic', values['events-topic'] ?? fromOutputs('events_topic'));
 const timeoutMs = Number(values.timeout) * 1000;
-const object = smokeObjectName(values.prefix!, values['run-id']!);
 
 const pubsub = new PubSub({ projectId: project });
 const storage = new Storage({ projectId: project });
@@ -64,11 +65,14 @@ const [subscription] = await pubsub.topic(eventsTopic).createSubscription(subscr
 let outcome: SmokeOutcome | undefined;
 try {
   const bytes = tinyCnnTflite();
-  const file = storage.bucket(uploadsBucket).file(object);
-  await file.save(Buffer.from(bytes), { resumable: false, contentType: 'application/octet-stream' });
-  const [metadata] = await file.getMetadata();
-  const buildId = buildIdOf(uploadsBucket, object, String(metadata.generation));
-  process.stdout.write(`smoke: uploaded gs://${uploadsBucket}/${object} (${bytes.length} bytes), build ${buildId}\n`);
+  const upload = await uploadModel(
+    storage,
+    uploadsBucket,
+    { kind: 'folder', name: smokeFolderName(values['run-id']!), files: new Map([['model.tflite', bytes]]) },
+    { under: values.prefix! },
+  );
+  const buildId = upload.buildId;
+  process.stdout.write(`smoke: uploaded ${upload.uri} (model.tflite ${bytes.length} bytes), build ${buildId}\n`);
 
   outcome = await new Promise<SmokeOutcome | undefined>((resolve) => {
     const timer = setTimeout(() => resolve(undefined), timeoutMs);
@@ -99,6 +103,9 @@ if (!outcome) {
   process.exitCode = 1;
 } else if (outcome.status === 'failed') {
   process.stderr.write(`smoke: build failed at ${outcome.stage}: ${outcome.code} ${outcome.message}\n`);
+  process.exitCode = 1;
+} else if (missingArtifacts(outcome).length > 0) {
+  process.stderr.write(`smoke: build succeeded without ${missingArtifacts(outcome).join(', ')}\n`);
   process.exitCode = 1;
 } else {
   process.stdout.write(

@@ -72,7 +72,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
   );
   const logs = join(dir, 'pipeline.log');
   write('Starting the local stack: Pub/Sub and Firestore emulators, storage emulator, functions…\n');
-  const session = await openLocalSession({ logs });
+  const session = await openLocalSession({ logs, progress: (line) => write(`  ${line}\n`) });
   const others: BuildResult[] = [];
   let results: ResultsServer | undefined;
   try {

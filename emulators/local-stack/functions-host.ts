@@ -1,13 +1,16 @@
 import { getTestServer } from '@google-cloud/functions-framework/testing';
 import type { Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { FUNCTION_NAMES } from '../../functions/index.js';
+import '../../functions/index.js';
+import { FUNCTION_NAMES, type FunctionName } from '../../functions/manifest.js';
 
 /**
- * Serves every Kiln function in this process, each on its own 127.0.0.1 port, through the functions framework's own
- * server (the same request handling — CloudEvent parsing, Pub/Sub push conversion — as `functions-framework`).
+ * Source mode of the local stack (KILN_FUNCTIONS_FROM=source): serves every Kiln function from the TypeScript source in
+ * this process, each on its own 127.0.0.1 port, through the functions framework's own server (the same request
+ * handling — CloudEvent parsing, Pub/Sub push conversion — as `functions-framework`). Tests that swap a stage core in
+ * this process use it; the default is the installed bundle (bundle-host.ts).
  */
-export type FunctionName = (typeof FUNCTION_NAMES)[number];
+export type { FunctionName };
 
 export interface FunctionsHost {
   urls: Record<FunctionName, string>;

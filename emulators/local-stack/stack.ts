@@ -4,20 +4,26 @@ import { join } from 'node:path';
 import { startStorageEmulator, type StorageEmulator } from '../storage/server.js';
 import { cloudClients, closeCloudClients } from '../../shared/cloud/clients.js';
 import { loadConfig, type PipelineConfig } from '../../shared/pipeline/config.js';
-import { log } from '../../shared/pipeline/log.js';
+import { log, type LogEntry } from '../../shared/pipeline/log.js';
+import { installedBundle } from './bundle-cache.js';
+import { startBundleHost } from './bundle-host.js';
+import { functionEnv, functionsFrom, type FunctionsFrom } from './function-env.js';
+import type { FunctionsHost } from './functions-host.js';
 import { checkPrerequisites, startEmulator, type RunningEmulator } from './gcloud-emulator.js';
-import { startFunctionsHost, type FunctionsHost } from './functions-host.js';
 import { freePort } from './ports.js';
 import { createBuckets, createStageSubscriptions } from './topology.js';
 
 /**
  * The whole pipeline on this machine, bound to 127.0.0.1: the official Pub/Sub and Firestore emulators, Kiln's
- * storage emulator delivering finalize events to ingest, every function served in-process, topics and push
- * subscriptions. Sets STORAGE_EMULATOR_HOST / PUBSUB_EMULATOR_HOST / FIRESTORE_EMULATOR_HOST and the KILN_* names
- * in this process so the official clients (and the functions) find the emulators.
+ * storage emulator delivering finalize events to ingest, every function served from the installed deploy bundle (one
+ * functions-framework process per function, bundle-host.ts; or from the TypeScript source in this process with
+ * KILN_FUNCTIONS_FROM=source), topics and push subscriptions. Sets STORAGE_EMULATOR_HOST / PUBSUB_EMULATOR_HOST /
+ * FIRESTORE_EMULATOR_HOST and the KILN_* names in this process so the official clients find the emulators.
  */
 export interface LocalStack {
   config: PipelineConfig;
+  /** Where the functions run from, and for the bundle the installed folder they are served from. */
+  functions: { from: FunctionsFrom; bundleDir?: string };
   endpoints: { storage: string; pubsub: string; firestore: string; functions: Record<string, string> };
   /** Fault injection for reliability tests (emulators/local-stack/functions-host.ts). */
   faults: { dropConnections: FunctionsHost['dropConnections'] };
@@ -32,10 +38,33 @@ export interface LocalStackOptions {
   storageDir?: string;
   /** Where storage emulator logs go (default: dropped). */
   storageLog?: (line: string) => void;
+  /** Serve the functions from the installed bundle or the source (default: KILN_FUNCTIONS_FROM of `env`, else bundle). */
+  functionsFrom?: FunctionsFrom;
+  /** Serve this installed bundle folder instead of the cached build of the current sources (.kiln/bundle). */
+  bundleDir?: string;
+  /** Progress lines of slow steps (building and installing the bundle when the cache has none). */
+  progress?: (line: string) => void;
+}
+
+/** A line a function instance wrote: its pipeline log entries pass on as they are, anything else is labelled. */
+function forwardFunctionLine(name: string, stream: 'stdout' | 'stderr', line: string): void {
+  if (stream === 'stdout' && line.startsWith('{')) {
+    try {
+      const entry = JSON.parse(line) as Partial<LogEntry>;
+      if (typeof entry.severity === 'string' && typeof entry.message === 'string') {
+        return log.forwarded(entry as LogEntry);
+      }
+    } catch {
+      // not a log entry: labelled below
+    }
+  }
+  if (line.trim() !== '') log.functionOutput(name, stream, line);
 }
 
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
-  const config = loadConfig(options.env ?? process.env);
+  const env = options.env ?? process.env;
+  const config = loadConfig(env);
+  const from = options.functionsFrom ?? functionsFrom(env);
   checkPrerequisites();
   const stops: (() => Promise<void>)[] = [];
   let stopped = false;
@@ -46,11 +75,36 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     // Reverse start order: functions (drained) and the storage emulator, then the clients they used, then emulators.
     for (const s of stops.reverse()) await s().catch(() => undefined);
   };
+  let bundleHost: Promise<FunctionsHost> | undefined;
+  let hostStopRegistered = false;
   try {
-    const [pubsubPort, firestorePort] = await Promise.all([
+    // Built and installed once per change of the sources (cached in .kiln/bundle), while nothing is running yet.
+    const bundleDir =
+      from === 'source'
+        ? undefined
+        : (options.bundleDir ?? (await installedBundle({ progress: options.progress })).dir);
+    const [pubsubPort, firestorePort, storagePort] = await Promise.all([
       config.ports.pubsub || freePort(),
       config.ports.firestore || freePort(),
+      config.ports.storage || freePort(),
     ]);
+    const emulators = {
+      storage: `http://127.0.0.1:${storagePort}`,
+      pubsub: `127.0.0.1:${pubsubPort}`,
+      firestore: `127.0.0.1:${firestorePort}`,
+    };
+    // The function instances start while the emulators do (loading their modules is the slow part): they reach the
+    // emulators only when a request comes.
+    bundleHost = bundleDir
+      ? startBundleHost({
+          bundleDir,
+          basePort: config.ports.functions,
+          env: (name, signature, port) =>
+            functionEnv({ name, signature, port, config, emulators, host: { ...process.env, ...env } }),
+          onLine: forwardFunctionLine,
+        })
+      : undefined;
+    bundleHost?.catch(() => undefined); // awaited below; a failure meanwhile is not unhandled
     const started = await Promise.allSettled([
       startEmulator('pubsub', pubsubPort, config.projectId),
       startEmulator('firestore', firestorePort, config.projectId),
@@ -64,7 +118,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     stops.push(closeCloudClients);
 
     const storage: StorageEmulator = await startStorageEmulator({
-      port: config.ports.storage,
+      port: storagePort,
       dataDir: options.storageDir ?? (await mkdtemp(join(tmpdir(), 'kiln-stack-storage-'))),
       logSink: options.storageLog ?? (() => undefined),
       delivery: { initialBackoffMs: 200, maxBackoffMs: 5000 },
@@ -81,8 +135,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     process.env['KILN_UPLOADS_BUCKET'] = config.buckets.uploads;
     process.env['KILN_ARTIFACTS_BUCKET'] = config.buckets.artifacts;
 
-    const host: FunctionsHost = await startFunctionsHost(config.ports.functions);
+    const actual = { storage: storage.url, pubsub: pubsub.hostPort, firestore: firestore.hostPort };
+    if (JSON.stringify(actual) !== JSON.stringify(emulators)) {
+      throw new Error(`emulators listen at ${JSON.stringify(actual)}, not ${JSON.stringify(emulators)}`);
+    }
+    const host: FunctionsHost = bundleHost
+      ? await bundleHost
+      : await (await import('./functions-host.js')).startFunctionsHost(config.ports.functions);
     stops.push(() => host.close());
+    hostStopRegistered = true;
 
     const clients = cloudClients(config);
     await createBuckets(clients.storage, config);
@@ -99,8 +160,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       functions: host.urls,
     };
     log.stackReady({ storage: storage.url, pubsub: pubsub.hostPort, firestore: firestore.hostPort, ...host.urls });
-    return { config, endpoints, faults: { dropConnections: (name) => host.dropConnections(name) }, stop };
+    return {
+      config,
+      functions: { from, ...(bundleDir ? { bundleDir } : {}) },
+      endpoints,
+      faults: { dropConnections: (name) => host.dropConnections(name) },
+      stop,
+    };
   } catch (e) {
+    if (bundleHost && !hostStopRegistered) await bundleHost.then((h) => h.close(0)).catch(() => undefined);
     await stop();
     throw e;
   }

@@ -26,16 +26,29 @@ async function save(storage: Storage, bucket: string, object: string, bytes: Uin
   return String(generation);
 }
 
-/** `as` renames the upload (file name or folder name) in the bucket. */
+/**
+ * `as` renames the upload (file name or folder name) in the bucket. `under` puts a folder upload inside a folder of the
+ * bucket (`<under>/<name>/…`, e.g. a prefix the bucket's lifecycle rules empty); a single file must be top-level.
+ */
 export async function uploadModel(
   storage: Storage,
   bucket: string,
   model: LocalModel,
-  opts: { as?: string } = {},
+  opts: { as?: string; under?: string } = {},
 ): Promise<UploadedModel> {
-  const name = opts.as ?? model.name;
-  if (name.includes('/') || name === '')
-    throw new KilnError('E_BAD_ARGUMENT', `upload name "${name}" must be a plain file or folder name`);
+  const plain = opts.as ?? model.name;
+  if (plain.includes('/') || plain === '')
+    throw new KilnError('E_BAD_ARGUMENT', `upload name "${plain}" must be a plain file or folder name`);
+  const under = opts.under?.replace(/^\/+|\/+$/g, '');
+  if (under && model.kind === 'single-file')
+    throw new KilnError(
+      'E_BAD_ARGUMENT',
+      `a single model file builds only at the top level of the bucket, not under ${under}/`,
+      {
+        hint: 'Upload it as a folder (the file plus a kiln.json written last) to keep it under a prefix',
+      },
+    );
+  const name = under ? `${under}/${plain}` : plain;
   let object: string;
   let generation: string;
   if (model.kind === 'single-file') {

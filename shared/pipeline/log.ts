@@ -94,4 +94,9 @@ export const log = {
     ),
   deadLetterDropped: (reason: string) =>
     write('ERROR', `dead-letter consumer dropped a message: ${reason}`, { stage: 'deadletter' }, { reason }),
+  /** A line a function instance of the local stack wrote that is not a log entry (the framework's own output). */
+  functionOutput: (fn: string, stream: 'stdout' | 'stderr', line: string) =>
+    write(stream === 'stderr' ? 'WARNING' : 'DEBUG', `function ${fn}: ${line}`, {}, { function: fn, stream }),
+  /** A log entry another process wrote (a function instance of the local stack), passed on as it is. */
+  forwarded: (entry: LogEntry) => sink(entry),
 };

@@ -2,10 +2,17 @@ import test from 'ava';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { installedBundle } from '../../emulators/local-stack/bundle-cache.js';
 import { kiln } from '../helpers/cli.js';
 
 /** `kiln local --once` on the real emulators, as a user runs it (its own stack, started and stopped by the command). */
 const dir = mkdtempSync(join(tmpdir(), 'kiln-local-'));
+
+// The command serves the functions from the installed bundle (.kiln/bundle): build it here, outside the command's
+// time limit, when the cache does not have it yet (a fresh checkout).
+test.before(async () => {
+  await installedBundle();
+});
 
 test('kiln local --once --json prints the failed build of a model the pipeline rejects and exits 2', (t) => {
   const malformed = join(dir, 'broken.tflite');

@@ -1,7 +1,13 @@
 import test from 'ava';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { deployLock, resolveLockPath } from '../../deploy/functions/lockfile.js';
+import { missingReferences } from '../../deploy/functions/references.js';
 import { deployPackageJson, FUNCTIONS_MAIN } from '../../deploy/functions/package-json.js';
-import { outcomeOf, smokeObjectName, describeEvent, eventOf } from '../../deploy/smoke/outcome.js';
+import { outcomeOf, smokeFolderName, describeEvent, eventOf, missingArtifacts } from '../../deploy/smoke/outcome.js';
 import { makeEvent, toPubsubMessage } from '../../shared/pipeline/events.js';
+import { classifyUpload } from '../../shared/pipeline/uploads.js';
 
 const lock = {
   packages: {
@@ -78,7 +84,90 @@ test("the smoke test ends on its own build's completed or failed event only", (t
   t.is(eventOf(Buffer.from('{}'), { 'ce-type': 'something.else' }), undefined);
 });
 
-test('smoke uploads go under the temporary prefix', (t) => {
-  t.is(smokeObjectName('smoke', '1234-abc'), 'smoke/tiny-cnn-1234-abc.tflite');
-  t.is(smokeObjectName('smoke', 'a/b c'), 'smoke/tiny-cnn-a-b-c.tflite');
+test('a smoke upload is a folder whose kiln.json starts a build under the temporary prefix', (t) => {
+  t.is(smokeFolderName('1234-abc'), 'tiny-cnn-1234-abc');
+  t.is(smokeFolderName('a/b c'), 'tiny-cnn-a-b-c');
+  const kind = classifyUpload(`smoke/${smokeFolderName('a/b c')}/kiln.json`, undefined);
+  t.like(kind, { kind: 'folder', prefix: 'smoke/tiny-cnn-a-b-c/' });
+  // What the smoke test used to upload: a model file inside a folder starts nothing.
+  t.is(classifyUpload('smoke/tiny-cnn-1.tflite', undefined).kind, 'ignored');
+});
+
+test('the smoke test fails a successful build that lacks an artifact every build publishes', (t) => {
+  const all = { 'model.float.tflite': 'a', 'model.int8.tflite': 'b', 'report.json': 'c', 'report.html': 'd' };
+  t.deepEqual(missingArtifacts({ status: 'succeeded', artifacts: all, stageTimings: {} }), []);
+  const { 'report.html': _, ...noHtml } = all;
+  t.deepEqual(missingArtifacts({ status: 'succeeded', artifacts: noHtml, stageTimings: {} }), ['report.html']);
+});
+
+test('the bundle lock takes the production closure of the root lock, resolved as Node finds packages', (t) => {
+  const root = {
+    packages: {
+      '': { name: 'kiln', dependencies: { a: '^1', sharp: '^1' }, devDependencies: { ava: '^7' } },
+      'node_modules/a': { version: '1.0.0', integrity: 'sha512-a', dependencies: { b: '^2' } },
+      'node_modules/a/node_modules/b': { version: '2.0.0', dependencies: { c: '^1' } },
+      'node_modules/b': { version: '3.0.0', dev: true },
+      'node_modules/c': {
+        version: '1.1.0',
+        peerDependencies: { p: '*', q: '*' },
+        peerDependenciesMeta: { q: { optional: true } },
+      },
+      'node_modules/p': { version: '1.0.0', peer: true },
+      'node_modules/sharp': {
+        version: '1.2.0',
+        optionalDependencies: { 'sharp-linux': '1.2.0', 'sharp-mac': '1.2.0' },
+      },
+      'node_modules/sharp-linux': { version: '1.2.0', optional: true, os: ['linux'] },
+      'node_modules/ava': { version: '7.0.0', dev: true, dependencies: { c: '^1' } },
+    },
+  };
+  const lock = deployLock(root, {
+    name: 'kiln-functions',
+    version: '0.1.0',
+    dependencies: { a: '1.0.0', sharp: '1.2.0' },
+  });
+  t.deepEqual(Object.keys(lock.packages!), [
+    '',
+    'node_modules/a',
+    'node_modules/a/node_modules/b',
+    'node_modules/c',
+    'node_modules/p',
+    'node_modules/sharp',
+    'node_modules/sharp-linux',
+  ]);
+  t.deepEqual(lock.packages![''], {
+    name: 'kiln-functions',
+    version: '0.1.0',
+    dependencies: { a: '1.0.0', sharp: '1.2.0' },
+  });
+  t.is(lock.packages!['node_modules/a']!['integrity'], 'sha512-a', 'entries are copied with their integrity');
+  t.true(lock.packages!['node_modules/sharp-linux']!.optional, 'reached only through an optional dependency');
+  t.is(lock.packages!['node_modules/p']!.peer, undefined, 'a required peer is installed like any dependency');
+  t.is(lock.packages!['node_modules/c']!.optional, undefined);
+  t.is(resolveLockPath(root.packages, 'node_modules/a/node_modules/b', 'c'), 'node_modules/c');
+  t.throws(() => deployLock(root, { name: 'f', version: '0', dependencies: { a: '9.9.9' } }), {
+    message: /locks a at 1\.0\.0, not 9\.9\.9/,
+  });
+  const broken = { packages: { ...root.packages, 'node_modules/c': undefined as never } };
+  t.throws(() => deployLock(broken, { name: 'f', version: '0', dependencies: { a: '1.0.0' } }), {
+    message: /no entry for c \(needed by node_modules\/a\/node_modules\/b\)/,
+  });
+});
+
+test('a file the bundle code opens by a relative path and the bundle lacks is named', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kiln-refs-'));
+  mkdirSync(join(dir, 'verify/templates'), { recursive: true });
+  writeFileSync(join(dir, 'verify/worker.cjs'), '');
+  const code = new Map([
+    [
+      'verify/html.js',
+      "const views = fileURLToPath(new URL('./templates/', import.meta.url));\n" +
+        "const proto = new URL('../proto/model.proto', import.meta.url);\n" +
+        "import { x } from './x.js';\nconst w = new URL('./worker.cjs', import.meta.url);\nconst t = new URL(`./w.${ext}`, import.meta.url);",
+    ],
+  ]);
+  t.deepEqual(
+    missingReferences(dir, code).map((m) => m.path),
+    ['../proto/model.proto', './x.js'],
+  );
 });

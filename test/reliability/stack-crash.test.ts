@@ -20,7 +20,11 @@ let events: EventCollector;
 const logs = captureLogs();
 
 test.before(async () => {
-  stack = await startLocalStack({ env: { ...process.env, KILN_PROJECT_ID: 'kiln-reliability-crash' } });
+  // Source mode: the test swaps the quantize core of this process (STAGE_CORES), so the functions must run here.
+  stack = await startLocalStack({
+    env: { ...process.env, KILN_PROJECT_ID: 'kiln-reliability-crash' },
+    functionsFrom: 'source',
+  });
   events = await collectEvents(stack.config);
 });
 

@@ -18,7 +18,11 @@ export interface LocalOnceOptions {
 
 export async function localOnce(model: string, opts: LocalOnceOptions = {}): Promise<BuildResult> {
   const local = await readLocalModel(model, opts.config);
-  const session = await openLocalSession({ logs: opts.logs ?? join(process.cwd(), '.kiln', 'local', 'pipeline.log') });
+  const session = await openLocalSession({
+    logs: opts.logs ?? join(process.cwd(), '.kiln', 'local', 'pipeline.log'),
+    // The first run after a change of the functions builds and installs their bundle: say so rather than hang.
+    progress: (line) => process.stderr.write(`kiln local: ${line}\n`),
+  });
   try {
     return await session.build(local, opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {});
   } finally {
