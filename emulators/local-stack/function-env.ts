@@ -19,11 +19,16 @@ export function pipelineEnv(config: PipelineConfig): Record<string, string> {
     KILN_MAX_UPLOAD_BYTES: String(config.limits.maxUploadBytes),
     KILN_MAX_ATTEMPTS: String(config.limits.maxAttempts),
     KILN_MAX_FANOUT: String(config.limits.maxFanout),
-    KILN_LEASE_MS: String(config.limits.leaseMs),
-    KILN_STAGE_TIMEOUT_MS: String(config.limits.stageTimeoutMs),
     KILN_MAX_PARAMETERS: String(config.limits.maxParameters),
     KILN_MAX_CALIBRATION_IMAGES: String(config.limits.maxCalibrationImages),
     KILN_CALIBRATION_THREADS: String(config.calibrationThreads),
+    // As terraform sets it: each unit in a worker thread that its deadline terminates.
+    KILN_UNIT_ISOLATION: 'worker',
+    // Not set by terraform (each function's lease and deadline come from the settings table); tests shorten them.
+    ...(config.limits.leaseMs !== undefined ? { KILN_LEASE_MS: String(config.limits.leaseMs) } : {}),
+    ...(config.limits.stageTimeoutMs !== undefined
+      ? { KILN_STAGE_TIMEOUT_MS: String(config.limits.stageTimeoutMs) }
+      : {}),
   };
 }
 

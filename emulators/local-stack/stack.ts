@@ -11,6 +11,7 @@ import { functionEnv, functionsFrom, type FunctionsFrom } from './function-env.j
 import type { FunctionsHost } from './functions-host.js';
 import { checkPrerequisites, startEmulator, type RunningEmulator } from './gcloud-emulator.js';
 import { freePort } from './ports.js';
+import { startSweeperTimer, sweepPeriodMs } from './sweeper-timer.js';
 import { createBuckets, createStageSubscriptions } from './topology.js';
 
 /**
@@ -44,6 +45,8 @@ export interface LocalStackOptions {
   bundleDir?: string;
   /** Progress lines of slow steps (building and installing the bundle when the cache has none). */
   progress?: (line: string) => void;
+  /** How often the sweeper function is called (default: KILN_SWEEP_PERIOD_MS of `env`, else 10 s). */
+  sweepPeriodMs?: number;
 }
 
 /** A line a function instance wrote: its pipeline log entries pass on as they are, anything else is labelled. */
@@ -153,6 +156,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       eventType: 'google.cloud.storage.object.v1.finalized',
       url: `${host.urls.ingest}/`,
     });
+    // Cloud Scheduler's part: call the sweeper function on a timer (terraform: every sweepPeriodS).
+    const sweeper = startSweeperTimer(host.urls.sweeper, options.sweepPeriodMs ?? sweepPeriodMs(env));
+    stops.unshift(async () => sweeper.stop());
     const endpoints = {
       storage: storage.url,
       pubsub: pubsub.hostPort,

@@ -1,6 +1,7 @@
 import type { PubSub } from '@google-cloud/pubsub';
 import type { Storage } from '@google-cloud/storage';
 import type { PipelineConfig } from '../../shared/pipeline/config.js';
+import { settingsOf } from '../../shared/pipeline/stage-settings.js';
 import { STAGE_NAMES, stageTopic } from '../../shared/pipeline/stages.js';
 
 /**
@@ -26,6 +27,33 @@ export function pushEndpoint(functionUrl: string, projectId: string, topic: stri
   return `${functionUrl}/projects/${projectId}/topics/${topic}`;
 }
 
+/** The dead-letter topic of a stage's push subscription (terraform/pubsub.tf names it the same). */
+export const deadLetterTopic = (stageTopicName: string): string => `${stageTopicName}-dead-letter`;
+
+/** A push subscription to `endpoint`, created or pointed there. */
+async function ensurePush(
+  pubsub: PubSub,
+  topic: string,
+  name: string,
+  endpoint: string,
+  extra: Record<string, unknown> = {},
+): Promise<void> {
+  const sub = pubsub.subscription(name);
+  const [exists] = await sub.exists();
+  if (exists) await sub.modifyPushConfig({ pushEndpoint: endpoint });
+  else
+    await pubsub.topic(topic).createSubscription(name, {
+      pushConfig: { pushEndpoint: endpoint },
+      // Shorter back-off than the cloud's (stage-settings.ts) so local redeliveries come quickly.
+      retryPolicy: { minimumBackoff: { seconds: 1 }, maximumBackoff: { seconds: 30 } },
+      ...extra,
+    });
+}
+
+/**
+ * Each stage topic pushes to its function, with a dead-letter policy whose limit comes from the settings table; each
+ * dead-letter topic pushes to the deadletter function (as terraform/pubsub.tf).
+ */
 export async function createStageSubscriptions(
   pubsub: PubSub,
   config: PipelineConfig,
@@ -34,19 +62,22 @@ export async function createStageSubscriptions(
   await ensureTopic(pubsub, config.topics.events);
   for (const stage of STAGE_NAMES) {
     const topic = stageTopic(config.topics.stagePrefix, stage);
+    const deadLetter = deadLetterTopic(topic);
     await ensureTopic(pubsub, topic);
-    const name = `${topic}-push`;
-    const sub = pubsub.subscription(name);
-    const endpoint = pushEndpoint(functionUrls[stage]!, config.projectId, topic);
-    const [exists] = await sub.exists();
-    if (exists) {
-      await sub.modifyPushConfig({ pushEndpoint: endpoint });
-    } else {
-      await pubsub.topic(topic).createSubscription(name, {
-        pushConfig: { pushEndpoint: endpoint },
-        ackDeadlineSeconds: 600,
-        retryPolicy: { minimumBackoff: { seconds: 1 }, maximumBackoff: { seconds: 30 } },
-      });
-    }
+    await ensureTopic(pubsub, deadLetter);
+    const s = settingsOf(stage, config.limits.maxAttempts);
+    await ensurePush(pubsub, topic, `${topic}-push`, pushEndpoint(functionUrls[stage]!, config.projectId, topic), {
+      ackDeadlineSeconds: s.ackDeadlineS,
+      deadLetterPolicy: {
+        deadLetterTopic: `projects/${config.projectId}/topics/${deadLetter}`,
+        maxDeliveryAttempts: s.maxDeliveryAttempts,
+      },
+    });
+    await ensurePush(
+      pubsub,
+      deadLetter,
+      `${deadLetter}-push`,
+      pushEndpoint(functionUrls['deadletter']!, config.projectId, deadLetter),
+    );
   }
 }
