@@ -46,6 +46,8 @@ test('the buckets and topics are named the way the code names them', async (t) =
     t.is(rendered, stageTopic('PREFIX', stage), `topic of ${stage}`);
   }
   t.is(resource(config, 'google_pubsub_topic', 'events')['name'], '${local.events_topic}');
+  // late subscribers seek back up to 7 days (docs/events.md)
+  t.is(resource(config, 'google_pubsub_topic', 'events')['message_retention_duration'], '604800s');
 });
 
 test('ingest is a gen2 function on the finalize events of the uploads bucket', async (t) => {
