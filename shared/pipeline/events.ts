@@ -15,6 +15,9 @@ export const EVENT_TYPES = {
   failed: 'dev.kiln.build.v1.failed',
 } as const;
 export type EventKind = keyof typeof EVENT_TYPES;
+
+/** How long the events topic keeps every event (terraform/pubsub.tf, the local stack): late subscribers seek back. */
+export const EVENTS_RETENTION_SECONDS = 7 * 24 * 3600;
 export type EventType = (typeof EVENT_TYPES)[EventKind];
 
 const ErrorInfoSchema = z.strictObject({
