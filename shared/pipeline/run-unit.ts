@@ -121,7 +121,7 @@ export async function runUnit(deps: PipelineDeps, msg: StageMessage, opts: RunOp
       log.unitRetrying(ref, stage, unit.key, decision.attempt, info.message);
       return 'retry';
     }
-    log.unitFailed(ref, stage, unit.key, info.code, info.message);
+    log.unitFailed(ref, stage, unit.key, info.code, info.message, e);
     // Only the delivery that failed the build publishes; another (the build had ended) leaves it to that one.
     if (result.outcome === 'build-failed') {
       const latest = await deps.store.get(modelId, buildId);

@@ -90,6 +90,18 @@ test.serial('the same storage event delivered 3 more times makes one build', asy
   const record = await readBuild(stack.config, 'dup', buildId);
   t.is(record?.stages.convert.units['main']?.attempts, 1);
   t.true(logs.lines.some((l) => /duplicate storage event/.test(l.message)));
+  // One trace from the upload on: ingest's span, then each stage's, continued through the messages and events.
+  const mineLogged = logs.lines.filter((l) => l['logging.googleapis.com/labels']['build'] === buildId);
+  const created = mineLogged.find((l) => /^build created/.test(l.message));
+  const trace = created?.['logging.googleapis.com/trace'];
+  t.regex(String(trace), /^projects\/kiln-ingest-test\/traces\/[0-9a-f]{32}$/);
+  const stageLines = mineLogged.filter((l) => l['logging.googleapis.com/labels']['stage'] !== 'ingest');
+  t.true(new Set(stageLines.map((l) => l['logging.googleapis.com/labels']['stage'])).size >= 1);
+  for (const l of stageLines) t.is(l['logging.googleapis.com/trace'], trace, l.message);
+  t.true(new Set(stageLines.map((l) => l['logging.googleapis.com/spanId'])).size >= 1);
+  t.not(stageLines[0]?.['logging.googleapis.com/spanId'], created?.['logging.googleapis.com/spanId']);
+  const traceId = String(trace).split('/').pop();
+  for (const e of mine) t.regex(e.traceparent ?? '', new RegExp(`^00-${traceId}-[0-9a-f]{16}-0[01]$`), e.type);
 });
 
 test.serial('a subscriber created after a build seeks back to a time and receives its terminal event', async (t) => {
