@@ -9,7 +9,7 @@ import { uploadTooLarge } from './limits.js';
 import { log } from './log.js';
 import { STAGE_MESSAGE_SCHEMA_V1, type UploadRef } from './messages.js';
 import type { ObjectInfo, PipelineDeps } from './ports.js';
-import { checkUploadBytes } from './sniff.js';
+import { checkUploadBytes, SNIFF_BYTES } from './sniff.js';
 import { classifyUpload } from './uploads.js';
 
 /**
@@ -87,7 +87,9 @@ export async function ingestUpload(deps: PipelineDeps, obj: ObjectInfo, opts: In
       if (size > opts.config.limits.maxUploadBytes) throw uploadTooLarge(size, opts.config.limits.maxUploadBytes);
       let configObject: string | undefined = kind.configObject;
       if (kind.kind === 'single-file') {
-        checkUploadBytes(obj.name, kind.format, await deps.objects.read(obj.bucket, obj.name, obj.generation));
+        // Only the leading bytes (a ranged read): a 512 MiB upload costs ingest no more memory than a small one.
+        const head = await deps.objects.readHead(obj.bucket, obj.name, obj.generation, SNIFF_BYTES);
+        checkUploadBytes(obj.name, kind.format, head);
         if (!(await deps.objects.stat(obj.bucket, kind.configObject))) configObject = undefined;
       }
       const config = await loadConfig(deps, opts, obj.bucket, configObject);

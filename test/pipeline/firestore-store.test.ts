@@ -102,6 +102,9 @@ class MemoryObjects implements ArtifactStore {
     if (!b) throw new Error(`no ${gsUri(bucket, object)}`);
     return b;
   }
+  async readHead(bucket: string, object: string, _generation: string | undefined, bytes: number) {
+    return (await this.read(bucket, object)).slice(0, bytes);
+  }
   async stat() {
     return undefined;
   }
