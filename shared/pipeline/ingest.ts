@@ -1,4 +1,4 @@
-import { isKilnError } from '../errors.js';
+import { isKilnError, KilnError } from '../errors.js';
 import { parseBuildConfigText, type BuildConfig } from './build-config.js';
 import { handoffStale, newBuild, rejectedBuild, unitsOf, type BuildRecord } from './build-state.js';
 import type { PipelineConfig } from './config.js';
@@ -27,6 +27,9 @@ export interface IngestOptions {
   now?: () => string;
 }
 
+/** Largest build config (kiln.json) ingest reads. */
+export const MAX_CONFIG_BYTES = 256 * 1024;
+
 async function loadConfig(
   deps: PipelineDeps,
   opts: IngestOptions,
@@ -35,7 +38,13 @@ async function loadConfig(
 ): Promise<BuildConfig> {
   const max = opts.config.limits.maxFanout;
   if (object === undefined) return parseBuildConfigText('{}', max);
-  const bytes = await deps.objects.read(bucket, object);
+  // A ranged read too: a kiln.json is small, and one that is not is rejected without reading it whole.
+  const bytes = await deps.objects.readHead(bucket, object, undefined, MAX_CONFIG_BYTES + 1);
+  if (bytes.byteLength > MAX_CONFIG_BYTES) {
+    throw new KilnError('E_BAD_ARGUMENT', `${object} is larger than ${MAX_CONFIG_BYTES / 1024} KiB`, {
+      hint: 'A kiln.json holds settings only; see docs/pipeline.md for its fields',
+    });
+  }
   return parseBuildConfigText(Buffer.from(bytes).toString('utf8'), max, object);
 }
 

@@ -7,7 +7,7 @@ import { StorageObjects } from '../../shared/cloud/storage-objects.js';
 import type { BuildRecord } from '../../shared/pipeline/build-state.js';
 import { loadConfig } from '../../shared/pipeline/config.js';
 import type { KilnCloudEvent } from '../../shared/pipeline/events.js';
-import { ingestUpload } from '../../shared/pipeline/ingest.js';
+import { ingestUpload, MAX_CONFIG_BYTES } from '../../shared/pipeline/ingest.js';
 import { setLogSink } from '../../shared/pipeline/log.js';
 import type { ArtifactStore, BuildStore, PipelineDeps } from '../../shared/pipeline/ports.js';
 import { SNIFF_BYTES } from '../../shared/pipeline/sniff.js';
@@ -86,37 +86,40 @@ function counting(objects: ArtifactStore): { objects: ArtifactStore; bytes: () =
   };
 }
 
-test('a 400 MiB upload is classified from its first bytes: bytes read and memory do not grow with it', async (t) => {
-  const file = storage.bucket(config.buckets.uploads).file('huge.tflite');
-  await pipeline(bigTflite(UPLOAD_BYTES), file.createWriteStream({ resumable: true, validation: false }));
-  const [meta] = await file.getMetadata();
-  t.is(Number(meta.size), UPLOAD_BYTES);
+test.serial(
+  'a 400 MiB upload is classified from its first bytes: bytes read and memory do not grow with it',
+  async (t) => {
+    const file = storage.bucket(config.buckets.uploads).file('huge.tflite');
+    await pipeline(bigTflite(UPLOAD_BYTES), file.createWriteStream({ resumable: true, validation: false }));
+    const [meta] = await file.getMetadata();
+    t.is(Number(meta.size), UPLOAD_BYTES);
 
-  const store = new MemoryStore();
-  const events: KilnCloudEvent[] = [];
-  const io = counting(new StorageObjects(storage, config.buckets.artifacts));
-  const deps: PipelineDeps = {
-    store,
-    objects: io.objects,
-    publisher: { publishStage: async () => undefined, publishEvent: async (e) => void events.push(e) },
-  };
-  const before = process.memoryUsage().rss;
-  const result = await ingestUpload(
-    deps,
-    { bucket: config.buckets.uploads, name: 'huge.tflite', generation: String(meta.generation), size: UPLOAD_BYTES },
-    { config, leaseMs: 540_000 },
-  );
-  const growth = process.memoryUsage().rss - before;
-  t.log(
-    `ingest of a ${UPLOAD_BYTES / MiB} MiB upload: ${io.bytes()} bytes read, RSS growth ${(growth / MiB).toFixed(1)} MiB`,
-  );
-  t.is(result.outcome, 'started');
-  t.is(events[0]?.type, 'dev.kiln.build.v1.started');
-  t.true(io.bytes() <= SNIFF_BYTES, `${io.bytes()} bytes read`);
-  t.true(growth < 50 * MiB, `RSS grew ${growth} bytes`);
-});
+    const store = new MemoryStore();
+    const events: KilnCloudEvent[] = [];
+    const io = counting(new StorageObjects(storage, config.buckets.artifacts));
+    const deps: PipelineDeps = {
+      store,
+      objects: io.objects,
+      publisher: { publishStage: async () => undefined, publishEvent: async (e) => void events.push(e) },
+    };
+    const before = process.memoryUsage().rss;
+    const result = await ingestUpload(
+      deps,
+      { bucket: config.buckets.uploads, name: 'huge.tflite', generation: String(meta.generation), size: UPLOAD_BYTES },
+      { config, leaseMs: 540_000 },
+    );
+    const growth = process.memoryUsage().rss - before;
+    t.log(
+      `ingest of a ${UPLOAD_BYTES / MiB} MiB upload: ${io.bytes()} bytes read, RSS growth ${(growth / MiB).toFixed(1)} MiB`,
+    );
+    t.is(result.outcome, 'started');
+    t.is(events[0]?.type, 'dev.kiln.build.v1.started');
+    t.true(io.bytes() <= SNIFF_BYTES, `${io.bytes()} bytes read`);
+    t.true(growth < 50 * MiB, `RSS grew ${growth} bytes`);
+  },
+);
 
-test('the ranged read still rejects a file whose first bytes are wrong, and an empty one', async (t) => {
+test.serial('the ranged read still rejects a file whose first bytes are wrong, and an empty one', async (t) => {
   const bucket = storage.bucket(config.buckets.uploads);
   await bucket.file('wrong.tflite').save(Buffer.alloc(4 * MiB, 7), { resumable: false });
   await bucket.file('empty.tflite').save(Buffer.alloc(0), { resumable: false });
@@ -141,4 +144,39 @@ test('the ranged read still rejects a file whose first bytes are wrong, and an e
     if (r.outcome === 'rejected') t.is(store.records.get(r.buildId)?.error?.code, code, name);
   }
   t.true(io.bytes() <= SNIFF_BYTES, `${io.bytes()} bytes read for both`);
+});
+
+test.serial('a folder upload reads its kiln.json by a bounded ranged read; an oversized one is rejected', async (t) => {
+  const bucket = storage.bucket(config.buckets.uploads);
+  await bucket.file('small/model.tflite').save(Buffer.from('xxxxTFL3'), { resumable: false });
+  await bucket.file('small/kiln.json').save(Buffer.from('{"verify":{"shards":2}}'), { resumable: false });
+  // valid JSON, but 300 KiB of it: rejected for its size, not parsed
+  await bucket.file('padded/model.tflite').save(Buffer.from('xxxxTFL3'), { resumable: false });
+  await bucket.file('padded/kiln.json').save(Buffer.from(`{}${' '.repeat(300 * 1024)}`), { resumable: false });
+  const store = new MemoryStore();
+  const io = counting(new StorageObjects(storage, config.buckets.artifacts));
+  const deps: PipelineDeps = {
+    store,
+    objects: io.objects,
+    publisher: { publishStage: async () => undefined, publishEvent: async () => undefined },
+  };
+  const ingest = async (name: string) => {
+    const [meta] = await bucket.file(name).getMetadata();
+    return ingestUpload(
+      deps,
+      { bucket: config.buckets.uploads, name, generation: String(meta.generation), size: Number(meta.size) },
+      { config, leaseMs: 540_000 },
+    );
+  };
+  const small = await ingest('small/kiln.json');
+  t.is(small.outcome, 'started');
+  if (small.outcome === 'started') t.is(store.records.get(small.buildId)?.config.verify.shards, 2);
+  const padded = await ingest('padded/kiln.json');
+  t.is(padded.outcome, 'rejected');
+  if (padded.outcome === 'rejected') {
+    const error = store.records.get(padded.buildId)?.error;
+    t.is(error?.code, 'E_BAD_ARGUMENT');
+    t.regex(error?.message ?? '', /padded\/kiln\.json is larger than 256 KiB/);
+  }
+  t.true(io.bytes() <= 23 + MAX_CONFIG_BYTES + 1, `${io.bytes()} bytes read`);
 });
