@@ -34,7 +34,8 @@ resource "google_firestore_index" "kiln" {
   }
 }
 
-# A field override with no indexes turns single-field indexing off (large maps nobody queries by).
+# A field override with no indexes turns single-field indexing off (large maps nobody queries by); one with indexes
+# lists the single-field indexes the field keeps (e.g. a collection-group index on builds.createdAt).
 resource "google_firestore_field" "kiln" {
   for_each = { for o in local.firestore_indexes.fieldOverrides : "${o.collectionGroup} ${o.fieldPath}" => o }
 
@@ -42,7 +43,15 @@ resource "google_firestore_field" "kiln" {
   collection = each.value.collectionGroup
   field      = each.value.fieldPath
 
-  index_config {}
+  index_config {
+    dynamic "indexes" {
+      for_each = each.value.indexes
+      content {
+        query_scope = indexes.value.queryScope
+        order       = lookup(indexes.value, "order", null)
+      }
+    }
+  }
 }
 
 resource "google_firebaserules_ruleset" "firestore" {

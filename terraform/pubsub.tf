@@ -9,9 +9,11 @@ resource "google_pubsub_topic" "stage" {
   depends_on = [google_project_service.apis]
 }
 
-# Build CloudEvents (docs/events.md). Users subscribe to it; the smoke test makes a temporary subscription.
+# Build CloudEvents (docs/events.md). Users subscribe to it; the smoke test makes a temporary subscription. The topic
+# keeps every event 7 days, so a subscription created later can seek back to a time and receive builds it missed.
 resource "google_pubsub_topic" "events" {
-  name = local.events_topic
+  name                       = local.events_topic
+  message_retention_duration = "604800s"
 
   depends_on = [google_project_service.apis]
 }

@@ -2,6 +2,7 @@ import type { PubSub } from '@google-cloud/pubsub';
 import type { Storage } from '@google-cloud/storage';
 import type { PipelineConfig } from '../../shared/pipeline/config.js';
 import { settingsOf } from '../../shared/pipeline/stage-settings.js';
+import { EVENTS_RETENTION_SECONDS } from '../../shared/pipeline/events.js';
 import { STAGE_NAMES, stageTopic } from '../../shared/pipeline/stages.js';
 
 /**
@@ -16,10 +17,14 @@ export async function createBuckets(storage: Storage, config: PipelineConfig): P
   }
 }
 
-export async function ensureTopic(pubsub: PubSub, name: string): Promise<void> {
+export async function ensureTopic(pubsub: PubSub, name: string, retentionSeconds?: number): Promise<void> {
   const topic = pubsub.topic(name);
   const [exists] = await topic.exists();
-  if (!exists) await pubsub.createTopic(name);
+  if (!exists)
+    await pubsub.createTopic({
+      name,
+      ...(retentionSeconds ? { messageRetentionDuration: { seconds: retentionSeconds } } : {}),
+    });
 }
 
 /** Push endpoint of a stage function; the path names the topic the way the functions framework expects. */
@@ -59,7 +64,8 @@ export async function createStageSubscriptions(
   config: PipelineConfig,
   functionUrls: Record<string, string>,
 ): Promise<void> {
-  await ensureTopic(pubsub, config.topics.events);
+  // As in terraform/pubsub.tf: the events topic keeps 7 days, so late subscribers can seek back.
+  await ensureTopic(pubsub, config.topics.events, EVENTS_RETENTION_SECONDS);
   for (const stage of STAGE_NAMES) {
     const topic = stageTopic(config.topics.stagePrefix, stage);
     const deadLetter = deadLetterTopic(topic);

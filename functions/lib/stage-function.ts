@@ -1,4 +1,5 @@
 import * as ff from '@google-cloud/functions-framework';
+import { eventTraceparent, invoke, messageTraceparent } from '../../shared/pipeline/invocation.js';
 import { log } from '../../shared/pipeline/log.js';
 import { parseStageMessage } from '../../shared/pipeline/messages.js';
 import { messageBytesOf } from '../../shared/pipeline/pubsub-envelope.js';
@@ -18,11 +19,17 @@ export function registerStageFunction(stage: StageName): void {
     if (!parsed.ok) return log.badMessage(stage, parsed.reason);
     if (parsed.message.stage !== stage) return log.badMessage(stage, `message is for stage ${parsed.message.stage}`);
     const rt = runtime();
-    const outcome = await runUnit(rt.deps, parsed.message, {
-      config: rt.config,
-      cores: rt.cores,
-      leaseMs: rt.leaseMs(stage),
-    });
+    const { buildId, modelId, unit } = parsed.message;
+    // The unit's lines carry its build and the trace the build's previous stage published with the message.
+    const outcome = await invoke(
+      {
+        service: stage,
+        projectId: rt.config.projectId,
+        incoming: { traceparent: messageTraceparent(envelope.attributes) ?? eventTraceparent(event) },
+        labels: { build: buildId, model: modelId, stage, unit: unit.key },
+      },
+      () => runUnit(rt.deps, parsed.message, { config: rt.config, cores: rt.cores, leaseMs: rt.leaseMs(stage) }),
+    );
     // A non-2xx answer is how a push subscription asks Pub/Sub to redeliver (the pipeline log says why).
     if (outcome === 'retry') throw redeliveryRequest(`${stage}/${parsed.message.unit.key}`);
   });

@@ -2,12 +2,15 @@ import type { Firestore, Transaction } from 'firebase-admin/firestore';
 import type { BuildRecord } from '../pipeline/build-state.js';
 import { isRetryableGrpc } from '../pipeline/errors.js';
 import type { BuildStore } from '../pipeline/ports.js';
+import { recentBuilds } from './firestore-queries.js';
+import { fromStoredBuild, fromStoredModel, toStoredBuild, toStoredModel } from './firestore-times.js';
 import { modelEntry, touchesModel, type ModelEntry } from './model-entry.js';
 
 /**
  * Build records in Firestore: `models/{modelId}` (name, latest build, best result) and
  * `models/{modelId}/builds/{buildId}` (the BuildRecord). Every write is a transaction; one that creates a build or
- * changes its status refreshes the model document in it, so the console and the results page always agree.
+ * changes its status refreshes the model document in it, so the console and the results page always agree. Times are
+ * stored as Timestamps and read back as ISO strings (firestore-times.ts): the pure code never sees a Timestamp.
  */
 export function buildDoc(db: Firestore, modelId: string, buildId: string) {
   return db.collection('models').doc(modelId).collection('builds').doc(buildId);
@@ -18,12 +21,14 @@ export function modelDoc(db: Firestore, modelId: string) {
 }
 
 function writeModel(db: Firestore, tx: Transaction, record: BuildRecord, previous: ModelEntry | undefined) {
-  tx.set(modelDoc(db, record.modelId), modelEntry(record, previous) as unknown as Record<string, unknown>);
+  tx.set(modelDoc(db, record.modelId), toStoredModel(modelEntry(record, previous)));
 }
 
 function writeBuild(db: Firestore, tx: Transaction, record: BuildRecord) {
-  tx.set(buildDoc(db, record.modelId, record.buildId), record as unknown as Record<string, unknown>);
+  tx.set(buildDoc(db, record.modelId, record.buildId), toStoredBuild(record));
 }
+
+const storedModel = (d: Record<string, unknown> | undefined) => (d ? fromStoredModel(d) : undefined);
 
 /**
  * Failures of a transaction that may succeed when run again: gRPC aborted by contention (the emulator's "Transaction
@@ -58,16 +63,16 @@ export class FirestoreBuildStore implements BuildStore {
 
   async get(modelId: string, buildId: string): Promise<BuildRecord | undefined> {
     const snap = await buildDoc(this.db, modelId, buildId).get();
-    return snap.exists ? (snap.data() as BuildRecord) : undefined;
+    return snap.exists ? fromStoredBuild(snap.data()!) : undefined;
   }
 
   async create(record: BuildRecord): Promise<{ created: boolean; record: BuildRecord }> {
     return this.transact(async (tx) => {
       const ref = buildDoc(this.db, record.modelId, record.buildId);
       const [snap, model] = await Promise.all([tx.get(ref), tx.get(modelDoc(this.db, record.modelId))]);
-      if (snap.exists) return { created: false, record: snap.data() as BuildRecord };
+      if (snap.exists) return { created: false, record: fromStoredBuild(snap.data()!) };
       writeBuild(this.db, tx, record);
-      writeModel(this.db, tx, record, model.data() as ModelEntry | undefined);
+      writeModel(this.db, tx, record, storedModel(model.data()));
       return { created: true, record };
     });
   }
@@ -84,31 +89,22 @@ export class FirestoreBuildStore implements BuildStore {
     return this.transact(async (tx) => {
       const snap = await tx.get(buildDoc(this.db, modelId, buildId));
       if (!snap.exists) throw new Error(`build ${modelId}/${buildId} does not exist`);
-      const record = snap.data() as BuildRecord;
+      const record = fromStoredBuild(snap.data()!);
       const before = { json: JSON.stringify(record), status: record.status };
       const result = fn(record);
       if (JSON.stringify(record) === before.json) return { result, record };
       if (touchesModel(before, record)) {
         const model = await tx.get(modelDoc(this.db, modelId));
-        writeModel(this.db, tx, record, model.data() as ModelEntry | undefined);
+        writeModel(this.db, tx, record, storedModel(model.data()));
       }
       writeBuild(this.db, tx, record);
       return { result, record };
     });
   }
 
-  /**
-   * Running builds across every model: a collection-group query on `builds` (status ==, createdAt descending), served
-   * by the composite index in firestore.indexes.json.
-   */
+  /** Running builds across every model, newest first: the results page's status query (firestore-queries.ts). */
   async running(limit: number): Promise<BuildRecord[]> {
-    const snap = await this.db
-      .collectionGroup('builds')
-      .where('status', '==', 'running')
-      .orderBy('createdAt', 'desc')
-      .limit(limit)
-      .get();
-    return snap.docs.map((d) => d.data() as BuildRecord);
+    return recentBuilds(this.db, limit, 'running');
   }
 
   /** One transaction, run again with jittered exponential backoff while it fails transiently. */

@@ -46,9 +46,24 @@ export class StorageObjects implements ArtifactStore {
   ) {}
 
   async read(bucket: string, object: string, generation?: string): Promise<Uint8Array> {
+    return this.download(bucket, object, generation);
+  }
+
+  async readHead(bucket: string, object: string, generation: string | undefined, bytes: number): Promise<Uint8Array> {
+    if (!Number.isSafeInteger(bytes) || bytes < 1) throw new Error(`readHead: bad byte count ${bytes}`);
+    // `end` is inclusive; the server sends at most the object's length. No validation: a partial read has no CRC.
+    return this.download(bucket, object, generation, { start: 0, end: bytes - 1, validation: false });
+  }
+
+  private async download(
+    bucket: string,
+    object: string,
+    generation: string | undefined,
+    range: { start: number; end: number; validation: false } | Record<string, never> = {},
+  ): Promise<Uint8Array> {
     try {
       const file = this.storage.bucket(bucket).file(object, generation ? { generation: Number(generation) } : {});
-      const [buf] = await file.download();
+      const [buf] = await file.download(range);
       return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
     } catch (e) {
       if (codeOf(e) === 404) {

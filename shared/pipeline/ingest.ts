@@ -1,4 +1,4 @@
-import { isKilnError } from '../errors.js';
+import { isKilnError, KilnError } from '../errors.js';
 import { parseBuildConfigText, type BuildConfig } from './build-config.js';
 import { handoffStale, newBuild, rejectedBuild, unitsOf, type BuildRecord } from './build-state.js';
 import type { PipelineConfig } from './config.js';
@@ -9,7 +9,7 @@ import { uploadTooLarge } from './limits.js';
 import { log } from './log.js';
 import { STAGE_MESSAGE_SCHEMA_V1, type UploadRef } from './messages.js';
 import type { ObjectInfo, PipelineDeps } from './ports.js';
-import { checkUploadBytes } from './sniff.js';
+import { checkUploadBytes, SNIFF_BYTES } from './sniff.js';
 import { classifyUpload } from './uploads.js';
 
 /**
@@ -27,6 +27,9 @@ export interface IngestOptions {
   now?: () => string;
 }
 
+/** Largest build config (kiln.json) ingest reads. */
+export const MAX_CONFIG_BYTES = 256 * 1024;
+
 async function loadConfig(
   deps: PipelineDeps,
   opts: IngestOptions,
@@ -35,7 +38,13 @@ async function loadConfig(
 ): Promise<BuildConfig> {
   const max = opts.config.limits.maxFanout;
   if (object === undefined) return parseBuildConfigText('{}', max);
-  const bytes = await deps.objects.read(bucket, object);
+  // A ranged read too: a kiln.json is small, and one that is not is rejected without reading it whole.
+  const bytes = await deps.objects.readHead(bucket, object, undefined, MAX_CONFIG_BYTES + 1);
+  if (bytes.byteLength > MAX_CONFIG_BYTES) {
+    throw new KilnError('E_BAD_ARGUMENT', `${object} is larger than ${MAX_CONFIG_BYTES / 1024} KiB`, {
+      hint: 'A kiln.json holds settings only; see docs/pipeline.md for its fields',
+    });
+  }
   return parseBuildConfigText(Buffer.from(bytes).toString('utf8'), max, object);
 }
 
@@ -87,7 +96,9 @@ export async function ingestUpload(deps: PipelineDeps, obj: ObjectInfo, opts: In
       if (size > opts.config.limits.maxUploadBytes) throw uploadTooLarge(size, opts.config.limits.maxUploadBytes);
       let configObject: string | undefined = kind.configObject;
       if (kind.kind === 'single-file') {
-        checkUploadBytes(obj.name, kind.format, await deps.objects.read(obj.bucket, obj.name, obj.generation));
+        // Only the leading bytes (a ranged read): a 512 MiB upload costs ingest no more memory than a small one.
+        const head = await deps.objects.readHead(obj.bucket, obj.name, obj.generation, SNIFF_BYTES);
+        checkUploadBytes(obj.name, kind.format, head);
         if (!(await deps.objects.stat(obj.bucket, kind.configObject))) configObject = undefined;
       }
       const config = await loadConfig(deps, opts, obj.bucket, configObject);

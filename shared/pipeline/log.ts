@@ -1,6 +1,14 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { isKilnError } from '../errors.js';
+import { traceFields, type TraceContext } from './trace.js';
+
 /**
  * The log catalogue: one named function per message the pipeline logs. Each writes one JSON line with the Cloud
  * Logging fields `severity`, `message`, `logging.googleapis.com/labels` (build, model, stage) and structured fields.
+ * Inside `withLogContext` (every function invocation runs in one) each line also carries the invocation's trace
+ * (`logging.googleapis.com/trace` = `projects/<project>/traces/<trace id>`, `…/spanId`) and the build and model
+ * labels, whichever message it is. A failure with an unexpected error is written as an Error Reporting event
+ * (`@type` ReportedErrorEvent, the stack trace in `message`).
  */
 export type Severity = 'DEBUG' | 'INFO' | 'NOTICE' | 'WARNING' | 'ERROR';
 
@@ -29,10 +37,78 @@ export function setLogSink(next: LogSink): LogSink {
   return prev;
 }
 
-function write(severity: Severity, message: string, labels: LogLabels, fields: Record<string, unknown> = {}): void {
+export interface LogContext {
+  trace?: TraceContext;
+  /** The project the trace belongs to (`projects/<projectId>/traces/…`). */
+  projectId?: string;
+  /** Labels every line of this context carries (a line's own labels win). */
+  labels?: LogLabels;
+  /** Error Reporting's service name (default K_SERVICE, the function's name on Cloud Run functions). */
+  service?: string;
+}
+
+const context = new AsyncLocalStorage<LogContext>();
+
+/** Runs `fn` with `ctx` added to the current log context (labels merge), for every line written inside it. */
+export function withLogContext<T>(ctx: LogContext, fn: () => T): T {
+  const outer = context.getStore() ?? {};
+  return context.run({ ...outer, ...ctx, labels: { ...outer.labels, ...ctx.labels } }, fn);
+}
+
+/** The trace of the current invocation, if one runs. */
+export function currentTrace(): TraceContext | undefined {
+  return context.getStore()?.trace;
+}
+
+export const REPORTED_ERROR_EVENT =
+  'type.googleapis.com/google.devtools.clouderrorreporting.v1beta1.ReportedErrorEvent';
+
+/**
+ * The fields that make Error Reporting take a line as an occurrence of an error: the `@type`, the stack trace as the
+ * message's text (what it groups by), and the service. Only for errors that are bugs or outages: a model the pipeline
+ * rejects (a bad-input KilnError) is the user's to fix and stays a plain ERROR line. The stack is in `message` (after
+ * the catalogue's sentence) and in `stack_trace`; an error without a stack stays a plain line too.
+ */
+function reportedError(cause: unknown, message: string): Record<string, unknown> | undefined {
+  if (!(cause instanceof Error) || (isKilnError(cause) && cause.kind === 'bad-input')) return undefined;
+  const stack = cause.stack;
+  if (!stack?.includes('\n    at ')) return undefined;
+  const ctx = context.getStore();
+  return {
+    '@type': REPORTED_ERROR_EVENT,
+    message: `${message}\n${stack}`,
+    stack_trace: stack,
+    serviceContext: {
+      service: ctx?.service ?? process.env['K_SERVICE'] ?? 'kiln',
+      ...(process.env['K_REVISION'] ? { version: process.env['K_REVISION'] } : {}),
+    },
+  };
+}
+
+function write(
+  severity: Severity,
+  message: string,
+  labels: LogLabels,
+  fields: Record<string, unknown> = {},
+  cause?: unknown,
+): void {
+  const ctx = context.getStore();
   const l: Record<string, string> = {};
-  for (const [k, v] of Object.entries(labels)) if (v !== undefined) l[k] = v;
-  sink({ severity, message, 'logging.googleapis.com/labels': l, time: new Date().toISOString(), ...fields });
+  for (const source of [ctx?.labels ?? {}, labels])
+    for (const [k, v] of Object.entries(source)) if (v !== undefined) l[k] = v;
+  const trace = ctx?.trace
+    ? traceFields(ctx.trace, ctx.projectId ?? process.env['KILN_PROJECT_ID'] ?? 'kiln-local')
+    : {};
+  const reported = cause === undefined ? undefined : reportedError(cause, message);
+  sink({
+    severity,
+    message,
+    'logging.googleapis.com/labels': l,
+    time: new Date().toISOString(),
+    ...fields,
+    ...trace,
+    ...reported,
+  });
 }
 
 type Ref = { buildId: string; modelId: string };
@@ -68,8 +144,17 @@ export const log = {
       ref(r, stage, unit),
       { released },
     ),
-  unitFailed: (r: Ref, stage: string, unit: string, code: string, error: string) =>
-    write('ERROR', `${stage}/${unit} failed: ${error}`, ref(r, stage, unit), { code, error }),
+  unitFailed: (r: Ref, stage: string, unit: string, code: string, error: string, cause?: unknown) =>
+    write('ERROR', `${stage}/${unit} failed: ${error}`, ref(r, stage, unit), { code, error }, cause),
+  /** An error nothing handled: the invocation fails (and its message is redelivered when it came from Pub/Sub). */
+  invocationFailed: (what: string, cause: unknown) =>
+    write(
+      'ERROR',
+      `${what} failed: ${cause instanceof Error ? cause.message : String(cause)}`,
+      {},
+      { error: String(cause) },
+      cause instanceof Error ? cause : new Error(String(cause)),
+    ),
   stageCompleted: (r: Ref, stage: string, units: number) =>
     write('INFO', `stage ${stage} completed (${units} unit${units === 1 ? '' : 's'})`, ref(r, stage), { units }),
   buildSucceeded: (r: Ref, artifacts: number) =>

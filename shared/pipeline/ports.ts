@@ -35,6 +35,11 @@ export interface ObjectInfo {
 export interface ArtifactStore {
   /** Bytes of one object at one generation (throws KilnError E_FILE_NOT_FOUND when gone). */
   read(bucket: string, object: string, generation?: string): Promise<Uint8Array>;
+  /**
+   * The first `bytes` bytes of one object at one generation (fewer when it is shorter), by a ranged read: memory does
+   * not grow with the object (throws KilnError E_FILE_NOT_FOUND when gone).
+   */
+  readHead(bucket: string, object: string, generation: string | undefined, bytes: number): Promise<Uint8Array>;
   /** Object info, or undefined when absent. */
   stat(bucket: string, object: string): Promise<ObjectInfo | undefined>;
   /** Every object under a prefix. */

@@ -13,6 +13,13 @@ import {
 } from './build-state.js';
 import type { PipelineConfig } from './config.js';
 import type { StageCores } from './core.js';
+import {
+  encodeDataManifest,
+  isDataManifest,
+  parseDataManifest,
+  splitArtifacts,
+  DATA_MANIFEST,
+} from './data-manifest.js';
 import { errorInfo, stageUnavailable } from './errors.js';
 import { makeEvent } from './events.js';
 import { publishFailure } from './ingest.js';
@@ -89,11 +96,18 @@ export async function runUnit(deps: PipelineDeps, msg: StageMessage, opts: RunOp
         unit,
         build: { buildId, modelId, inputUri: record.input.uri, inputKind: record.input.kind },
       });
-      artifacts = {};
+      const written: Record<string, string> = {};
       for (const [name, bytes] of Object.entries(out.artifacts)) {
         const full = unitArtifactName(unit, name);
-        artifacts[full] = await deps.objects.writeArtifact(modelId, buildId, full, bytes);
+        written[full] = await deps.objects.writeArtifact(modelId, buildId, full, bytes);
       }
+      // Data files are named by one manifest artifact, not each in the build document (data-manifest.ts).
+      const { listed, data } = splitArtifacts(written);
+      if (Object.keys(data).length > 0) {
+        const manifest = unitArtifactName(unit, DATA_MANIFEST);
+        listed[manifest] = await deps.objects.writeArtifact(modelId, buildId, manifest, encodeDataManifest(data));
+      }
+      artifacts = listed;
       summary = out.summary;
     }
   } catch (e) {
@@ -107,7 +121,7 @@ export async function runUnit(deps: PipelineDeps, msg: StageMessage, opts: RunOp
       log.unitRetrying(ref, stage, unit.key, decision.attempt, info.message);
       return 'retry';
     }
-    log.unitFailed(ref, stage, unit.key, info.code, info.message);
+    log.unitFailed(ref, stage, unit.key, info.code, info.message, e);
     // Only the delivery that failed the build publishes; another (the build had ended) leaves it to that one.
     if (result.outcome === 'build-failed') {
       const latest = await deps.store.get(modelId, buildId);
@@ -138,11 +152,22 @@ async function release(deps: PipelineDeps, msg: StageMessage, runId: string): Pr
   log.unitReleased({ buildId: msg.buildId, modelId: msg.modelId }, msg.stage, msg.unit.key, released);
 }
 
+/** Every artifact of the build so far by name, the data files a data manifest names included. */
 async function readArtifacts(deps: PipelineDeps, uris: Record<string, string>): Promise<Map<string, Uint8Array>> {
   const out = new Map<string, Uint8Array>();
-  for (const [name, uri] of Object.entries(uris)) {
+  const read = async (uri: string) => {
     const m = /^gs:\/\/([^/]+)\/(.+)$/.exec(uri);
-    if (m) out.set(name, await deps.objects.read(m[1]!, m[2]!));
+    return m ? deps.objects.read(m[1]!, m[2]!) : undefined;
+  };
+  for (const [name, uri] of Object.entries(uris)) {
+    const bytes = await read(uri);
+    if (!bytes) continue;
+    out.set(name, bytes);
+    if (!isDataManifest(name)) continue;
+    for (const [file, fileUri] of Object.entries(parseDataManifest(bytes))) {
+      const data = await read(fileUri);
+      if (data) out.set(file, data);
+    }
   }
   return out;
 }

@@ -12,6 +12,9 @@ const MAGIC: Record<string, { offset: number; bytes: number[]; what: string }> =
   'tar.gz': { offset: 0, bytes: [0x1f, 0x8b], what: 'a gzip stream' },
 };
 
+/** How many leading bytes ingest reads to classify a single-file upload (every magic number lies within them). */
+export const SNIFF_BYTES = 64;
+
 export function checkUploadBytes(name: string, format: string, head: Uint8Array): void {
   if (head.length === 0) {
     throw new KilnError('E_FILE_EMPTY', `${name} is empty`, { hint: 'Upload the model file again' });

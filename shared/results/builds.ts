@@ -1,4 +1,5 @@
 import type { Firestore } from 'firebase-admin/firestore';
+import { readBuild, recentBuilds } from '../cloud/firestore-queries.js';
 import type { BuildRecord } from '../pipeline/build-state.js';
 import { STAGE_NAMES } from '../pipeline/stages.js';
 
@@ -55,13 +56,11 @@ export function buildRow(r: BuildRecord): BuildRow {
   };
 }
 
-/** The most recent builds of every model (collection group `builds`), newest first. */
-export async function listBuilds(db: Firestore, limit = 100): Promise<BuildRow[]> {
-  const snap = await db.collectionGroup('builds').orderBy('createdAt', 'desc').limit(limit).get();
-  return snap.docs.map((d) => buildRow(d.data() as BuildRecord));
+/** The most recent builds of every model (collection group `builds`), newest first; only `status` ones when given. */
+export async function listBuilds(db: Firestore, limit = 100, status?: string): Promise<BuildRow[]> {
+  return (await recentBuilds(db, limit, status)).map(buildRow);
 }
 
 export async function getBuild(db: Firestore, modelId: string, buildId: string): Promise<BuildRecord | undefined> {
-  const snap = await db.collection('models').doc(modelId).collection('builds').doc(buildId).get();
-  return snap.exists ? (snap.data() as BuildRecord) : undefined;
+  return readBuild(db, modelId, buildId);
 }

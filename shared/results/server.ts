@@ -47,7 +47,7 @@ const notFound = (res: ServerResponse, what: string) =>
   send(res, 404, 'text/plain; charset=utf-8', `${what} not found\n`);
 
 /** Route table: method + pattern → handler. */
-type Handler = (deps: ResultsDeps, m: string[], res: ServerResponse) => Promise<void>;
+type Handler = (deps: ResultsDeps, m: string[], res: ServerResponse, url: URL) => Promise<void>;
 const ROUTES: [RegExp, Handler][] = [
   [
     /^\/$/,
@@ -58,7 +58,10 @@ const ROUTES: [RegExp, Handler][] = [
   ],
   [
     /^\/api\/builds$/,
-    async (deps, _m, res) => send(res, 200, 'application/json', JSON.stringify(await listBuilds(deps.firestore))),
+    async (deps, _m, res, url) => {
+      const status = url.searchParams.get('status') ?? undefined;
+      send(res, 200, 'application/json', JSON.stringify(await listBuilds(deps.firestore, 100, status)));
+    },
   ],
   [/^\/app\.js$/, async (_deps, _m, res) => send(res, 200, 'text/javascript; charset=utf-8', CLIENT_SCRIPT)],
   [
@@ -87,7 +90,8 @@ const ROUTES: [RegExp, Handler][] = [
 /** The results web app as a request handler (mount it anywhere a node:http handler goes). */
 export function createResultsHandler(deps: ResultsDeps): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
-    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const path = url.pathname;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       send(res, 405, 'text/plain; charset=utf-8', 'method not allowed\n');
       return;
@@ -102,7 +106,7 @@ export function createResultsHandler(deps: ResultsDeps): (req: IncomingMessage, 
         send(res, 400, 'text/plain; charset=utf-8', 'bad URL\n');
         return;
       }
-      handler(deps, parts, res).catch((e: unknown) => {
+      handler(deps, parts, res, url).catch((e: unknown) => {
         const code = (e as { code?: unknown }).code;
         if (code === 404) notFound(res, 'object');
         else if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', `error: ${(e as Error).message}\n`);

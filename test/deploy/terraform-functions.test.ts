@@ -2,6 +2,7 @@ import test from 'ava';
 import { FUNCTION_NAMES } from '../../functions/index.js';
 import { COMPILER_ENV } from '../../shared/edgetpu/runner.js';
 import { ENV_SCHEMA } from '../../shared/pipeline/config.js';
+import { EVENTS_RETENTION_SECONDS } from '../../shared/pipeline/events.js';
 import { STAGE_NAMES, stageTopic } from '../../shared/pipeline/stages.js';
 import { settingsOf } from '../../shared/pipeline/stage-settings.js';
 import { STAGE_SETTINGS_JSON } from '../../scripts/gen-stage-settings.js';
@@ -57,6 +58,8 @@ test('the buckets and topics are named the way the code names them', async (t) =
     t.is(rendered, stageTopic('PREFIX', stage), `topic of ${stage}`);
   }
   t.is(resource(config, 'google_pubsub_topic', 'events')['name'], '${local.events_topic}');
+  // late subscribers seek back up to 7 days (docs/events.md)
+  t.is(resource(config, 'google_pubsub_topic', 'events')['message_retention_duration'], `${EVENTS_RETENTION_SECONDS}s`);
 });
 
 test('ingest is a gen2 function on the finalize events of the uploads bucket', async (t) => {

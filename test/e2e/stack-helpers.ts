@@ -2,7 +2,7 @@ import type { Message, Subscription } from '@google-cloud/pubsub';
 import { randomUUID } from 'node:crypto';
 import { cloudClients } from '../../shared/cloud/clients.js';
 import { isTerminalEvent } from '../../shared/cloud/event-watcher.js';
-import { buildDoc } from '../../shared/cloud/firestore-builds.js';
+import { readBuild as readStoredBuild } from '../../shared/cloud/firestore-queries.js';
 import type { BuildRecord } from '../../shared/pipeline/build-state.js';
 import type { PipelineConfig } from '../../shared/pipeline/config.js';
 import { fromPubsubMessage, type KilnCloudEvent } from '../../shared/pipeline/events.js';
@@ -56,8 +56,7 @@ export async function readBuild(
   modelId: string,
   buildId: string,
 ): Promise<BuildRecord | undefined> {
-  const snap = await buildDoc(cloudClients(config).firestore, modelId, buildId).get();
-  return snap.exists ? (snap.data() as BuildRecord) : undefined;
+  return readStoredBuild(cloudClients(config).firestore, modelId, buildId);
 }
 
 export function captureLogs(): { lines: LogEntry[]; restore: () => void } {

@@ -45,8 +45,8 @@ test.before(async () => {
   if (!res.ok) throw new Error(`loading rules failed: ${res.status} ${await res.text()}`);
   // the service (admin, bypasses rules) writes a model and a build
   const owner = 'owner';
-  const fields = { fields: { name: { stringValue: 'm' } } };
-  for (const p of ['models/m', 'models/m/builds/b1']) {
+  const fields = { fields: { name: { stringValue: 'm' }, createdAt: { timestampValue: '2026-01-01T00:00:00Z' } } };
+  for (const p of ['models/m', 'models/m/builds/b1', 'models/n/builds/b2']) {
     const w = await call('PATCH', p, owner, fields);
     if (!w.ok) throw new Error(`admin write failed: ${w.status}`);
   }
@@ -66,10 +66,43 @@ test('anonymous requests read nothing', async (t) => {
   t.is((await call('GET', 'models/m/builds/b1')).status, 403);
 });
 
+/** The results page's query (shared/cloud/firestore-queries.ts recentBuilds) as a browser client sends it. */
+const recentBuilds = (token: string | undefined, limit?: number) =>
+  fetch(`http://${emu.hostPort}/v1/projects/${PROJECT}/databases/(default)/documents:runQuery`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({
+      structuredQuery: {
+        from: [{ collectionId: 'builds', allDescendants: true }],
+        orderBy: [{ field: { fieldPath: 'createdAt' }, direction: 'DESCENDING' }],
+        ...(limit === undefined ? {} : { limit }),
+      },
+    }),
+  });
+
+test('signed-in users list the builds of every model (collection group), with a limit', async (t) => {
+  const res = await recentBuilds(userToken, 100);
+  t.is(res.status, 200);
+  const rows = (await res.json()) as { document?: { name: string } }[];
+  t.deepEqual(rows.map((r) => r.document?.name.split('/documents/')[1]).sort(), [
+    'models/m/builds/b1',
+    'models/n/builds/b2',
+  ]);
+});
+
+test('the collection-group read is denied anonymous, and without a limit or over 100', async (t) => {
+  t.is((await recentBuilds(undefined, 100)).status, 403);
+  t.is((await recentBuilds(userToken)).status, 403);
+  t.is((await recentBuilds(userToken, 101)).status, 403);
+});
+
 test('clients never write, even signed in', async (t) => {
   const body = { fields: { status: { stringValue: 'succeeded' } } };
   t.is((await call('PATCH', 'models/m/builds/b1', userToken, body)).status, 403);
   t.is((await call('PATCH', 'models/evil', userToken, body)).status, 403);
   t.is((await call('DELETE', 'models/m', userToken)).status, 403);
   t.is((await call('GET', 'other/x', userToken)).status, 403);
+  // the collection-group match grants listing only: a build elsewhere is neither readable nor writable
+  t.is((await call('PATCH', 'other/x/builds/b9', userToken, body)).status, 403);
+  t.is((await call('GET', 'other/x/builds/b9', userToken)).status, 403);
 });

@@ -138,6 +138,8 @@ function memoryDeps(store: BuildStore) {
   const published: (StageMessage | KilnCloudEvent)[] = [];
   const artifacts: ArtifactStore = {
     read: async (bucket, object) => objects.get(`gs://${bucket}/${object}`) ?? new Uint8Array(),
+    readHead: async (bucket, object, _g, n) =>
+      (objects.get(`gs://${bucket}/${object}`) ?? new Uint8Array()).slice(0, n),
     stat: async () => undefined,
     list: async () => [],
     readUpload: async () => new Map([['upload/m.tflite', new Uint8Array([1, 2, 3])]]),

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { buildDoc } from '../../shared/cloud/firestore-builds.js';
+import { toStoredBuild } from '../../shared/cloud/firestore-times.js';
 import { startEmulator, type RunningEmulator } from '../../emulators/local-stack/gcloud-emulator.js';
 import { freePort } from '../../emulators/local-stack/ports.js';
 import { startStorageEmulator, type StorageEmulator } from '../../emulators/storage/server.js';
@@ -117,9 +118,9 @@ maybe('the results page lists a finished build with live status and opens its re
   }
   done.summary['verify'] = { verdict: report.verdict.level, headline: report.verdict.headline };
   done.finishedAt = done.updatedAt;
-  await buildDoc(db, modelId, done.buildId).set(done as unknown as Record<string, unknown>);
+  await buildDoc(db, modelId, done.buildId).set(toStoredBuild(done));
   const running = record('other-model', 'b000000000000000running', 'running');
-  await buildDoc(db, 'other-model', running.buildId).set(running as unknown as Record<string, unknown>);
+  await buildDoc(db, 'other-model', running.buildId).set(toStoredBuild(running));
 
   const page = await browser!.newPage();
   await page.setViewportSize({ width: 1280, height: 900 });
