@@ -59,6 +59,8 @@ export const OP_RULES: Readonly<Record<string, OpRule>> = {
   PACK: { version: 2, output: SAME },
   UNPACK: { version: 2, output: SAME },
   GATHER: { version: 2, output: SAME },
+  // int8 params keep version 1 (tensorflow/lite/tools/versioning: only int16/string/bool params raise it).
+  GATHER_ND: { version: 1, output: SAME },
   MAXIMUM: { version: 2, output: SAME },
   MINIMUM: { version: 2, output: SAME },
   BATCH_TO_SPACE_ND: { version: 2, output: SAME },

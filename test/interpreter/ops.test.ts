@@ -584,6 +584,46 @@ const shapeCases: Case[] = [
     build: (b) => b.output(b.op('GATHER_ND', [F(b, [3, 4, 2]), b.constant('i', 'int32', [2, 2], [2, 1, 0, 3])])[0]!),
   },
   {
+    // MoveNet's pattern: one [b, y, x] index into a [1,H,W,C] map → a row of C values (int8 keeps scale and zero point).
+    name: 'GATHER_ND int8 rows of a feature map',
+    build: (b) =>
+      b.output(
+        b.op(
+          'GATHER_ND',
+          [I8(b, [1, 6, 6, 5]), b.constant('i', 'int32', [3, 3], [0, 2, 3, 0, 5, 0, 0, 0, 5])],
+          {},
+          { outputs: [out('int8', 0.05, -3, [3, 5])] },
+        )[0]!,
+      ),
+  },
+  {
+    name: 'GATHER_ND int8 full-depth indices (one scalar each)',
+    build: (b) =>
+      b.output(
+        b.op(
+          'GATHER_ND',
+          [
+            I8(b, [1, 4, 4, 3], 0.1, 7),
+            b.constant('i', 'int32', [2, 2, 4], [0, 1, 2, 0, 0, 3, 3, 2, 0, 0, 0, 1, 0, 2, 1, 1]),
+          ],
+          {},
+          { outputs: [out('int8', 0.1, 7, [2, 2])] },
+        )[0]!,
+      ),
+  },
+  {
+    name: 'GATHER_ND uint8 leading-axis slices',
+    build: (b) =>
+      b.output(
+        b.op(
+          'GATHER_ND',
+          [U8(b, [4, 3, 2]), b.constant('i', 'int32', [2, 1], [3, 1])],
+          {},
+          { outputs: [out('uint8', 0.05, 120, [2, 3, 2])] },
+        )[0]!,
+      ),
+  },
+  {
     name: 'SPACE_TO_DEPTH uint8',
     build: (b) =>
       b.output(

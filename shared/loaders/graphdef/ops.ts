@@ -422,6 +422,10 @@ export const TF_OPS: Record<string, TfOpConverter> = {
     const idx = c.dtype(1) === 'int32' ? c.x(1) : emitCast(c.b, c.x(1), 'int32', `${c.name}/indices`);
     return c.b.op('GATHER', [c.x(0), idx], { axis: c.ints(2)[0]! }, { outputs: [{ name: c.name }] });
   },
+  GatherNd: (c) => {
+    const idx = c.dtype(1) === 'int32' ? c.x(1) : emitCast(c.b, c.x(1), 'int32', `${c.name}/indices`);
+    return c.b.op('GATHER_ND', [c.x(0), idx], {}, { outputs: [{ name: c.name }] });
+  },
   ArgMax: (c) => {
     const axis = c.b.constant(`${c.name}/axis`, 'int32', [1], c.ints(1));
     return c.b.op('ARG_MAX', [c.x(0), axis], { outputType: TensorType.INT32 }, { outputs: [{ name: c.name }] });
