@@ -68,6 +68,15 @@ export const OP_RULES: Readonly<Record<string, OpRule>> = {
   // Integer outputs (class indices): only the input is quantized, with its own range.
   ARG_MAX: { version: 2, output: FREE },
   ARG_MIN: { version: 2, output: FREE },
+  // bool outputs: the int8 comparison kernels rescale each input from its own parameters.
+  EQUAL: { version: 2, output: FREE },
+  NOT_EQUAL: { version: 2, output: FREE },
+  GREATER: { version: 2, output: FREE },
+  GREATER_EQUAL: { version: 2, output: FREE },
+  LESS: { version: 2, output: FREE },
+  LESS_EQUAL: { version: 2, output: FREE },
+  // Values keep the input's parameters (output 1, the int32 indices, is not quantized).
+  TOPK_V2: { version: 2, output: SAME },
   LOGISTIC: { version: 2, output: fixed(1 / 256, -128) },
   SOFTMAX: { version: 2, output: fixed(1 / 256, -128) },
   TANH: { version: 2, output: fixed(1 / 128, 0) },

@@ -624,6 +624,61 @@ const shapeCases: Case[] = [
       ),
   },
   {
+    name: 'TOPK_V2 float32 k 4 over rows of 10',
+    build: (b) =>
+      b.output(
+        ...b.op(
+          'TOPK_V2',
+          [F(b, [2, 3, 10]), b.constant('k', 'int32', [], [4])],
+          {},
+          {
+            outputs: [out('float32', undefined, undefined, [2, 3, 4]), out('int32', undefined, undefined, [2, 3, 4])],
+          },
+        ),
+      ),
+  },
+  {
+    // 60 int8 values per row: ties are frequent, and TFLite puts the lower index first.
+    name: 'TOPK_V2 int8 k 7 (ties keep index order)',
+    build: (b) =>
+      b.output(
+        ...b.op(
+          'TOPK_V2',
+          [I8(b, [3, 60], 0.05, -3), b.constant('k', 'int32', [], [7])],
+          {},
+          {
+            outputs: [out('int8', 0.05, -3, [3, 7]), out('int32', undefined, undefined, [3, 7])],
+          },
+        ),
+      ),
+  },
+  ...(['EQUAL', 'NOT_EQUAL', 'GREATER', 'GREATER_EQUAL', 'LESS', 'LESS_EQUAL'] as const).map((type): Case => ({
+    name: `${type} int8 against a broadcast constant`,
+    build: (b) =>
+      b.output(
+        b.op(
+          type,
+          [I8(b, [2, 4, 8]), b.constant('y', 'int8', [8], ints(8, -128, 127, 4), Q(0.05, -3))],
+          {},
+          { outputs: [out('bool', undefined, undefined, [2, 4, 8])] },
+        )[0]!,
+      ),
+  })),
+  {
+    name: 'GREATER_EQUAL float32',
+    build: (b) =>
+      b.output(
+        b.op(
+          'GREATER_EQUAL',
+          [F(b, [3, 5]), b.constant('y', 'float32', [3, 5], floats(15, 3))],
+          {},
+          {
+            outputs: [out('bool', undefined, undefined, [3, 5])],
+          },
+        )[0]!,
+      ),
+  },
+  {
     name: 'SPACE_TO_DEPTH uint8',
     build: (b) =>
       b.output(
