@@ -37,6 +37,8 @@ export const OP_RULES: Readonly<Record<string, OpRule>> = {
   RELU6: { version: 2, output: FREE },
   RELU_N1_TO_1: { version: 2, output: FREE },
   LEAKY_RELU: { version: 2, output: FREE },
+  // int8 PRELU is version 1 (the Edge TPU maps it from runtime 13); alpha is quantized as a constant operand.
+  PRELU: { version: 1, output: FREE },
   HARD_SWISH: { version: 1, output: FREE },
   SQUARED_DIFFERENCE: { version: 1, output: FREE },
   AVERAGE_POOL_2D: { version: 2, output: SAME },

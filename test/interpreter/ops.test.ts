@@ -399,6 +399,19 @@ const actCases: Case[] = [
         )[0]!,
       ),
   },
+  {
+    // As Kiln's quantizer makes it: alpha an asymmetric int8 constant with its own parameters.
+    name: 'PRELU int8',
+    build: (b) =>
+      b.output(
+        b.op(
+          'PRELU',
+          [I8(b, [1, 3, 3, 4]), b.constant('a', 'int8', [1, 1, 4], [-90, -10, 40, 127], Q(0.002, -50))],
+          {},
+          { outputs: [out('int8', 0.03, -60)] },
+        )[0]!,
+      ),
+  },
   { name: 'SOFTMAX uint8', build: (b) => b.output(b.softmax(U8(b, [2, 30], 0.1, 128), 1, out('uint8', 1 / 256, 0))) },
   {
     name: 'SOFTMAX int8 beta 0.7',
