@@ -77,6 +77,19 @@ export function checkQuantized(path: string, ir: IrModel): CompileFailure | null
     (t) => !g.isConstant(t.id) && (t.dtype === 'int8' || t.dtype === 'uint8') && (t.quant?.scale.length ?? 0) > 0,
   );
   if (quantized) return null;
+  const acts = g.tensors.filter((t) => !g.isConstant(t.id));
+  const integerOnly = acts.length > 0 && acts.every((t) => t.dtype !== 'float32' && t.dtype !== 'float16');
+  if (integerOnly) {
+    const types = [...new Set(acts.map((t) => t.dtype))].join(', ');
+    return {
+      stage: 'quantization',
+      inChild: false,
+      lines: [ERRORS.invalidModel(path), ERRORS.notQuantized],
+      code: 'E_UNSUPPORTED_TYPE',
+      message: `${path} computes only on integers (${types} tensors, no float values): there is nothing to quantize to 8 bits, so no op can run on the Edge TPU`,
+      hint: 'Run this model on the CPU as the float .tflite; the Edge TPU runs models whose float computation is quantized to int8/uint8',
+    };
+  }
   return {
     stage: 'quantization',
     inChild: false,

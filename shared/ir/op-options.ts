@@ -74,6 +74,7 @@ export const OP_OPTIONS: Readonly<Record<string, readonly [BuiltinOptions, Optio
   LESS: [BuiltinOptions.LessOptions, fb.LessOptionsT],
   GREATER: [BuiltinOptions.GreaterOptions, fb.GreaterOptionsT],
   EQUAL: [BuiltinOptions.EqualOptions, fb.EqualOptionsT],
+  TOPK_V2: [BuiltinOptions.TopKV2Options, fb.TopKV2OptionsT],
   UNIDIRECTIONAL_SEQUENCE_LSTM: [
     BuiltinOptions.UnidirectionalSequenceLSTMOptions,
     fb.UnidirectionalSequenceLSTMOptionsT,

@@ -306,6 +306,14 @@ const RULES: Record<string, Rule> = {
     const depth = idx[idx.length - 1]!;
     return [{ shape: [...idx.slice(0, -1), ...c.s(0).slice(depth)], dtype: c.d(0) }];
   },
+  TOPK_V2: (c) => {
+    const s = c.s(0);
+    const shape = [...s.slice(0, -1), c.ints(1)![0]!];
+    return [
+      { shape, dtype: c.d(0) },
+      { shape: [...shape], dtype: 'int32' },
+    ];
+  },
   ARG_MAX: (c) => {
     const s = c.s(0);
     const axis = normAxis(c.ints(1)![0]!, s.length);

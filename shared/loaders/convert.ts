@@ -11,6 +11,7 @@ import { graphToIr } from './graphdef/to-ir.js';
 import { loadKerasH5, loadKerasV3, loadTfjsLayers, type LoadedKeras } from './keras/load.js';
 import { kerasToIr } from './keras/to-ir.js';
 import type { ConvertOptions } from './options.js';
+import { checkFiniteWeights } from './finite-weights.js';
 import { optimize, type RewriteReport } from './rewrites/index.js';
 import type { SourceModel } from './source.js';
 
@@ -79,6 +80,7 @@ export function convertFiles(files: ModelFiles, opts: ConvertOptions = {}): Conv
       break;
     }
   }
+  for (const g of raw.model.subgraphs) checkFiniteWeights(g);
   const { model, report } = optimizeIt ? optimize(raw.model) : { model: raw.model, report: null };
   const ops: Record<string, number> = {};
   for (const op of model.graph.ops) ops[op.type] = (ops[op.type] ?? 0) + 1;

@@ -29,6 +29,15 @@ export function imageTargetOf(t: Tensor): ImageTarget | null {
 }
 
 /**
+ * Pixels as an image input takes them: normalized for a float input; raw 0–255 values for an integer input (a model
+ * that takes int32 pixels, as MoveNet does, casts and normalizes them itself).
+ */
+function pixelValues(t: Tensor, px: Uint8Array, channels: number, cfg: CalibrationConfig): Float32Array {
+  if (t.dtype === 'float32') return normalizePixels(px, channels, cfg);
+  return normalizePixels(px, channels, { ...cfg, normalization: { scale: 1, offset: 0 } });
+}
+
+/**
  * Calibration samples from a folder of images or .npy files (sorted by name, the first `max`), or synthetic inputs
  * when no folder is given. Images need a single [1,H,W,C] model input; .npy files hold one sample shaped like the
  * (single) input, with or without the batch dimension.
@@ -75,7 +84,7 @@ export async function loadCalibrationSet(
       { hint: 'Calibrate it with .npy samples' },
     );
   }
-  if (npy.length === 0 && !cfg.normalization)
+  if (npy.length === 0 && !cfg.normalization && input.dtype === 'float32')
     warnings.push('kiln.json gives no calibration.normalization: pixels were mapped to [-1, 1] ((p - 127.5) / 127.5)');
   const need = numElements(input.shape);
   for (const name of files) {
@@ -93,7 +102,7 @@ export async function loadCalibrationSet(
       }
       samples.push([arr.data]);
     } else {
-      samples.push([normalizePixels(await loadPixels(bytes, name, target!, cfg), target!.channels, cfg)]);
+      samples.push([pixelValues(input, await loadPixels(bytes, name, target!, cfg), target!.channels, cfg)]);
     }
     onFile?.(samples.length, files.length);
   }
@@ -126,7 +135,7 @@ function syntheticSet(inputs: Tensor[], cfg: CalibrationConfig, max: number): Ca
               px[(y * W + x) * C + c] = Math.max(0, Math.min(255, Math.round(v)));
             }
           }
-        return normalizePixels(px, C, cfg);
+        return pixelValues(t, px, C, cfg);
       }),
     );
   }

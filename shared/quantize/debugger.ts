@@ -2,6 +2,7 @@ import { KilnError } from '../errors.js';
 import type { IrModel } from '../ir/model.js';
 import type { CaptureRunner } from './capture.js';
 import type { Sample } from './dataset.js';
+import { feedInput } from './feed.js';
 
 /** Float vs dequantized error of one tensor over the debug samples (in the spirit of TFLite's QuantizationDebugger). */
 export interface LayerError {
@@ -67,15 +68,7 @@ export async function compareLayers(
       const sample = samples[s]!;
       // Views: both results are read before either runner runs again (two runners, one per model).
       const fRes = await fr.run(sample, { capture: true, views: true });
-      const qInputs = qr.inputs.map((t, i) => {
-        const q = t.quant!;
-        const x = sample[i]!;
-        const out = t.dtype === 'uint8' ? new Uint8Array(x.length) : new Int8Array(x.length);
-        const [lo, hi] = t.dtype === 'uint8' ? [0, 255] : [-128, 127];
-        for (let k = 0; k < x.length; k++)
-          out[k] = Math.min(hi, Math.max(lo, Math.round(x[k]! / q.scale[0]!) + q.zeroPoint[0]!));
-        return out;
-      });
+      const qInputs = qr.inputs.map((t, i) => feedInput(t, sample[i]!));
       const qRes = await qr.run(qInputs, { capture: true, views: true });
       if (!fRes.tensors || !qRes.tensors)
         throw new KilnError('E_INTERNAL', 'the executor returned no captured tensors');

@@ -37,6 +37,8 @@ export const OP_RULES: Readonly<Record<string, OpRule>> = {
   RELU6: { version: 2, output: FREE },
   RELU_N1_TO_1: { version: 2, output: FREE },
   LEAKY_RELU: { version: 2, output: FREE },
+  // int8 PRELU is version 1 (the Edge TPU maps it from runtime 13); alpha is quantized as a constant operand.
+  PRELU: { version: 1, output: FREE },
   HARD_SWISH: { version: 1, output: FREE },
   SQUARED_DIFFERENCE: { version: 1, output: FREE },
   AVERAGE_POOL_2D: { version: 2, output: SAME },
@@ -59,6 +61,8 @@ export const OP_RULES: Readonly<Record<string, OpRule>> = {
   PACK: { version: 2, output: SAME },
   UNPACK: { version: 2, output: SAME },
   GATHER: { version: 2, output: SAME },
+  // int8 params keep version 1 (tensorflow/lite/tools/versioning: only int16/string/bool params raise it).
+  GATHER_ND: { version: 1, output: SAME },
   MAXIMUM: { version: 2, output: SAME },
   MINIMUM: { version: 2, output: SAME },
   BATCH_TO_SPACE_ND: { version: 2, output: SAME },
@@ -66,6 +70,15 @@ export const OP_RULES: Readonly<Record<string, OpRule>> = {
   // Integer outputs (class indices): only the input is quantized, with its own range.
   ARG_MAX: { version: 2, output: FREE },
   ARG_MIN: { version: 2, output: FREE },
+  // bool outputs: the int8 comparison kernels rescale each input from its own parameters.
+  EQUAL: { version: 2, output: FREE },
+  NOT_EQUAL: { version: 2, output: FREE },
+  GREATER: { version: 2, output: FREE },
+  GREATER_EQUAL: { version: 2, output: FREE },
+  LESS: { version: 2, output: FREE },
+  LESS_EQUAL: { version: 2, output: FREE },
+  // Values keep the input's parameters (output 1, the int32 indices, is not quantized).
+  TOPK_V2: { version: 2, output: SAME },
   LOGISTIC: { version: 2, output: fixed(1 / 256, -128) },
   SOFTMAX: { version: 2, output: fixed(1 / 256, -128) },
   TANH: { version: 2, output: fixed(1 / 128, 0) },

@@ -2,6 +2,7 @@ import { KilnError } from '../errors.js';
 import { Graph } from '../ir/graph.js';
 import { IrModel } from '../ir/model.js';
 import { calibrate } from './calibrate.js';
+import { calibrationSizeWarning } from './calibration-size.js';
 import { openRunner, type CaptureRunner } from './capture.js';
 import { CalibrationConfigSchema, type CalibrationConfig } from './config.js';
 import { loadCalibrationSet, SYNTHETIC_WARNING, type Sample } from './dataset.js';
@@ -172,6 +173,8 @@ export async function quantizeModel(floatModel: IrModel, options: QuantizeOption
   }
   const byId = statsById(floatModel.graph, stats);
   if (stats.source === 'synthetic' && !warnings.includes(SYNTHETIC_WARNING)) warnings.push(SYNTHETIC_WARNING);
+  const tooFew = stats.source === 'synthetic' ? null : calibrationSizeWarning(stats.samples);
+  if (tooFew) warnings.push(tooFew);
 
   const g = cloneGraph(floatModel.graph);
   warnings.push(

@@ -24,6 +24,7 @@ export const OP_ARITY: Readonly<Record<string, readonly [minInputs: number, minO
   GREATER: [2, 1],
   GREATER_EQUAL: [2, 1],
   EQUAL: [2, 1],
+  TOPK_V2: [2, 2],
   NOT_EQUAL: [2, 1],
   PAD: [2, 1],
   PADV2: [2, 1],

@@ -10,12 +10,15 @@ export interface CliResult {
 }
 
 /** Runs the real `kiln` executable (as a user would) and returns its exit status and output. */
-export function kiln(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): CliResult {
+export function kiln(
+  args: string[],
+  opts: { cwd?: string; env?: Record<string, string>; timeoutMs?: number } = {},
+): CliResult {
   const r = spawnSync(process.execPath, [KILN, ...args], {
     encoding: 'utf8',
     cwd: opts.cwd,
     env: { ...process.env, ...opts.env },
-    timeout: 120_000,
+    timeout: opts.timeoutMs ?? 120_000,
     maxBuffer: 64 * 1024 * 1024,
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };

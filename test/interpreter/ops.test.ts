@@ -399,6 +399,19 @@ const actCases: Case[] = [
         )[0]!,
       ),
   },
+  {
+    // As Kiln's quantizer makes it: alpha an asymmetric int8 constant with its own parameters.
+    name: 'PRELU int8',
+    build: (b) =>
+      b.output(
+        b.op(
+          'PRELU',
+          [I8(b, [1, 3, 3, 4]), b.constant('a', 'int8', [1, 1, 4], [-90, -10, 40, 127], Q(0.002, -50))],
+          {},
+          { outputs: [out('int8', 0.03, -60)] },
+        )[0]!,
+      ),
+  },
   { name: 'SOFTMAX uint8', build: (b) => b.output(b.softmax(U8(b, [2, 30], 0.1, 128), 1, out('uint8', 1 / 256, 0))) },
   {
     name: 'SOFTMAX int8 beta 0.7',
@@ -582,6 +595,101 @@ const shapeCases: Case[] = [
   {
     name: 'GATHER_ND float32',
     build: (b) => b.output(b.op('GATHER_ND', [F(b, [3, 4, 2]), b.constant('i', 'int32', [2, 2], [2, 1, 0, 3])])[0]!),
+  },
+  {
+    // MoveNet's pattern: one [b, y, x] index into a [1,H,W,C] map → a row of C values (int8 keeps scale and zero point).
+    name: 'GATHER_ND int8 rows of a feature map',
+    build: (b) =>
+      b.output(
+        b.op(
+          'GATHER_ND',
+          [I8(b, [1, 6, 6, 5]), b.constant('i', 'int32', [3, 3], [0, 2, 3, 0, 5, 0, 0, 0, 5])],
+          {},
+          { outputs: [out('int8', 0.05, -3, [3, 5])] },
+        )[0]!,
+      ),
+  },
+  {
+    name: 'GATHER_ND int8 full-depth indices (one scalar each)',
+    build: (b) =>
+      b.output(
+        b.op(
+          'GATHER_ND',
+          [
+            I8(b, [1, 4, 4, 3], 0.1, 7),
+            b.constant('i', 'int32', [2, 2, 4], [0, 1, 2, 0, 0, 3, 3, 2, 0, 0, 0, 1, 0, 2, 1, 1]),
+          ],
+          {},
+          { outputs: [out('int8', 0.1, 7, [2, 2])] },
+        )[0]!,
+      ),
+  },
+  {
+    name: 'GATHER_ND uint8 leading-axis slices',
+    build: (b) =>
+      b.output(
+        b.op(
+          'GATHER_ND',
+          [U8(b, [4, 3, 2]), b.constant('i', 'int32', [2, 1], [3, 1])],
+          {},
+          { outputs: [out('uint8', 0.05, 120, [2, 3, 2])] },
+        )[0]!,
+      ),
+  },
+  {
+    name: 'TOPK_V2 float32 k 4 over rows of 10',
+    build: (b) =>
+      b.output(
+        ...b.op(
+          'TOPK_V2',
+          [F(b, [2, 3, 10]), b.constant('k', 'int32', [], [4])],
+          {},
+          {
+            outputs: [out('float32', undefined, undefined, [2, 3, 4]), out('int32', undefined, undefined, [2, 3, 4])],
+          },
+        ),
+      ),
+  },
+  {
+    // 60 int8 values per row: ties are frequent, and TFLite puts the lower index first.
+    name: 'TOPK_V2 int8 k 7 (ties keep index order)',
+    build: (b) =>
+      b.output(
+        ...b.op(
+          'TOPK_V2',
+          [I8(b, [3, 60], 0.05, -3), b.constant('k', 'int32', [], [7])],
+          {},
+          {
+            outputs: [out('int8', 0.05, -3, [3, 7]), out('int32', undefined, undefined, [3, 7])],
+          },
+        ),
+      ),
+  },
+  ...(['EQUAL', 'NOT_EQUAL', 'GREATER', 'GREATER_EQUAL', 'LESS', 'LESS_EQUAL'] as const).map((type): Case => ({
+    name: `${type} int8 against a broadcast constant`,
+    build: (b) =>
+      b.output(
+        b.op(
+          type,
+          [I8(b, [2, 4, 8]), b.constant('y', 'int8', [8], ints(8, -128, 127, 4), Q(0.05, -3))],
+          {},
+          { outputs: [out('bool', undefined, undefined, [2, 4, 8])] },
+        )[0]!,
+      ),
+  })),
+  {
+    name: 'GREATER_EQUAL float32',
+    build: (b) =>
+      b.output(
+        b.op(
+          'GREATER_EQUAL',
+          [F(b, [3, 5]), b.constant('y', 'float32', [3, 5], floats(15, 3))],
+          {},
+          {
+            outputs: [out('bool', undefined, undefined, [3, 5])],
+          },
+        )[0]!,
+      ),
   },
   {
     name: 'SPACE_TO_DEPTH uint8',

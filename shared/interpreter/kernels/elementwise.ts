@@ -220,5 +220,8 @@ const compare =
 export const less = compare((x, y) => x < y);
 export const greater = compare((x, y) => x > y);
 export const equal = compare((x, y) => x === y);
+export const notEqual = compare((x, y) => x !== y);
+export const greaterEqual = compare((x, y) => x >= y);
+export const lessEqual = compare((x, y) => x <= y);
 
 export type { AnyTypedArray };

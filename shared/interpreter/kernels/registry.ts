@@ -14,6 +14,7 @@ import * as red from './reduce.js';
 import { resizeBilinear, resizeNearestNeighbor } from './resize.js';
 import * as sh from './shape.js';
 import { softmax } from './softmax.js';
+import { topkV2 } from './topk.js';
 import { transposeConv } from './transpose-conv.js';
 
 const e = (maxVersion: number, prepare: Kernel): KernelEntry => ({ maxVersion, prepare });
@@ -45,11 +46,13 @@ export const BUILTIN_KERNELS: Readonly<Record<string, KernelEntry>> = {
   GATHER: e(5, sh.gather),
   GATHER_ND: e(4, sh.gatherNd),
   GREATER: e(2, ew.greater),
+  GREATER_EQUAL: e(2, ew.greaterEqual),
   HARD_SWISH: e(1, act.hardSwish),
   L2_NORMALIZATION: e(2, l2Normalization),
   L2_POOL_2D: e(1, l2Pool),
   LEAKY_RELU: e(2, act.leakyRelu),
   LESS: e(2, ew.less),
+  LESS_EQUAL: e(2, ew.lessEqual),
   LOG: e(1, act.log),
   LOGISTIC: e(3, act.logistic),
   MAXIMUM: e(4, ew.maximum),
@@ -59,6 +62,7 @@ export const BUILTIN_KERNELS: Readonly<Record<string, KernelEntry>> = {
   MIRROR_PAD: e(2, sh.mirrorPad),
   MUL: e(5, ew.mul),
   NEG: e(2, act.neg),
+  NOT_EQUAL: e(2, ew.notEqual),
   PACK: e(3, sh.pack),
   PAD: e(4, sh.pad),
   PADV2: e(4, sh.pad),
@@ -90,6 +94,7 @@ export const BUILTIN_KERNELS: Readonly<Record<string, KernelEntry>> = {
   SUM: e(2, red.sum),
   TANH: e(3, act.tanh),
   TILE: e(3, sh.tile),
+  TOPK_V2: e(2, topkV2),
   TRANSPOSE: e(6, sh.transpose),
   TRANSPOSE_CONV: e(3, transposeConv),
   UNIDIRECTIONAL_SEQUENCE_LSTM: e(3, unidirectionalSequenceLstm),

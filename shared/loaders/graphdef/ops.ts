@@ -116,6 +116,12 @@ function binaryFused(type: 'ADD' | 'SUB' | 'MUL' | 'DIV'): TfOpConverter {
   };
 }
 
+/** TF comparison → the TFLite builtin of the same name (bool output, broadcasting). */
+const comparison =
+  (type: string): TfOpConverter =>
+  (c) =>
+    c.b.op(type, [c.x(0), c.x(1)], {}, { outputs: [{ name: c.name }] });
+
 const unary =
   (type: string): TfOpConverter =>
   (c) => [c.b.unary(type, c.x(0), { name: c.name })];
@@ -421,6 +427,20 @@ export const TF_OPS: Record<string, TfOpConverter> = {
   GatherV2: (c) => {
     const idx = c.dtype(1) === 'int32' ? c.x(1) : emitCast(c.b, c.x(1), 'int32', `${c.name}/indices`);
     return c.b.op('GATHER', [c.x(0), idx], { axis: c.ints(2)[0]! }, { outputs: [{ name: c.name }] });
+  },
+  GatherNd: (c) => {
+    const idx = c.dtype(1) === 'int32' ? c.x(1) : emitCast(c.b, c.x(1), 'int32', `${c.name}/indices`);
+    return c.b.op('GATHER_ND', [c.x(0), idx], {}, { outputs: [{ name: c.name }] });
+  },
+  Equal: comparison('EQUAL'),
+  NotEqual: comparison('NOT_EQUAL'),
+  Greater: comparison('GREATER'),
+  GreaterEqual: comparison('GREATER_EQUAL'),
+  Less: comparison('LESS'),
+  LessEqual: comparison('LESS_EQUAL'),
+  TopKV2: (c) => {
+    const k = c.b.constant(`${c.name}/k`, 'int32', [], [c.ints(1)[0]!]);
+    return c.b.op('TOPK_V2', [c.x(0), k], {}, { outputs: [{ name: c.name }, { name: `${c.name}:1` }] });
   },
   ArgMax: (c) => {
     const axis = c.b.constant(`${c.name}/axis`, 'int32', [1], c.ints(1));

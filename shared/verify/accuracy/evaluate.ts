@@ -1,9 +1,10 @@
-import type { AnyTypedArray } from '../../ir/dtype.js';
 import type { IrModel } from '../../ir/model.js';
 import type { Tensor } from '../../ir/types.js';
 import { openInterpreterRunner, type CaptureRunner, type TensorValue } from '../../quantize/capture.js';
 import type { Sample } from '../../quantize/dataset.js';
 import { compareLayers, worstLayers, type LayerError } from '../../quantize/debugger.js';
+import { feedInput } from '../../quantize/feed.js';
+import { quantizationState } from '../../quantize/quantize-model.js';
 import {
   addClassification,
   addDetections,
@@ -66,14 +67,7 @@ export interface AccuracyResult {
 }
 
 /** Float input → the int8 model's input dtype (as the quantizer's debugger does it). */
-export function quantizeInput(t: Tensor, x: Float32Array): AnyTypedArray {
-  if (!t.quant || (t.dtype !== 'int8' && t.dtype !== 'uint8')) return x;
-  const { scale, zeroPoint } = t.quant;
-  const out = t.dtype === 'uint8' ? new Uint8Array(x.length) : new Int8Array(x.length);
-  const [lo, hi] = t.dtype === 'uint8' ? [0, 255] : [-128, 127];
-  for (let k = 0; k < x.length; k++) out[k] = Math.min(hi, Math.max(lo, Math.round(x[k]! / scale[0]!) + zeroPoint[0]!));
-  return out;
-}
+export const quantizeInput = feedInput;
 
 /** An output value as floats (dequantized when the tensor is quantized). */
 export function dequantized(t: Tensor, v: TensorValue): Float64Array {
@@ -112,7 +106,8 @@ export async function evaluateAccuracy(
   const outputsQ: TensorValue[][] = [];
   // An upload that was already quantized passes through the quantizer unchanged: its "float" reference is the int8
   // model itself, which takes quantized inputs and has no float tensors to compare layer by layer.
-  const referenceQuantized = floatModel.graph.inputs.some((t) => floatModel.graph.tensor(t).dtype !== 'float32');
+  // (A float model may have integer inputs — token ids, int32 pixels — so the test is the tensors' quantization.)
+  const referenceQuantized = quantizationState(floatModel) === 'quantized';
   const corresponds = !referenceQuantized && tensorCorrespondence(floatModel, int8Model) >= 0.5;
   if (referenceQuantized)
     warnings.push(
