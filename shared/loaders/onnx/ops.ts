@@ -109,8 +109,16 @@ export function operands(
   return { ids, perm, rank, shape };
 }
 
+/** Element types TFLite's arithmetic kernels take without quantization parameters. */
+const ARITH: DType[] = ['float32', 'int32', 'int64'];
+
 function binary(type: string, outDtype?: DType): OnnxOpConverter {
   return (c) => {
+    if (!outDtype && [0, 1].some((i) => !ARITH.includes(c.dtype(i)) && !(c.isConst(i) && c.dtype(i) === 'float64')))
+      throw c.refuse(
+        `arithmetic on ${c.dtype(0)}/${c.dtype(1)}`,
+        'TFLite computes float32, int32 and int64 arithmetic',
+      );
     const { ids, perm, shape } = operands(c, [0, 1]);
     const fields = ['ADD', 'SUB', 'MUL', 'DIV'].includes(type) ? { fusedActivationFunction: 0 } : {};
     const dtype = outDtype ?? c.b.g.tensor(ids[0]!).dtype;
@@ -711,7 +719,7 @@ function gather(c: OnnxCtx): Value[] {
         c.shape(1),
         Int32Array.from(c.const(1).v, (i) => (i < 0 ? i + d : i)),
       )
-    : castTo(c, c.tensor(1, null), 'int32', `${c.name}/indices`);
+    : c.tensor(1, null);
   const phys = c.b.g.tensor(x).shape;
   const shape = [...phys.slice(0, pa), ...c.shape(1), ...phys.slice(pa + 1)];
   const y = one(c, 'GATHER', [x, idx], { axis: pa }, shape, c.dtype(0));
@@ -891,7 +899,13 @@ const identity: OnnxOpConverter = (c) => [c.value(0)];
 
 export const ONNX_OPS: Record<string, OnnxOpConverter> = {
   Identity: identity,
-  Dropout: identity,
+  Dropout: (c) => {
+    if (c.opset >= 12 && c.has(2) && (!c.isConst(2) || c.const(2).v[0]))
+      throw c.refuse('dropout in training mode', 'Export the model in eval mode (model.eval())');
+    if (c.opset < 7 && c.attr.i('is_test', 0) === 0 && c.node.output.length > 1 && c.node.output[1])
+      throw c.refuse('dropout in training mode (its mask output is used)');
+    return [c.value(0)];
+  },
   Conv: conv,
   MaxPool: pool('MAX_POOL_2D'),
   AveragePool: pool('AVERAGE_POOL_2D'),
@@ -911,6 +925,7 @@ export const ONNX_OPS: Record<string, OnnxOpConverter> = {
   },
   Pow: (c) => {
     floatOnly(c);
+    if (!c.isConst(1)) floatOnly(c, 1);
     return binary('POW')(c);
   },
   Max: variadic('MAXIMUM'),

@@ -64,6 +64,10 @@ export function tensorFromOnnx(t: OnnxTensor, what: string): HostTensor {
   const dtype = onnxDtype(t.dataType, what);
   const shape = t.dims.map(Number);
   const n = numElements(shape);
+  if (shape.some((d) => !Number.isInteger(d) || d < 0) || n > 2 ** 31)
+    throw new KilnError('E_BAD_ARGUMENT', `${what}: invalid tensor shape [${shape.join(',')}]`, {
+      hint: 'The file is not an ONNX TensorProto or is corrupt',
+    });
   if (dtype === 'string') return { dtype, shape, data: new Uint8Array(0), strings: t.stringData };
   if (t.rawData && t.rawData.length > 0) return checkSize({ dtype, shape, data: t.rawData.slice() }, what);
   const fill = (

@@ -237,6 +237,13 @@ function convertNode(
     if (!v) throw new KilnError('E_BAD_ARGUMENT', `${what} lacks input ${i}`);
     return v;
   };
+  // PRelu before opset 7: a 1-D slope runs along the channels (axis 1)
+  if (opset < 7 && node.opType === 'PRelu' && ins[0] && ins[1]?.kind === 'const') {
+    const sa = logicalShape(b, ins[0]);
+    const c1 = ins[1].c;
+    if (c1.shape.length === 1 && sa.length > 2 && c1.shape[0] === sa[1] && c1.shape[0] !== 1)
+      ins[1] = constVal({ ...c1, shape: [c1.shape[0]!, ...new Array<number>(sa.length - 2).fill(1)] });
+  }
   const ctx: OnnxCtx = {
     b,
     node,
