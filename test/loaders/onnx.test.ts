@@ -112,8 +112,9 @@ test('kiln build in-process: the ONNX CNN quantizes to int8 and runs fully on th
   const convert = record.summary['convert'] as Record<string, unknown>;
   t.is(convert['format'], 'onnx');
   t.deepEqual(convert['inputLayout'], [{ name: 'input', layout: 'NHWC' }]);
-  const compile = Object.values(record.summary['compile'] as Record<string, Record<string, unknown>>)[0]!;
+  // one compile target: its summary is the stage's summary
+  const compile = record.summary['compile'] as Record<string, unknown>;
   t.truthy(compile, JSON.stringify(record.summary));
-  t.true((compile['totalOps'] as number) > 0);
+  t.true((compile['totalOps'] as number) > 0, JSON.stringify(compile));
   t.is(compile['opsOnEdgeTpu'], compile['totalOps'], JSON.stringify(compile));
 });
