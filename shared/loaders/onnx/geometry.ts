@@ -25,7 +25,8 @@ export function windowOf(c: OnnxCtx, spatial: number[], kernel: number[], ceil =
       return autoPad === 'SAME_UPPER' ? [small, total - small] : [total - small, small];
     }
     if (autoPad === 'VALID') return [0, 0];
-    let [b, e] = [raw[i]!, raw[i + r]!];
+    const b = raw[i]!;
+    let e = raw[i + r]!;
     if (ceil) {
       let out = Math.ceil((inSize + b + e - k) / s) + 1;
       if ((out - 1) * s >= inSize + b) out--;

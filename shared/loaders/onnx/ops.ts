@@ -880,6 +880,7 @@ function lrn(c: OnnxCtx): Value[] {
 
 function prelu(c: OnnxCtx): Value[] {
   floatOnly(c);
+  if (c.rank(0) > 4) throw c.refuse(`a rank-${c.rank(0)} input`, 'TFLite PRELU takes up to 4-D tensors');
   const { ids, perm, shape } = operands(c, [0, 1]);
   return [tensorVal(one(c, 'PRELU', ids, {}, applyPerm(shape, perm), F32), perm)];
 }
