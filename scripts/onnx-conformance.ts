@@ -3,7 +3,8 @@
  * pytorch-operator, simple) through `kiln convert`, each float .tflite run in the real TFLite runtime on the test's
  * inputs and compared with the test's expected outputs (rtol 1e-3, atol 1e-4). Writes docs/onnx.md:
  *
- *   npx tsx scripts/onnx-conformance.ts [--suites node,simple] [--write docs/onnx.md] [--data /usr/share/libonnx-testdata/data]
+ *   npx tsx scripts/onnx-conformance.ts [--suites node,simple] [--only <regexp>] [--write docs/onnx.md]
+ *                                       [--data /usr/share/libonnx-testdata/data]
  */
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -146,11 +147,16 @@ export function listCases(data: string, suites: readonly string[]): { suite: str
 }
 
 /** Runs the suites: conversions in this process, the converted models one after another in one runtime process. */
-export async function runConformance(data = DEFAULT_DATA, suites: readonly string[] = SUITES): Promise<CaseResult[]> {
+export async function runConformance(
+  data = DEFAULT_DATA,
+  suites: readonly string[] = SUITES,
+  only?: RegExp,
+): Promise<CaseResult[]> {
   const results: CaseResult[] = [];
   let session = new TfliteSession();
   try {
     for (const c of listCases(data, suites)) {
+      if (only && !only.test(c.name)) continue;
       const p = prepare(c.suite, c.dir, c.name);
       if (!p.tflite) {
         results.push(p.result);
@@ -243,7 +249,8 @@ async function main(): Promise<void> {
   };
   const data = arg('--data') ?? DEFAULT_DATA;
   const suites = arg('--suites')?.split(',') ?? [...SUITES];
-  const results = await runConformance(data, suites);
+  const only = arg('--only');
+  const results = await runConformance(data, suites, only ? new RegExp(only) : undefined);
   for (const r of results)
     if (r.status !== 'matched')
       process.stderr.write(`${r.suite}/${r.name}: ${r.status}${r.reason ? `: ${r.reason}` : ''}\n`);

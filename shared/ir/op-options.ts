@@ -79,6 +79,8 @@ export const OP_OPTIONS: Readonly<Record<string, readonly [BuiltinOptions, Optio
     fb.UnidirectionalSequenceLSTMOptionsT,
   ],
   GELU: [BuiltinOptions.GeluOptions, fb.GeluOptionsT],
+  CUMSUM: [BuiltinOptions.CumsumOptions, fb.CumsumOptionsT],
+  BATCH_MATMUL: [BuiltinOptions.BatchMatMulOptions, fb.BatchMatMulOptionsT],
 };
 
 /** A builtin options table for `type`, with the given fields set (others keep the schema defaults). */

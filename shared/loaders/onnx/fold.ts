@@ -83,6 +83,9 @@ export function castValues(a: ConstVal, to: DType): ConstVal {
   return makeConst(to, a.shape, v);
 }
 
+/** Flatten's axis: 0…r, negative ones counting from r. */
+export const flattenAxis = (axis: number, rank: number): number => normAxis(axis < 0 ? axis + rank : axis, rank + 1);
+
 export function reshapeTarget(inShape: number[], spec: number[], allowZero: boolean): number[] {
   const out = spec.map((d, i) => (d === 0 && !allowZero ? inShape[i]! : d));
   const total = numElements(inShape);
@@ -287,7 +290,7 @@ export const FOLDS: Record<string, Fold> = {
   },
   Flatten: (c) => {
     const a = c.in[0]!;
-    const axis = normAxis(c.attr.i('axis', 1), a.shape.length + 1);
+    const axis = flattenAxis(c.attr.i('axis', 1), a.shape.length);
     return [{ ...a, shape: [numElements(a.shape.slice(0, axis)), numElements(a.shape.slice(axis))] }];
   },
   Squeeze: (c) => {

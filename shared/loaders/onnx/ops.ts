@@ -5,7 +5,7 @@ import { broadcastShapes } from '../../ir/shape-inference.js';
 import { MirrorPadMode, TensorType } from '../../tflite/schema.js';
 import { emitBatchNorm, emitPad } from '../emit.js';
 import { constVal, tensorVal, type OnnxCtx, type Value } from './context.js';
-import { reshapeTarget, sliceParams } from './fold.js';
+import { flattenAxis, reshapeTarget, sliceParams } from './fold.js';
 import { isSamePadding, noPads, windowOf, type Window } from './geometry.js';
 import {
   applyPerm,
@@ -192,6 +192,26 @@ const minMax = (c: OnnxCtx, x: number, lo: number, hi: number): number => {
 };
 
 function clip(c: OnnxCtx): Value[] {
+  if (c.opset >= 11 && [1, 2].some((i) => c.has(i) && !c.isConst(i))) {
+    floatOnly(c);
+    const p = c.perm(0);
+    let y = c.tensor(0, p);
+    const shape = c.b.g.tensor(y).shape;
+    for (const [i, type] of [
+      [1, 'MAXIMUM'],
+      [2, 'MINIMUM'],
+    ] as const) {
+      if (!c.has(i)) continue;
+      if (c.rank(i) !== 0) throw c.refuse('non-scalar bounds');
+      y = c.b.op(
+        type,
+        [y, c.tensor(i, null)],
+        {},
+        { outputs: [{ name: i === 2 || !c.has(2) ? c.out() : `${c.name}/lo`, shape, dtype: F32 }] },
+      )[0]!;
+    }
+    return [tensorVal(y, p)];
+  }
   const lo = c.opset >= 11 ? (c.has(1) ? c.const(1).v[0]! : -Infinity) : c.attr.f('min', -3.4028234663852886e38);
   const hi = c.opset >= 11 ? (c.has(2) ? c.const(2).v[0]! : Infinity) : c.attr.f('max', 3.4028234663852886e38);
   const p = c.perm(0);
@@ -239,9 +259,8 @@ const as2d = (w: Window, is1d: boolean): Window =>
     : w;
 
 function conv(c: OnnxCtx): Value[] {
-  if (!c.isConst(1))
-    throw c.refuse('the weights are computed at run time', 'Kiln converts convolutions with constant weights');
   floatOnly(c);
+  if (!c.isConst(1)) return runtimeConv(c);
   const W = c.const(1);
   const group = c.attr.i('group', 1);
   const bias = c.has(2) ? Float32Array.from(c.const(2).v) : null;
@@ -304,6 +323,31 @@ function conv(c: OnnxCtx): Value[] {
       );
     });
     return c.b.concat(outs, 3, { name });
+  });
+}
+
+/** A 2-D convolution whose weights are computed at run time: the OIHW weights are transposed to OHWI in the graph. */
+function runtimeConv(c: OnnxCtx): Value[] {
+  const hint = 'Kiln converts grouped, 1-D and biased-at-run-time convolutions with constant weights only';
+  if (c.rank(0) !== 4 || c.attr.i('group', 1) !== 1 || (c.has(2) && !c.isConst(2)))
+    throw c.refuse('the weights are computed at run time', hint);
+  const [M, Cg, kh, kw] = c.shape(1) as [number, number, number, number];
+  const bias = c.has(2) ? Float32Array.from(c.const(2).v) : new Float32Array(M);
+  const w = c.tensor(1, [0, 2, 3, 1]);
+  return spatial2d(c, (x, hw) => {
+    const win = windowOf(c, hw, c.attr.ints('kernel_shape') ?? [kh, kw]);
+    let xin = x;
+    let padding: 'SAME' | 'VALID' = 'VALID';
+    if (isSamePadding(win, hw) && !noPads(win)) padding = 'SAME';
+    else if (!noPads(win)) xin = emitPad(c.b, x, [[0, 0], win.pads[0]!, win.pads[1]!, [0, 0]], `${c.name}/pad`);
+    void Cg;
+    return c.b.conv2d(
+      xin,
+      w,
+      c.b.constant(`${c.name}/bias`, F32, [M], bias),
+      { stride: win.strides as [number, number], dilation: win.dilations as [number, number], padding },
+      { name: c.out() },
+    );
   });
 }
 
@@ -432,15 +476,17 @@ function gemm(c: OnnxCtx): Value[] {
       { outputs: [{ name: `${c.name}/a_t` }] },
     )[0]!;
   if (!c.isConst(1)) {
-    if (transB || alpha !== 1) throw c.refuse('a transposed or scaled run-time B operand');
-    const [m, n] = [c.b.g.tensor(a).shape[0]!, c.shape(1)[1]!];
+    const n = transB ? c.shape(1)[0]! : c.shape(1)[1]!;
+    const m = c.b.g.tensor(a).shape[0]!;
     let y = c.b.op(
       'BATCH_MATMUL',
       [a, c.tensor(1, null)],
-      {},
-      { outputs: [{ name: c.has(2) ? `${c.name}/matmul` : c.out(), shape: [m, n], dtype: F32 }] },
+      { adjX: false, adjY: transB },
+      { outputs: [{ name: `${c.name}/matmul`, shape: [m, n], dtype: F32 }] },
     )[0]!;
-    if (c.has(2)) y = c.b.binary('ADD', y, scaledBias(c, beta, n) ?? c.tensor(2, null), {}, { name: c.out() });
+    if (alpha !== 1)
+      y = c.b.binary('MUL', y, c.b.constant(`${c.name}/alpha`, F32, [], [alpha]), {}, { name: `${c.name}/scaled` });
+    if (c.has(2)) y = c.b.binary('ADD', y, gemmC(c, beta, n), {}, { name: c.out() });
     return [tensorVal(y)];
   }
   const B = c.const(1);
@@ -455,15 +501,25 @@ function gemm(c: OnnxCtx): Value[] {
     ];
   }
   const y = c.b.fullyConnected(a, wid, null, {}, { name: `${c.name}/matmul` });
-  const cc = c.isConst(2)
-    ? c.b.constant(
-        `${c.name}/c`,
-        F32,
-        c.shape(2),
-        Float32Array.from(c.const(2).v, (x) => x * beta),
-      )
-    : c.tensor(2, null);
-  return [tensorVal(c.b.binary('ADD', y, cc, {}, { name: c.out() }))];
+  return [tensorVal(c.b.binary('ADD', y, gemmC(c, beta, n), {}, { name: c.out() }))];
+}
+
+/** Gemm's C · beta as a tensor to add. */
+function gemmC(c: OnnxCtx, beta: number, n: number): number {
+  if (c.isConst(2)) {
+    const v = scaledBiasVec(c, beta, n);
+    if (v) return c.b.constant(`${c.name}/bias`, F32, [n], v);
+    return c.b.constant(
+      `${c.name}/c`,
+      F32,
+      c.shape(2),
+      Float32Array.from(c.const(2).v, (x) => x * beta),
+    );
+  }
+  const t = c.tensor(2, null);
+  return beta === 1
+    ? t
+    : c.b.binary('MUL', t, c.b.constant(`${c.name}/beta`, F32, [], [beta]), {}, { name: `${c.name}/c_scaled` });
 }
 
 /** Gemm's C as a per-output bias vector (C of shape [n], [1, n] or a scalar), scaled by beta; null otherwise. */
@@ -474,10 +530,6 @@ function scaledBiasVec(c: OnnxCtx, beta: number, n: number): Float32Array | null
   if (count === 1) return new Float32Array(n).fill(C.v[0]! * beta);
   if (count === n && C.shape[C.shape.length - 1] === n) return Float32Array.from(C.v, (x) => x * beta);
   return null;
-}
-function scaledBias(c: OnnxCtx, beta: number, n: number): number | null {
-  const v = scaledBiasVec(c, beta, n);
-  return v ? c.b.constant(`${c.name}/bias`, F32, [n], v) : null;
 }
 
 function matmul(c: OnnxCtx): Value[] {
@@ -552,21 +604,36 @@ function reduce(
 
 function argMinMax(type: 'ARG_MAX' | 'ARG_MIN'): OnnxOpConverter {
   return (c) => {
-    if (c.attr.i('select_last_index', 0) === 1)
-      throw c.refuse('select_last_index=1', 'TFLite returns the first index of ties');
+    const last = c.attr.i('select_last_index', 0) === 1;
     const r = c.rank(0);
     const axis = normAxis(c.attr.i('axis', 0), r);
     const keep = c.attr.i('keepdims', 1) === 1;
     const p = c.perm(0);
-    const x = c.tensor(0, p);
+    let x = c.tensor(0, p);
     const pa = p ? p.indexOf(axis) : axis;
-    const phys = c.b.g.tensor(x).shape.filter((_d, i) => i !== pa);
+    const full = c.b.g.tensor(x).shape;
+    const phys = full.filter((_d, i) => i !== pa);
+    // the last index of ties: the first one along the reversed axis, counted from the end
+    if (last)
+      x = c.b.op(
+        'REVERSE_V2',
+        [x, c.b.constant(`${c.name}/rev_axis`, 'int32', [1], [pa])],
+        {},
+        { outputs: [{ name: `${c.name}/reversed`, shape: full, dtype: c.dtype(0) }] },
+      )[0]!;
     let y = c.b.op(
       type,
       [x, c.b.constant(`${c.name}/axis`, 'int32', [1], [pa])],
       { outputType: TensorType.INT64 },
-      { outputs: [{ name: keep ? `${c.name}/arg` : c.out(), shape: phys, dtype: 'int64' }] },
+      { outputs: [{ name: keep || last ? `${c.name}/arg` : c.out(), shape: phys, dtype: 'int64' }] },
     )[0]!;
+    if (last)
+      y = c.b.op(
+        'SUB',
+        [c.b.constant(`${c.name}/last`, 'int64', [], [full[pa]! - 1]), y],
+        { fusedActivationFunction: 0 },
+        { outputs: [{ name: keep ? `${c.name}/arg_last` : c.out(), shape: phys, dtype: 'int64' }] },
+      )[0]!;
     if (!keep) return [tensorVal(y, dropAxes(p, r, new Set([axis])))];
     const kept = [...phys];
     kept.splice(pa, 0, 1);
@@ -880,6 +947,7 @@ function lrn(c: OnnxCtx): Value[] {
 
 function prelu(c: OnnxCtx): Value[] {
   floatOnly(c);
+  if (c.isConst(1) && numElements(c.shape(1)) === 1) return unary('LEAKY_RELU', () => ({ alpha: c.const(1).v[0]! }))(c);
   if (c.rank(0) > 4) throw c.refuse(`a rank-${c.rank(0)} input`, 'TFLite PRELU takes up to 4-D tensors');
   const { ids, perm, shape } = operands(c, [0, 1]);
   return [tensorVal(one(c, 'PRELU', ids, {}, applyPerm(shape, perm), F32), perm)];
@@ -898,7 +966,186 @@ const shapeOp: OnnxOpConverter = (c) => {
 
 const identity: OnnxOpConverter = (c) => [c.value(0)];
 
+function layerNorm(c: OnnxCtx): Value[] {
+  floatOnly(c);
+  const r = c.rank(0);
+  const axis = normAxis(c.attr.i('axis', -1), r);
+  const x = c.tensor(0, null);
+  const axes = c.b.constant(
+    `${c.name}/axes`,
+    'int32',
+    [r - axis],
+    Array.from({ length: r - axis }, (_v, i) => axis + i),
+  );
+  const mean = c.b.op('MEAN', [x, axes], { keepDims: true }, { outputs: [{ name: `${c.name}/mean` }] })[0]!;
+  const d = c.b.binary('SUB', x, mean, {}, { name: `${c.name}/centered` });
+  const v = c.b.op(
+    'MEAN',
+    [c.b.binary('MUL', d, d), axes],
+    { keepDims: true },
+    { outputs: [{ name: `${c.name}/var` }] },
+  )[0]!;
+  const inv = c.b.unary(
+    'RSQRT',
+    c.b.binary('ADD', v, c.b.constant(`${c.name}/eps`, F32, [], [c.attr.f('epsilon', 1e-5)])),
+  );
+  let y = c.b.binary(
+    'MUL',
+    c.b.binary('MUL', d, inv),
+    c.tensor(1, null, F32),
+    {},
+    { name: c.has(2) ? `${c.name}/scaled` : c.out() },
+  );
+  if (c.has(2)) y = c.b.binary('ADD', y, c.tensor(2, null, F32), {}, { name: c.out() });
+  // the optional Mean and InvStdDev outputs keep the reduced axes as 1s
+  return [tensorVal(y), tensorVal(mean), tensorVal(inv)];
+}
+
+/** Trilu on a static shape: a product with a constant 0/1 mask. */
+function trilu(c: OnnxCtx): Value[] {
+  const s = c.shape(0);
+  if (s.length < 2) throw c.refuse('a tensor of rank below 2');
+  if (!ARITH.includes(c.dtype(0))) throw c.refuse(`${c.dtype(0)} values`);
+  const k = c.has(1) ? c.const(1).v[0]! : 0;
+  const upper = c.attr.i('upper', 1) === 1;
+  const [n, m] = s.slice(-2) as [number, number];
+  const mask = Array.from({ length: n * m }, (_v, q) => {
+    const i = Math.floor(q / m);
+    const j = q % m;
+    return Number(upper ? j - i >= k : j - i <= k);
+  });
+  const x = c.tensor(0, null);
+  const mk = c.b.constant(`${c.name}/mask`, c.dtype(0), [n, m], mask);
+  return [tensorVal(one(c, 'MUL', [x, mk], { fusedActivationFunction: 0 }, s, c.dtype(0)))];
+}
+
+function thresholdedRelu(c: OnnxCtx): Value[] {
+  floatOnly(c);
+  const p = c.perm(0);
+  const x = c.tensor(0, p);
+  const shape = c.b.g.tensor(x).shape;
+  const cond = c.b.op(
+    'GREATER',
+    [x, c.b.constant(`${c.name}/alpha`, F32, [], [c.attr.f('alpha', 1)])],
+    {},
+    { outputs: [{ name: `${c.name}/above` }] },
+  )[0]!;
+  const y = one(c, 'SELECT_V2', [cond, x, c.b.constant(`${c.name}/zero`, F32, [], [0])], {}, shape, F32);
+  return [tensorVal(y, p)];
+}
+
+function cumsum(c: OnnxCtx): Value[] {
+  if (!ARITH.includes(c.dtype(0)) || c.dtype(0) === 'int64') throw c.refuse(`${c.dtype(0)} values`);
+  const r = c.rank(0);
+  const axis = normAxis(c.ints(1)[0]!, r);
+  const p = c.perm(0);
+  const x = c.tensor(0, p);
+  const pa = p ? p.indexOf(axis) : axis;
+  const y = one(
+    c,
+    'CUMSUM',
+    [x, c.b.constant(`${c.name}/axis`, 'int32', [], [pa])],
+    { exclusive: c.attr.i('exclusive', 0) === 1, reverse: c.attr.i('reverse', 0) === 1 },
+    c.b.g.tensor(x).shape,
+    c.dtype(0),
+  );
+  return [tensorVal(y, p)];
+}
+
+function convTranspose(c: OnnxCtx): Value[] {
+  if (!c.isConst(1)) throw c.refuse('the weights are computed at run time');
+  floatOnly(c);
+  if (c.attr.i('group', 1) !== 1) throw c.refuse('grouped transposed convolution');
+  const dil = c.attr.ints('dilations');
+  if (dil && dil.some((d) => d !== 1)) throw c.refuse('dilated transposed convolution');
+  const W = c.const(1);
+  const bias = c.has(2) ? Float32Array.from(c.const(2).v) : null;
+  return spatial2d(c, (x, hw, is1d) => {
+    const w4 = is1d ? { ...W, shape: [W.shape[0]!, W.shape[1]!, 1, W.shape[2]!] } : W;
+    const [cin, cout, kh, kw] = w4.shape as [number, number, number, number];
+    const k = [kh, kw];
+    const sp = is1d ? [hw[1]] : hw;
+    const r = sp.length;
+    const strides0 = c.attr.ints('strides') ?? new Array<number>(r).fill(1);
+    const outPad0 = c.attr.ints('output_padding') ?? new Array<number>(r).fill(0);
+    const pads0 = c.attr.ints('pads') ?? new Array<number>(2 * r).fill(0);
+    const outShape0 = c.attr.ints('output_shape');
+    const autoPad = c.attr.s('auto_pad', 'NOTSET');
+    const kk = is1d ? [kw] : k;
+    const padsPer = sp.map((inSize, i) => {
+      const s = strides0[i]!;
+      const full = s * (inSize - 1) + outPad0[i]! + kk[i]!;
+      if (outShape0 || autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
+        const target = outShape0 ? outShape0[outShape0.length - r + i]! : inSize * s;
+        const total = Math.max(0, full - target);
+        const small = Math.floor(total / 2);
+        return autoPad === 'SAME_UPPER' ? [total - small, small] : [small, total - small];
+      }
+      if (autoPad === 'VALID') return [0, 0];
+      return [pads0[i]!, pads0[i + r]!];
+    });
+    const pads = is1d ? [[0, 0], padsPer[0]!] : padsPer;
+    const strides = is1d ? [1, strides0[0]!] : strides0;
+    const outPad = is1d ? [0, outPad0[0]!] : outPad0;
+    const s4 = c.b.g.tensor(x).shape;
+    const fullH = strides[0]! * (s4[1]! - 1) + kh;
+    const fullW = strides[1]! * (s4[2]! - 1) + kw;
+    const wt = permuteValues(Float32Array.from(w4.v), w4.shape, [1, 2, 3, 0]);
+    const shapeC = c.b.constant(`${c.name}/output_shape`, 'int32', [4], [s4[0]!, fullH, fullW, cout]);
+    let y = c.b.op(
+      'TRANSPOSE_CONV',
+      [shapeC, c.b.constant(`${c.name}/kernel`, F32, [cout, kh, kw, cin], wt), x],
+      { padding: 1, strideH: strides[0]!, strideW: strides[1]! },
+      { outputs: [{ name: `${c.name}/full`, shape: [s4[0]!, fullH, fullW, cout], dtype: F32 }] },
+    )[0]!;
+    // output_padding adds rows/columns at the end (zeros before the bias); pads crop
+    const endH = fullH + outPad[0]! - pads[0]![1]!;
+    const endW = fullW + outPad[1]! - pads[1]![1]!;
+    if (outPad.some((v) => v > 0)) {
+      y = emitPad(
+        c.b,
+        y,
+        [
+          [0, 0],
+          [0, outPad[0]!],
+          [0, outPad[1]!],
+          [0, 0],
+        ],
+        `${c.name}/output_padding`,
+      );
+    }
+    const oh = endH - pads[0]![0]!;
+    const ow = endW - pads[1]![0]!;
+    if (pads.some(([a, e]) => a! > 0 || e! > 0)) {
+      y = c.b.op(
+        'SLICE',
+        [
+          y,
+          c.b.constant(`${c.name}/begin`, 'int32', [4], [0, pads[0]![0]!, pads[1]![0]!, 0]),
+          c.b.constant(`${c.name}/size`, 'int32', [4], [s4[0]!, oh, ow, cout]),
+        ],
+        {},
+        { outputs: [{ name: `${c.name}/cropped`, shape: [s4[0]!, oh, ow, cout], dtype: F32 }] },
+      )[0]!;
+    }
+    const name = is1d ? `${c.name}/deconv2d` : c.out();
+    if (bias) return c.b.binary('ADD', y, c.b.constant(`${c.name}/bias`, F32, [cout], bias), {}, { name });
+    return c.b.reshape(y, [s4[0]!, oh, ow, cout], { name });
+  });
+}
+
 export const ONNX_OPS: Record<string, OnnxOpConverter> = {
+  LayerNormalization: layerNorm,
+  Trilu: trilu,
+  ThresholdedRelu: thresholdedRelu,
+  CumSum: cumsum,
+  ConvTranspose: convTranspose,
+  Mod: (c) => {
+    if (c.attr.i('fmod', 0) === 1)
+      throw c.refuse('fmod=1 (C remainder)', 'TFLite has the floored remainder (FLOOR_MOD) only');
+    return binary('FLOOR_MOD')(c);
+  },
+  Tan: composite((c, x) => c.b.binary('DIV', c.b.unary('SIN', x), c.b.unary('COS', x), {}, { name: c.out() })),
   Identity: identity,
   Dropout: (c) => {
     if (c.opset >= 12 && c.has(2) && (!c.isConst(2) || c.const(2).v[0]))
@@ -941,7 +1188,10 @@ export const ONNX_OPS: Record<string, OnnxOpConverter> = {
   And: compare('LOGICAL_AND'),
   Or: compare('LOGICAL_OR'),
   Xor: compare('NOT_EQUAL'),
-  Not: (c) => [tensorVal(one(c, 'LOGICAL_NOT', [c.tensor(0, c.perm(0))], {}, undefined, 'bool'), c.perm(0))],
+  Not: (c) => {
+    const x = c.tensor(0, c.perm(0));
+    return [tensorVal(one(c, 'LOGICAL_NOT', [x], {}, c.b.g.tensor(x).shape, 'bool'), c.perm(0))];
+  },
   Where: where,
   Relu: unary('RELU'),
   Sigmoid: unary('LOGISTIC'),
@@ -1049,7 +1299,7 @@ export const ONNX_OPS: Record<string, OnnxOpConverter> = {
     ),
   Flatten: (c) => {
     const s = c.shape(0);
-    const axis = normAxis(c.attr.i('axis', 1), s.length + 1);
+    const axis = flattenAxis(c.attr.i('axis', 1), s.length);
     return reshapeTo(c, [numElements(s.slice(0, axis)), numElements(s.slice(axis))]);
   },
   Squeeze: (c) => {
