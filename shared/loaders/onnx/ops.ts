@@ -1053,16 +1053,18 @@ function cumsum(c: OnnxCtx): Value[] {
 }
 
 function convTranspose(c: OnnxCtx): Value[] {
-  if (!c.isConst(1)) throw c.refuse('the weights are computed at run time');
+  need4d(c, 'ConvTranspose');
+  if (!c.isConst(1) && c.rank(0) !== 4) throw c.refuse('1-D transposed convolution with run-time weights');
+  if (c.has(2) && !c.isConst(2)) throw c.refuse('a bias computed at run time');
   floatOnly(c);
   if (c.attr.i('group', 1) !== 1) throw c.refuse('grouped transposed convolution');
   const dil = c.attr.ints('dilations');
   if (dil && dil.some((d) => d !== 1)) throw c.refuse('dilated transposed convolution');
-  const W = c.const(1);
+  const ws = c.shape(1);
   const bias = c.has(2) ? Float32Array.from(c.const(2).v) : null;
   return spatial2d(c, (x, hw, is1d) => {
-    const w4 = is1d ? { ...W, shape: [W.shape[0]!, W.shape[1]!, 1, W.shape[2]!] } : W;
-    const [cin, cout, kh, kw] = w4.shape as [number, number, number, number];
+    const wshape = is1d ? [ws[0]!, ws[1]!, 1, ws[2]!] : ws;
+    const [cin, cout, kh, kw] = wshape as [number, number, number, number];
     const k = [kh, kw];
     const sp = is1d ? [hw[1]] : hw;
     const r = sp.length;
@@ -1077,24 +1079,37 @@ function convTranspose(c: OnnxCtx): Value[] {
       const full = s * (inSize - 1) + outPad0[i]! + kk[i]!;
       if (outShape0 || autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
         const target = outShape0 ? outShape0[outShape0.length - r + i]! : inSize * s;
-        const total = Math.max(0, full - target);
-        const small = Math.floor(total / 2);
-        return autoPad === 'SAME_UPPER' ? [total - small, small] : [small, total - small];
+        const total = full - target;
+        // an output larger than the full result: zeros at the end, as output_padding adds them
+        if (total < 0) return [0, total];
+        const half = Math.floor(total / 2);
+        return autoPad === 'SAME_UPPER' ? [half, total - half] : [total - half, half];
       }
       if (autoPad === 'VALID') return [0, 0];
       return [pads0[i]!, pads0[i + r]!];
     });
-    const pads = is1d ? [[0, 0], padsPer[0]!] : padsPer;
+    const extra = padsPer.map(([, e]) => Math.max(0, -e!));
+    const padsPos = padsPer.map(([b, e]) => [b!, Math.max(0, e!)]);
+    const pads = is1d ? [[0, 0], padsPos[0]!] : padsPos;
     const strides = is1d ? [1, strides0[0]!] : strides0;
-    const outPad = is1d ? [0, outPad0[0]!] : outPad0;
+    const outPad1 = outPad0.map((v, i) => v + extra[i]!);
+    const outPad = is1d ? [0, outPad1[0]!] : outPad1;
     const s4 = c.b.g.tensor(x).shape;
     const fullH = strides[0]! * (s4[1]! - 1) + kh;
     const fullW = strides[1]! * (s4[2]! - 1) + kw;
-    const wt = permuteValues(Float32Array.from(w4.v), w4.shape, [1, 2, 3, 0]);
+    // weights [in, out, kh, kw] → TFLite's [out, kh, kw, in]
+    const wid = c.isConst(1)
+      ? c.b.constant(
+          `${c.name}/kernel`,
+          F32,
+          [cout, kh, kw, cin],
+          permuteValues(Float32Array.from(c.const(1).v), wshape, [1, 2, 3, 0]),
+        )
+      : c.tensor(1, [1, 2, 3, 0]);
     const shapeC = c.b.constant(`${c.name}/output_shape`, 'int32', [4], [s4[0]!, fullH, fullW, cout]);
     let y = c.b.op(
       'TRANSPOSE_CONV',
-      [shapeC, c.b.constant(`${c.name}/kernel`, F32, [cout, kh, kw, cin], wt), x],
+      [shapeC, wid, x],
       { padding: 1, strideH: strides[0]!, strideW: strides[1]! },
       { outputs: [{ name: `${c.name}/full`, shape: [s4[0]!, fullH, fullW, cout], dtype: F32 }] },
     )[0]!;
