@@ -80,6 +80,7 @@ export const OP_OPTIONS: Readonly<Record<string, readonly [BuiltinOptions, Optio
   ],
   GELU: [BuiltinOptions.GeluOptions, fb.GeluOptionsT],
   CUMSUM: [BuiltinOptions.CumsumOptions, fb.CumsumOptionsT],
+  ONE_HOT: [BuiltinOptions.OneHotOptions, fb.OneHotOptionsT],
   BATCH_MATMUL: [BuiltinOptions.BatchMatMulOptions, fb.BatchMatMulOptionsT],
 };
 

@@ -1149,7 +1149,143 @@ function convTranspose(c: OnnxCtx): Value[] {
   });
 }
 
+/** A float32 result of a boolean test: CAST(bool → float32). */
+function boolToFloat(c: OnnxCtx, x: number, name: string): number {
+  return castTo(c, x, F32, name);
+}
+
+/** Sign(x) = (x > 0) − (x < 0). */
+const sign = composite((c, x) => {
+  const zero = c.b.constant(`${c.name}/zero`, F32, [], [0]);
+  const pos = boolToFloat(
+    c,
+    c.b.op('GREATER', [x, zero], {}, { outputs: [{ name: `${c.name}/gt` }] })[0]!,
+    `${c.name}/pos`,
+  );
+  const neg = boolToFloat(
+    c,
+    c.b.op('LESS', [x, zero], {}, { outputs: [{ name: `${c.name}/lt` }] })[0]!,
+    `${c.name}/neg`,
+  );
+  return c.b.binary('SUB', pos, neg, {}, { name: c.out() });
+});
+
+/** (exp(x) ∓ exp(−x)) / 2. */
+const hyperbolic = (type: 'SUB' | 'ADD'): OnnxOpConverter =>
+  composite((c, x) => {
+    const d = c.b.binary(type, c.b.unary('EXP', x), c.b.unary('EXP', c.b.unary('NEG', x)));
+    return c.b.binary('MUL', d, c.b.constant(`${c.name}/half`, F32, [], [0.5]), {}, { name: c.out() });
+  });
+
+function isNaN(c: OnnxCtx): Value[] {
+  floatOnly(c);
+  const p = c.perm(0);
+  const x = c.tensor(0, p);
+  return [tensorVal(one(c, 'NOT_EQUAL', [x, x], {}, c.b.g.tensor(x).shape, 'bool'), p)];
+}
+
+function isInf(c: OnnxCtx): Value[] {
+  floatOnly(c);
+  const p = c.perm(0);
+  const x = c.tensor(0, p);
+  const shape = c.b.g.tensor(x).shape;
+  const pos = c.attr.i('detect_positive', 1) === 1;
+  const neg = c.attr.i('detect_negative', 1) === 1;
+  const eq = (v: number, name: string): number =>
+    c.b.op(
+      'EQUAL',
+      [x, c.b.constant(`${name}/value`, F32, [], [v])],
+      {},
+      { outputs: [{ name, shape, dtype: 'bool' }] },
+    )[0]!;
+  if (pos && neg)
+    return [
+      tensorVal(
+        one(c, 'LOGICAL_OR', [eq(Infinity, `${c.name}/pos`), eq(-Infinity, `${c.name}/neg`)], {}, shape, 'bool'),
+        p,
+      ),
+    ];
+  // neither sign asked for: always false
+  if (!pos && !neg)
+    return [
+      tensorVal(
+        one(c, 'LOGICAL_AND', [eq(Infinity, `${c.name}/pos`), eq(-Infinity, `${c.name}/neg`)], {}, shape, 'bool'),
+        p,
+      ),
+    ];
+  return [tensorVal(eq(pos ? Infinity : -Infinity, c.out()), p)];
+}
+
+/** Hardmax: one-hot of the arg-max along the axis (opset 13: one axis; earlier opsets flatten from the axis). */
+function hardmax(c: OnnxCtx): Value[] {
+  floatOnly(c);
+  const r = c.rank(0);
+  const s = c.shape(0);
+  const x0 = c.tensor(0, null);
+  let x = x0;
+  let axis: number;
+  if (c.opset < 13) {
+    const a = normAxis(c.attr.i('axis', 1), r);
+    x = c.b.reshape(x0, [numElements(s.slice(0, a)), numElements(s.slice(a))], { name: `${c.name}/2d` });
+    axis = 1;
+  } else axis = normAxis(c.attr.i('axis', -1), r);
+  const xs = c.b.g.tensor(x).shape;
+  const depth = xs[axis]!;
+  const idxShape = xs.filter((_d, i) => i !== axis);
+  const idx = c.b.op(
+    'ARG_MAX',
+    [x, c.b.constant(`${c.name}/axis`, 'int32', [1], [axis])],
+    { outputType: TensorType.INT32 },
+    { outputs: [{ name: `${c.name}/argmax`, shape: idxShape, dtype: 'int32' }] },
+  )[0]!;
+  const y = c.b.op(
+    'ONE_HOT',
+    [
+      idx,
+      c.b.constant(`${c.name}/depth`, 'int32', [], [depth]),
+      c.b.constant(`${c.name}/on`, F32, [], [1]),
+      c.b.constant(`${c.name}/off`, F32, [], [0]),
+    ],
+    { axis },
+    { outputs: [{ name: c.opset < 13 ? `${c.name}/onehot` : c.out(), shape: xs, dtype: F32 }] },
+  )[0]!;
+  return [tensorVal(c.opset < 13 ? c.b.reshape(y, s, { name: c.out() }) : y)];
+}
+
+/** log(x + √(x² ± 1)): asinh (+) and acosh (−). */
+const inverseHyperbolic = (k: number): OnnxOpConverter =>
+  composite((c, x) => {
+    const r = c.b.unary('SQRT', c.b.binary('ADD', c.b.binary('MUL', x, x), c.b.constant(`${c.name}/k`, F32, [], [k])));
+    return c.b.unary('LOG', c.b.binary('ADD', x, r), { name: c.out() });
+  });
+
 export const ONNX_OPS: Record<string, OnnxOpConverter> = {
+  Sign: sign,
+  Asinh: inverseHyperbolic(1),
+  Acosh: inverseHyperbolic(-1),
+  Atanh: composite((c, x) => {
+    const one1 = c.b.constant(`${c.name}/one`, F32, [], [1]);
+    const q = c.b.binary('DIV', c.b.binary('ADD', one1, x), c.b.binary('SUB', one1, x));
+    return c.b.binary(
+      'MUL',
+      c.b.unary('LOG', q),
+      c.b.constant(`${c.name}/half`, F32, [], [0.5]),
+      {},
+      { name: c.out() },
+    );
+  }),
+  Sinh: hyperbolic('SUB'),
+  Cosh: hyperbolic('ADD'),
+  IsNaN: isNaN,
+  IsInf: isInf,
+  Hardmax: hardmax,
+  CastLike: (c) => {
+    const to = c.dtype(1);
+    const p = c.perm(0);
+    if (c.dtype(0) === to) return [c.value(0)];
+    if (!TT[to]) throw c.refuse(`cast to ${to}`);
+    return [tensorVal(castTo(c, c.tensor(0, p), to, c.out()), p)];
+  },
   LayerNormalization: layerNorm,
   Trilu: trilu,
   ThresholdedRelu: thresholdedRelu,
