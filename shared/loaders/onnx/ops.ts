@@ -720,7 +720,48 @@ function pad(c: OnnxCtx): Value[] {
     ];
   }
   if (mode === 'reflect') return [tensorVal(one(c, 'MIRROR_PAD', [x, pc], { mode: MirrorPadMode.REFLECT }, shape), p)];
-  throw c.refuse(`${mode} padding`, 'TFLite pads with a constant or by reflection only');
+  if (mode === 'edge') return [tensorVal(edgePad(c, x, phys), p)];
+  throw c.refuse(`${mode} padding`, 'TFLite pads with a constant, by reflection or (through Kiln) by edge repetition');
+}
+
+/** Edge padding, axis by axis: the first and last slices repeated (TILE) and concatenated around the tensor. */
+function edgePad(c: OnnxCtx, x0: number, pads: number[][]): number {
+  let x = x0;
+  const dtype = c.b.g.tensor(x0).dtype;
+  pads.forEach(([before, after], axis) => {
+    if (!before && !after) return;
+    const shape = c.b.g.tensor(x).shape;
+    const r = shape.length;
+    const edge = (at: number, times: number, tag: string): number => {
+      const size = shape.map((d, i) => (i === axis ? 1 : d));
+      const begin = shape.map((_d, i) => (i === axis ? at : 0));
+      const sl = c.b.op(
+        'SLICE',
+        [
+          x,
+          c.b.constant(`${c.name}/${tag}/begin`, 'int32', [r], begin),
+          c.b.constant(`${c.name}/${tag}/size`, 'int32', [r], size),
+        ],
+        {},
+        { outputs: [{ name: `${c.name}/${tag}/edge`, shape: size, dtype }] },
+      )[0]!;
+      if (times === 1) return sl;
+      const mult = shape.map((_d, i) => (i === axis ? times : 1));
+      return c.b.op(
+        'TILE',
+        [sl, c.b.constant(`${c.name}/${tag}/multiples`, 'int32', [r], mult)],
+        {},
+        { outputs: [{ name: `${c.name}/${tag}/tiled`, shape: size.map((d, i) => (i === axis ? times : d)), dtype }] },
+      )[0]!;
+    };
+    const parts = [
+      ...(before ? [edge(0, before, `a${axis}b`)] : []),
+      x,
+      ...(after ? [edge(shape[axis]! - 1, after, `a${axis}e`)] : []),
+    ];
+    x = c.b.concat(parts, axis, { name: `${c.name}/axis${axis}` });
+  });
+  return x;
 }
 
 function resize(c: OnnxCtx): Value[] {
