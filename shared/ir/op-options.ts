@@ -80,6 +80,9 @@ export const OP_OPTIONS: Readonly<Record<string, readonly [BuiltinOptions, Optio
     fb.UnidirectionalSequenceLSTMOptionsT,
   ],
   GELU: [BuiltinOptions.GeluOptions, fb.GeluOptionsT],
+  CUMSUM: [BuiltinOptions.CumsumOptions, fb.CumsumOptionsT],
+  ONE_HOT: [BuiltinOptions.OneHotOptions, fb.OneHotOptionsT],
+  BATCH_MATMUL: [BuiltinOptions.BatchMatMulOptions, fb.BatchMatMulOptionsT],
 };
 
 /** A builtin options table for `type`, with the given fields set (others keep the schema defaults). */

@@ -10,6 +10,8 @@ import { loadGraphModel } from './graphdef/load.js';
 import { graphToIr } from './graphdef/to-ir.js';
 import { loadKerasH5, loadKerasV3, loadTfjsLayers, type LoadedKeras } from './keras/load.js';
 import { kerasToIr } from './keras/to-ir.js';
+import { loadOnnx } from './onnx/load.js';
+import type { InputLayout } from './onnx/to-ir.js';
 import type { ConvertOptions } from './options.js';
 import { checkFiniteWeights } from './finite-weights.js';
 import { optimize, type RewriteReport } from './rewrites/index.js';
@@ -34,6 +36,8 @@ export interface ConvertResult {
   rewrites: RewriteReport | null;
   /** The source model for running it in tfjs (parity, calibration); absent when tfjs cannot load that format. */
   source?: SourceModel;
+  /** Channels-first (ONNX) models: how each input is laid out in the converted model. */
+  inputLayout?: InputLayout[];
 }
 
 const info = (m: IrModel, ids: number[]): TensorInfo[] =>
@@ -50,6 +54,7 @@ function fromKeras(k: LoadedKeras, opts: ConvertOptions): { model: IrModel; sour
 export function convertFiles(files: ModelFiles, opts: ConvertOptions = {}): ConvertResult {
   const det: Detected = detectFormat(files);
   let raw: { model: IrModel; source?: SourceModel };
+  let inputLayout: InputLayout[] | undefined;
   let optimizeIt = true;
   switch (det.format) {
     case 'tflite': {
@@ -79,6 +84,12 @@ export function convertFiles(files: ModelFiles, opts: ConvertOptions = {}): Conv
       raw = graphToIr(loaded, opts);
       break;
     }
+    case 'onnx': {
+      const r = loadOnnx(files, det, opts);
+      raw = { model: r.model };
+      inputLayout = r.layout;
+      break;
+    }
   }
   for (const g of raw.model.subgraphs) checkFiniteWeights(g);
   const { model, report } = optimizeIt ? optimize(raw.model) : { model: raw.model, report: null };
@@ -94,6 +105,7 @@ export function convertFiles(files: ModelFiles, opts: ConvertOptions = {}): Conv
     ops,
     rewrites: report,
     ...(raw.source ? { source: raw.source } : {}),
+    ...(inputLayout ? { inputLayout } : {}),
   };
 }
 

@@ -1,9 +1,10 @@
 import { KilnError } from '../errors.js';
 import type { ModelFiles } from './files.js';
+import { isOnnxModel } from './onnx/proto.js';
 
 /** The model formats Kiln reads, decided from file contents (names only break ties). */
 export type ModelFormat =
-  'tflite' | 'keras-h5' | 'keras-v3' | 'savedmodel' | 'frozen-graph' | 'tfjs-layers' | 'tfjs-graph';
+  'tflite' | 'keras-h5' | 'keras-v3' | 'savedmodel' | 'frozen-graph' | 'tfjs-layers' | 'tfjs-graph' | 'onnx';
 
 export interface Detected {
   format: ModelFormat;
@@ -107,6 +108,7 @@ function detectFile(files: ModelFiles, entry: string): Detected {
       hint: 'Upload a TF.js model.json',
     });
   }
+  if (isOnnxModel(b)) return { format: 'onnx', entry, base };
   const f = firstProtoField(b);
   if (f && f.field === 1 && f.wire === 0) return { format: 'savedmodel', entry, base };
   if (f && ((f.field === 1 && f.wire === 2) || (f.field === 4 && f.wire === 2) || (f.field === 2 && f.wire === 2))) {
@@ -116,7 +118,7 @@ function detectFile(files: ModelFiles, entry: string): Detected {
     'E_BAD_ARGUMENT',
     `${files.label}${files.entry ? '' : `: ${entry}`} is not a model format Kiln reads`,
     {
-      hint: 'Upload a Keras .h5/.keras, a SavedModel folder or archive, a frozen GraphDef .pb, a TF.js model.json, or a .tflite',
+      hint: 'Upload a Keras .h5/.keras, a SavedModel folder or archive, a frozen GraphDef .pb, a TF.js model.json, an .onnx, or a .tflite',
     },
   );
 }
@@ -172,6 +174,7 @@ export function detectFormat(files: ModelFiles): Detected {
     if (isTfliteBytes(b)) byContent.push({ format: 'tflite', entry: p, base: dirOf(p) });
     else if (isHdf5(b) && !p.endsWith('model.weights.h5'))
       byContent.push({ format: 'keras-h5', entry: p, base: dirOf(p) });
+    else if (p.endsWith('.onnx') && isOnnxModel(b)) byContent.push({ format: 'onnx', entry: p, base: dirOf(p) });
     else if (p.endsWith('.pb')) byContent.push({ format: 'frozen-graph', entry: p, base: dirOf(p) });
   }
   if (byContent.length === 1) return byContent[0]!;
@@ -185,7 +188,7 @@ export function detectFormat(files: ModelFiles): Detected {
     'E_BAD_ARGUMENT',
     `no model found in ${files.label} (files: ${all.slice(0, 8).join(', ')}${all.length > 8 ? ', …' : ''})`,
     {
-      hint: 'Expected saved_model.pb, a TF.js model.json, a Keras .h5/.keras, a frozen .pb or a .tflite',
+      hint: 'Expected saved_model.pb, a TF.js model.json, a Keras .h5/.keras, a frozen .pb, an .onnx or a .tflite',
     },
   );
 }

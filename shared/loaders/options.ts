@@ -14,6 +14,11 @@ export interface ConvertOptions {
   outputs?: string[];
   /** SavedModel signature to convert (default serving_default). */
   signature?: string;
+  /**
+   * Layout of 4-D image inputs of channels-first (ONNX) models: 'source' keeps the exported NCHW, 'nhwc' takes NHWC
+   * images (what the Edge TPU pipeline feeds), so the converted graph starts without a TRANSPOSE.
+   */
+  inputLayout?: 'source' | 'nhwc';
 }
 
 /** Parses `name:d0,d1,...` specs: `Mfcc:1,49,10`, several as `a:1,4,b:1,8` or `a:1,4;b:1,8`. */
@@ -98,6 +103,11 @@ export function convertOptionsFromConfig(json: unknown, source = 'kiln.json'): C
     else if (Array.isArray(c['outputs']) && c['outputs'].every((s) => typeof s === 'string'))
       out.outputs = c['outputs'] as string[];
     else throw bad('outputs must be text or a list of names');
+  }
+  if (c['inputLayout'] !== undefined) {
+    if (c['inputLayout'] !== 'source' && c['inputLayout'] !== 'nhwc')
+      throw bad('inputLayout must be "source" or "nhwc"');
+    out.inputLayout = c['inputLayout'];
   }
   if (c['signature'] !== undefined) {
     if (typeof c['signature'] !== 'string') throw bad('signature must be a name');

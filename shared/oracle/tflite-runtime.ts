@@ -98,3 +98,52 @@ function request(child: ChildProcess, msg: unknown, stderr: () => string): Promi
     child.send(msg as never);
   });
 }
+
+/**
+ * One runtime process for many models in turn (batch runs such as the ONNX conformance suite): each `load` replaces
+ * the previous model. When a model crashes the process, `alive` turns false and the caller starts a new session.
+ */
+export class TfliteSession {
+  private stderr = '';
+  private dead = false;
+  private readonly child: ChildProcess;
+
+  constructor() {
+    this.child = fork(WORKER, [], { serialization: 'advanced', stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+    this.child.stderr?.on('data', (d: Buffer) => {
+      this.stderr = (this.stderr + d.toString()).slice(-4000);
+    });
+    this.child.on('exit', () => {
+      this.dead = true;
+    });
+  }
+
+  get alive(): boolean {
+    return !this.dead;
+  }
+
+  async load(model: Uint8Array): Promise<{ inputs: RuntimeTensorInfo[]; outputs: RuntimeTensorInfo[] }> {
+    const reply = await request(this.child, { type: 'load', model, threads: 1 }, () => this.stderr);
+    if (reply.type !== 'loaded')
+      throw new KilnError(
+        'E_ORACLE',
+        `the TFLite runtime refused the model: ${reply.type === 'error' ? reply.message : reply.type}`,
+      );
+    return { inputs: reply.inputs, outputs: reply.outputs };
+  }
+
+  async run(inputs: Uint8Array[]): Promise<RuntimeOutput[]> {
+    const reply = await request(this.child, { type: 'run', inputs }, () => this.stderr);
+    if (reply.type !== 'result')
+      throw new KilnError(
+        'E_ORACLE',
+        `the TFLite runtime failed to run the model: ${reply.type === 'error' ? reply.message : reply.type}`,
+      );
+    return reply.outputs;
+  }
+
+  close(): void {
+    if (this.child.connected) this.child.disconnect();
+    this.child.kill();
+  }
+}

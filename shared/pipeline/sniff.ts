@@ -1,4 +1,5 @@
 import { KilnError } from '../errors.js';
+import { isOnnxModel } from '../loaders/onnx/proto.js';
 
 /**
  * A first look at a single-file upload: its leading bytes must match the format its name claims. Pure and cheap; deep
@@ -18,6 +19,14 @@ export const SNIFF_BYTES = 64;
 export function checkUploadBytes(name: string, format: string, head: Uint8Array): void {
   if (head.length === 0) {
     throw new KilnError('E_FILE_EMPTY', `${name} is empty`, { hint: 'Upload the model file again' });
+  }
+  if (format === 'onnx') {
+    // no magic number: a protobuf ModelProto, checked by its top-level fields (the whole file is at hand)
+    if (!isOnnxModel(head))
+      throw new KilnError('E_BAD_ARGUMENT', `${name} is not an ONNX model (no ModelProto graph)`, {
+        hint: 'The file is corrupt or has the wrong extension; upload the .onnx the exporter wrote',
+      });
+    return;
   }
   const magic = MAGIC[format];
   if (!magic) return;

@@ -2,7 +2,7 @@ import { modelIdOf } from './ids.js';
 
 /**
  * Which uploads start a build. Pure: decided from the object name and metadata alone.
- *  - A single model file (.tflite, .h5, .keras, .zip, .tar.gz/.tgz) at the top level of the uploads bucket.
+ *  - A single model file (.tflite, .h5, .keras, .onnx, .zip, .tar.gz/.tgz) at the top level of the uploads bucket.
  *  - A folder (SavedModel, TF.js with shards, calibration images, …) when its `kiln.json` is written; write it last.
  *  - Objects Kiln wrote itself (metadata `kiln-artifact`) never start a build.
  * `kiln.json` beside a top-level single file (`<name>.kiln.json`) configures that file's build.
@@ -12,6 +12,7 @@ export const SINGLE_FILE_FORMATS = [
   { suffix: '.h5', format: 'keras-h5' },
   { suffix: '.hdf5', format: 'keras-h5' },
   { suffix: '.keras', format: 'keras-v3' },
+  { suffix: '.onnx', format: 'onnx' },
   { suffix: '.zip', format: 'zip' },
   { suffix: '.tar.gz', format: 'tar.gz' },
   { suffix: '.tgz', format: 'tar.gz' },

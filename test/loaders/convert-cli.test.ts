@@ -91,7 +91,14 @@ test('the convert command registers with its flags and rejects a missing -o', as
   register(program);
   const cmd = program.commands.find((c) => c.name() === 'convert')!;
   t.truthy(cmd);
-  t.deepEqual(cmd.options.map((o) => o.long).sort(), ['--inputs', '--json', '--output', '--outputs', '--signature']);
+  t.deepEqual(cmd.options.map((o) => o.long).sort(), [
+    '--input-layout',
+    '--inputs',
+    '--json',
+    '--output',
+    '--outputs',
+    '--signature',
+  ]);
   await t.throwsAsync(program.parseAsync(['convert', 'x.h5'], { from: 'user' }), { message: /required option/ });
 });
 

@@ -3,13 +3,19 @@ import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { Progress, progressWanted, seconds } from '../progress.js';
 import { convertModel, toTfliteBytes, type ConvertResult } from '../../loaders/convert.js';
-import { parseInputSpecs, parseOutputNames, type ConvertOptions } from '../../loaders/options.js';
+import {
+  convertOptionsFromConfig,
+  parseInputSpecs,
+  parseOutputNames,
+  type ConvertOptions,
+} from '../../loaders/options.js';
 
 export interface ConvertCommandOptions {
   output: string;
   inputs?: string;
   outputs?: string;
   signature?: string;
+  inputLayout?: string;
   json?: boolean;
   /** Step lines on stderr (default: when stderr is a terminal, or KILN_PROGRESS=1). */
   progress?: boolean;
@@ -27,6 +33,9 @@ export async function runConvert(input: string, opts: ConvertCommandOptions): Pr
     ...(opts.inputs !== undefined ? { inputs: parseInputSpecs(opts.inputs) } : {}),
     ...(opts.outputs !== undefined ? { outputs: parseOutputNames(opts.outputs) } : {}),
     ...(opts.signature !== undefined ? { signature: opts.signature } : {}),
+    ...(opts.inputLayout !== undefined
+      ? convertOptionsFromConfig({ inputLayout: opts.inputLayout }, '--input-layout')
+      : {}),
   };
   const progress = new Progress('convert', opts.progress ?? progressWanted());
   progress.step(`reading ${input} …`);
@@ -49,6 +58,7 @@ export function summary(r: ConvertCommandResult): Record<string, unknown> {
     bytes: r.bytes,
     inputs: x.inputs,
     outputs: x.outputs,
+    ...(x.inputLayout ? { inputLayout: x.inputLayout } : {}),
     ops: x.ops,
     rewrites: x.rewrites,
   };
@@ -69,6 +79,11 @@ export function formatConvert(input: string, r: ConvertCommandResult): string {
     ...x.inputs.map(t),
     'outputs:',
     ...x.outputs.map(t),
+    ...(x.inputLayout
+      ? [
+          `layout: ${x.inputLayout.map((l) => `${l.name} ${l.layout === 'NHWC' ? 'NHWC (convert.inputLayout "nhwc")' : 'as exported (NCHW for images; --input-layout nhwc takes NHWC)'}`).join(', ')}`,
+        ]
+      : []),
     `ops: ${ops}`,
     ...(rw
       ? [
@@ -83,13 +98,14 @@ export function register(program: Command): void {
   program
     .command('convert')
     .description(
-      'convert a Keras .h5/.keras, SavedModel, frozen graph or TF.js model (file, folder, .zip, .tar.gz) to a float .tflite',
+      'convert a Keras .h5/.keras, SavedModel, frozen graph, TF.js or ONNX model (file, folder, .zip, .tar.gz) to a float .tflite',
     )
     .argument('<model>', 'model file, folder or archive')
     .requiredOption('-o, --output <file>', 'where to write the float .tflite')
     .option('--inputs <specs>', 'input shapes / cut points: name:d0,d1,... (several: a:1,4,b:1,8)')
     .option('--outputs <names>', 'output nodes or layers (cut points): name,name')
     .option('--signature <name>', 'SavedModel signature (default serving_default)')
+    .option('--input-layout <layout>', 'ONNX image inputs: source (as exported, NCHW) or nhwc')
     .option('--json', 'print the report as JSON')
     .action(async (input: string, opts: ConvertCommandOptions) => {
       const r = await runConvert(input, opts);

@@ -3,6 +3,7 @@ import { isGzip, readTarGz } from '../../loaders/archive/tar.js';
 import { isZip, readZip } from '../../loaders/archive/zip.js';
 import { convertFiles, toTfliteBytes } from '../../loaders/convert.js';
 import { MemoryFiles, type ModelFiles } from '../../loaders/files.js';
+import { convertOptionsFromConfig } from '../../loaders/options.js';
 import type { StageCore } from '../core.js';
 import { checkConvertedModel } from '../model-checks.js';
 import { dataFilesOf } from '../upload-data.js';
@@ -39,7 +40,7 @@ export function uploadFiles(
 
 export const convertCore: StageCore = async ({ artifacts, config, build }) => {
   const { model: files, data } = uploadFiles(artifacts, build.inputUri, build.inputKind === 'single-file');
-  const opts = (config as { convert?: Record<string, unknown> }).convert ?? {};
+  const opts = convertOptionsFromConfig((config as { convert?: unknown }).convert);
   const result = convertFiles(files, opts);
   checkConvertedModel(result.model);
   return {
@@ -51,6 +52,7 @@ export const convertCore: StageCore = async ({ artifacts, config, build }) => {
       entry: result.entry,
       inputs: result.inputs,
       outputs: result.outputs,
+      ...(result.inputLayout ? { inputLayout: result.inputLayout } : {}),
       totalOps: Object.values(result.ops).reduce((a, b) => a + b, 0),
       data: {
         calibrationFiles: [...data.keys()].filter((n) => n.startsWith('calibration/')).length,

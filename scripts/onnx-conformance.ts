@@ -1,0 +1,263 @@
+/**
+ * ONNX conformance: ONNX's own backend test data (Debian's libonnx-testdata: node, pytorch-converted,
+ * pytorch-operator, simple) through `kiln convert`, each float .tflite run in the real TFLite runtime on the test's
+ * inputs and compared with the test's expected outputs (rtol 1e-3, atol 1e-4). Writes docs/onnx.md:
+ *
+ *   npx tsx scripts/onnx-conformance.ts [--suites node,simple] [--only <regexp>] [--write docs/onnx.md]
+ *                                       [--data /usr/share/libonnx-testdata/data]
+ */
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { isKilnError } from '../shared/errors.js';
+import { typedView, type DType } from '../shared/ir/dtype.js';
+import { numElements } from '../shared/ir/graph.js';
+import { convertModel, toTfliteBytes } from '../shared/loaders/convert.js';
+import { decodeOnnxModel, decodeOnnxTensor } from '../shared/loaders/onnx/proto.js';
+import { constOf, tensorFromOnnx } from '../shared/loaders/onnx/tensor.js';
+import { TfliteSession } from '../shared/oracle/tflite-runtime.js';
+
+export const DEFAULT_DATA = '/usr/share/libonnx-testdata/data';
+export const SUITES = ['pytorch-converted', 'pytorch-operator', 'simple', 'node'] as const;
+export const RTOL = 1e-3;
+export const ATOL = 1e-4;
+
+export type Status = 'matched' | 'mismatch' | 'refused' | 'crash' | 'runtime-error';
+
+export interface CaseResult {
+  suite: string;
+  name: string;
+  ops: string[];
+  status: Status;
+  /** Why it was refused, or what went wrong. */
+  reason?: string;
+}
+
+interface Prepared {
+  result: CaseResult;
+  tflite?: Uint8Array;
+  inputs?: Uint8Array[];
+  expected?: { values: ArrayLike<number>; count: number; dtype: DType }[];
+  outDtypes?: DType[];
+}
+
+const readTensor = (path: string): ReturnType<typeof tensorFromOnnx> =>
+  tensorFromOnnx(decodeOnnxTensor(new Uint8Array(readFileSync(path)), path), path);
+
+function listFiles(dir: string, prefix: string): string[] {
+  return readdirSync(dir)
+    .filter((f) => f.startsWith(prefix) && f.endsWith('.pb'))
+    .sort((a, b) => Number(a.slice(prefix.length, -3)) - Number(b.slice(prefix.length, -3)));
+}
+
+/** Converts one test case and reads its first data set. */
+function prepare(suite: string, dir: string, name: string): Prepared {
+  const modelPath = join(dir, 'model.onnx');
+  const bytes = new Uint8Array(readFileSync(modelPath));
+  let ops: string[] = [];
+  const result: CaseResult = { suite, name, ops, status: 'crash' };
+  try {
+    const m = decodeOnnxModel(bytes, modelPath);
+    const g = m.graph!;
+    ops = [
+      ...new Set(g.node.map((n) => (n.domain && n.domain !== 'ai.onnx' ? `${n.domain}.${n.opType}` : n.opType))),
+    ].sort();
+    result.ops = ops;
+    const init = new Set(g.initializer.map((t) => t.name));
+    const inputNames = g.input.map((i) => i.name).filter((n) => !init.has(n));
+    const set = join(dir, 'test_data_set_0');
+    const inFiles = listFiles(set, 'input_');
+    // sequence and optional test data are not TensorProtos: convert without pinned shapes (the converter refuses them)
+    let ins: ReturnType<typeof readTensor>[] = [];
+    try {
+      ins = inFiles.map((f) => readTensor(join(set, f)));
+    } catch {
+      ins = [];
+    }
+    const shapes = inputNames.slice(0, ins.length).map((n, i) => ({ name: n, shape: ins[i]!.shape }));
+    const conv = convertModel(modelPath, {
+      inputs: shapes.filter((s) => s.shape.length > 0 && s.shape.every((d) => d > 0)),
+    });
+    const tflite = toTfliteBytes(conv.model);
+    const inputs = conv.inputs.map((info, i) => {
+      const t = ins[i];
+      if (!t) throw new Error(`no data for input ${info.name}`);
+      if (t.dtype === info.dtype) return t.data;
+      return new Uint8Array(0);
+    });
+    const expected = listFiles(set, 'output_').map((f) => {
+      const t = readTensor(join(set, f));
+      const c = constOf(t, f);
+      return { values: c.v, count: numElements(t.shape), dtype: t.dtype };
+    });
+    return { result, tflite, inputs, expected, outDtypes: conv.outputs.map((o) => o.dtype as DType) };
+  } catch (e) {
+    if (isKilnError(e)) return { result: { ...result, status: 'refused', reason: e.message } };
+    return {
+      result: {
+        ...result,
+        status: 'crash',
+        reason: (e as Error).stack?.split('\n').slice(0, 3).join(' | ') ?? String(e),
+      },
+    };
+  }
+}
+
+function close(a: number, e: number): boolean {
+  if (Number.isNaN(e)) return Number.isNaN(a);
+  if (!Number.isFinite(e)) return a === e;
+  return Math.abs(a - e) <= ATOL + RTOL * Math.abs(e);
+}
+
+async function check(p: Prepared, session: TfliteSession): Promise<CaseResult> {
+  const r = p.result;
+  try {
+    await session.load(p.tflite!);
+    const outs = await session.run(p.inputs!);
+    for (let k = 0; k < p.expected!.length; k++) {
+      const exp = p.expected![k]!;
+      const o = outs[k];
+      if (!o) return { ...r, status: 'mismatch', reason: `output ${k} missing` };
+      const got = typedView(p.outDtypes![k]!, o.bytes);
+      if (got.length !== exp.count)
+        return { ...r, status: 'mismatch', reason: `output ${k}: ${got.length} values, expected ${exp.count}` };
+      for (let i = 0; i < exp.count; i++) {
+        const a = Number(got[i]!);
+        const e = Number(exp.values[i]!);
+        if (!close(a, e)) return { ...r, status: 'mismatch', reason: `output ${k}[${i}] = ${a}, expected ${e}` };
+      }
+    }
+    return { ...r, status: 'matched' };
+  } catch (e) {
+    return { ...r, status: 'runtime-error', reason: (e as Error).message };
+  }
+}
+
+export function listCases(data: string, suites: readonly string[]): { suite: string; dir: string; name: string }[] {
+  const out: { suite: string; dir: string; name: string }[] = [];
+  for (const suite of suites) {
+    const root = join(data, suite);
+    if (!existsSync(root)) continue;
+    for (const name of readdirSync(root).sort()) {
+      const dir = join(root, name);
+      if (existsSync(join(dir, 'model.onnx')) && existsSync(join(dir, 'test_data_set_0')))
+        out.push({ suite, dir, name });
+    }
+  }
+  return out;
+}
+
+/** Runs the suites: conversions in this process, the converted models one after another in one runtime process. */
+export async function runConformance(
+  data = DEFAULT_DATA,
+  suites: readonly string[] = SUITES,
+  only?: RegExp,
+): Promise<CaseResult[]> {
+  const results: CaseResult[] = [];
+  let session = new TfliteSession();
+  try {
+    for (const c of listCases(data, suites)) {
+      if (only && !only.test(c.name)) continue;
+      const p = prepare(c.suite, c.dir, c.name);
+      if (!p.tflite) {
+        results.push(p.result);
+        continue;
+      }
+      if (!session.alive) session = new TfliteSession();
+      results.push(await check(p, session));
+    }
+  } finally {
+    session.close();
+  }
+  return results;
+}
+
+const pct = (a: number, b: number): string => (b === 0 ? '–' : `${Math.round((1000 * a) / b) / 10}%`);
+
+export function summarize(results: CaseResult[]): Record<string, Record<Status | 'total', number>> {
+  const s: Record<string, Record<Status | 'total', number>> = {};
+  for (const r of results) {
+    const row = (s[r.suite] ??= { total: 0, matched: 0, mismatch: 0, refused: 0, crash: 0, 'runtime-error': 0 });
+    row.total++;
+    row[r.status]++;
+  }
+  return s;
+}
+
+/** Short reason of a refusal (the message after the node name). */
+const shortReason = (r: string): string =>
+  r
+    .replace(/^node \S+ \(\w+\): /, '')
+    .replace(/ \(nodes .*$/, '')
+    .slice(0, 120);
+
+/** docs/onnx.md: per-suite counts, then one row per ONNX op: tests using it, converted, matched, refusals and why. */
+export function renderDoc(results: CaseResult[]): string {
+  const sum = summarize(results);
+  const lines = [
+    '# ONNX conformance',
+    '',
+    "Generated by `npx tsx scripts/onnx-conformance.ts --write docs/onnx.md` from ONNX's backend test data as Debian",
+    'packages it (`libonnx-testdata`). Each model is converted by Kiln to a float .tflite, run in the TFLite runtime',
+    `on the test's first data set and compared with the expected outputs (rtol ${RTOL}, atol ${ATOL}). A refused`,
+    'model failed with a KilnError naming the op and the reason (CLI exit 2); a crash is any other failure.',
+    '',
+    '| suite | tests | matched | refused | mismatch | runtime error | crash |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...Object.entries(sum).map(
+      ([k, v]) =>
+        `| ${k} | ${v.total} | ${v.matched} (${pct(v.matched, v.total)}) | ${v.refused} | ${v.mismatch} | ${v['runtime-error']} | ${v.crash} |`,
+    ),
+    '',
+    '## Ops',
+    '',
+    'Per ONNX op: the tests whose model uses it, how many of those converted, how many matched, and why the others were',
+    'refused (when the refusal names this op).',
+    '',
+    '| op | tests | converted | matched | refused because |',
+    '| --- | ---: | ---: | ---: | --- |',
+  ];
+  const ops = new Map<string, { tests: number; converted: number; matched: number; reasons: Map<string, number> }>();
+  for (const r of results)
+    for (const op of r.ops) {
+      const e = ops.get(op) ?? { tests: 0, converted: 0, matched: 0, reasons: new Map<string, number>() };
+      ops.set(op, e);
+      e.tests++;
+      if (r.status !== 'refused' && r.status !== 'crash') e.converted++;
+      if (r.status === 'matched') e.matched++;
+      if (r.status === 'refused' && r.reason && new RegExp(`\\b${op.replace(/.*\./, '')}\\b`).test(r.reason)) {
+        const why = r.reason.startsWith('unsupported ONNX ops') ? 'no TFLite equivalent' : shortReason(r.reason);
+        e.reasons.set(why, (e.reasons.get(why) ?? 0) + 1);
+      }
+    }
+  for (const [op, e] of [...ops].sort((a, b) => a[0].localeCompare(b[0]))) {
+    const why = [...e.reasons]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 3)
+      .map(([k, n]) => `${k.replace(/\|/g, '\\|')}${n > 1 ? ` (×${n})` : ''}`)
+      .join('; ');
+    lines.push(`| ${op} | ${e.tests} | ${e.converted} | ${e.matched} | ${why} |`);
+  }
+  lines.push('');
+  return lines.join('\n');
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const arg = (k: string): string | undefined => {
+    const i = args.indexOf(k);
+    return i >= 0 ? args[i + 1] : undefined;
+  };
+  const data = arg('--data') ?? DEFAULT_DATA;
+  const suites = arg('--suites')?.split(',') ?? [...SUITES];
+  const only = arg('--only');
+  const results = await runConformance(data, suites, only ? new RegExp(only) : undefined);
+  for (const r of results)
+    if (r.status !== 'matched')
+      process.stderr.write(`${r.suite}/${r.name}: ${r.status}${r.reason ? `: ${r.reason}` : ''}\n`);
+  const sum = summarize(results);
+  for (const [k, v] of Object.entries(sum)) process.stdout.write(`${k}: ${JSON.stringify(v)}\n`);
+  const out = arg('--write');
+  if (out) writeFileSync(out, renderDoc(results));
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await main();
