@@ -86,7 +86,7 @@ export function formatSummary(r: VerifyReport, files: string[]): string {
   if (a.detection) lines.push(`boxes matched ${a.detection.matched}/${a.detection.floatBoxes} at IoU ≥ 0.5`);
   if (a.anchors)
     lines.push(
-      `confident anchors matched ${a.anchors.matched}/${a.anchors.floatAnchors} (score ≥ ${a.anchors.minScore}), mean box error ${a.anchors.meanBoxError.toPrecision(3)}`,
+      `confident anchors (score ≥ ${a.anchors.minScore}) agree ${pct(a.anchors.agreement)}: float ${a.anchors.floatAnchors}, int8 ${a.anchors.int8Anchors}, both ${a.anchors.matched}; mean box error ${a.anchors.meanBoxError.toPrecision(3)}`,
     );
   if (a.keypoints)
     lines.push(

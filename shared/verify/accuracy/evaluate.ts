@@ -88,6 +88,8 @@ export interface AccuracyResult {
     matched: number;
     /** Float-confident anchors int8 is also confident about / float-confident anchors. */
     matchRate: number;
+    /** Anchors both are confident about / anchors either is confident about (int8's false alarms count too). */
+    agreement: number;
     meanBoxError: number;
   } | null;
   /** Pose: share of keypoints int8 places within `tolerance` of float. */
@@ -247,9 +249,9 @@ export async function evaluateAccuracy(
       }
     } else if (kind === 'embedding') addEmbedding(emb, f[0]!, q[0]!);
   }
-  if (kind === 'anchors' && samples.length > 0 && anc.reference === 0)
+  if (kind === 'anchors' && samples.length > 0 && anc.reference + anc.predicted === 0)
     warnings.push(
-      `the float model is confident (score ≥ ${minScore}) about no anchor on the ${samples.length} samples: the anchor match rate (1 by convention) measures nothing; validate with images that show objects`,
+      `neither model is confident (score ≥ ${minScore}) about any anchor on the ${samples.length} samples: the anchor agreement (1 by convention) measures nothing; validate with images that show objects`,
     );
   if (kind === 'detection' && samples.length > 0 && det.reference === 0)
     warnings.push(
@@ -298,6 +300,8 @@ export async function evaluateAccuracy(
             int8Anchors: anc.predicted,
             matched: anc.matched,
             matchRate: anc.reference > 0 ? anc.matched / anc.reference : 1,
+            agreement:
+              anc.reference + anc.predicted > 0 ? anc.matched / (anc.reference + anc.predicted - anc.matched) : 1,
             meanBoxError: anc.matched > 0 ? anc.sumBoxError / anc.matched : 0,
           }
         : null,

@@ -51,8 +51,8 @@ export function summaryOf(r: VerifyReport): { label: string; value: string; note
     });
   if (a.anchors)
     rows.push({
-      label: `Confident anchors matched (score ≥ ${a.anchors.minScore})`,
-      value: `${a.anchors.matched} / ${a.anchors.floatAnchors} (${pct(a.anchors.matchRate)})`,
+      label: `Confident anchors agree (score ≥ ${a.anchors.minScore})`,
+      value: `${pct(a.anchors.agreement)}: float ${a.anchors.floatAnchors}, int8 ${a.anchors.int8Anchors}, both ${a.anchors.matched}`,
       note: `mean box error ${a.anchors.meanBoxError.toPrecision(3)}; ${a.anchors.heads} head(s), ${a.samples} samples`,
     });
   if (a.keypoints)

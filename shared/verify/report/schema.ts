@@ -100,6 +100,7 @@ export const VerifyReportSchema = z.object({
         int8Anchors: z.number(),
         matched: z.number(),
         matchRate: z.number(),
+        agreement: z.number(),
         meanBoxError: z.number(),
       })
       .nullable(),

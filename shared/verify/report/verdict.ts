@@ -49,9 +49,9 @@ const RULES: ((f: Facts) => [Level, string] | null)[] = [
   (f) => {
     const a = f.accuracy.anchors;
     if (!a) return null;
-    const what = `int8 is confident about ${pct(a.matchRate)} of the anchors float is confident about (score ≥ ${a.minScore})`;
-    if (a.matchRate < 0.7) return ['bad', what];
-    if (a.matchRate < 0.9) return ['warn', what];
+    const what = `int8 and float agree on ${pct(a.agreement)} of the anchors either is confident about (score ≥ ${a.minScore}; float ${a.floatAnchors}, int8 ${a.int8Anchors}, both ${a.matched})`;
+    if (a.agreement < 0.7) return ['bad', what];
+    if (a.agreement < 0.9) return ['warn', what];
     return null;
   },
   (f) => {
