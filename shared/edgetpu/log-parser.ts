@@ -58,8 +58,8 @@ export function parseLog(text: string): ParsedLog {
   const out: ParsedLog = { version: null, input: null, output: null, rows: [] };
   let inTable = false;
   for (const line of lines) {
-    if (line.startsWith('Edge TPU Compiler version '))
-      out.version = line.slice('Edge TPU Compiler version '.length).trim();
+    const banner = /^(?:Kiln's prediction of )?Edge TPU Compiler version (\S+)/.exec(line);
+    if (banner) out.version = banner[1]!;
     else if (line.startsWith(LINES.logInput)) out.input = line.slice(LINES.logInput.length);
     else if (line.startsWith(LINES.logOutput)) out.output = line.slice(LINES.logOutput.length);
     else if (line === LINES.tableHeader) inTable = true;

@@ -7,12 +7,22 @@ function table(rows: readonly TableRow[]): string[] {
   return [LINES.tableHeader, '', ...rows.map((r) => tableRow(r.opcode, r.count, r.status))];
 }
 
-/** `<name>_edgetpu.log` (spec §6.4). */
-export function renderLog(r: ModelResult, version = COMPILER_VERSION): string {
+/** First line of a predicted log: whose prediction, of which compiler version (in place of the compiler's banner). */
+export const PREDICTION_MARKER = (version: string): string =>
+  `Kiln's prediction of Edge TPU Compiler version ${version} (the real edgetpu_compiler did not run)`;
+/** Output line of a predicted log: a prediction writes no compiled model, so it names none. */
+export const PREDICTED_OUTPUT = 'none (a prediction writes no compiled model; run edgetpu_compiler for one)';
+
+/**
+ * `<name>_edgetpu.log` (spec §6.4). Kiln renders it only as a prediction, so by default the compiler's banner is
+ * replaced by PREDICTION_MARKER and the output line names no file (none was written); the body (input line, table) is
+ * the compiler's text. `asCompiler` gives the compiler's exact text, for comparing the layout with real logs.
+ */
+export function renderLog(r: ModelResult, version = COMPILER_VERSION, o: { asCompiler?: boolean } = {}): string {
   return lines([
-    LINES.version(version),
+    o.asCompiler ? LINES.version(version) : PREDICTION_MARKER(version),
     `${LINES.logInput}${r.inputPath}`,
-    `${LINES.logOutput}${r.outputPath}`,
+    `${LINES.logOutput}${o.asCompiler ? r.outputPath : PREDICTED_OUTPUT}`,
     '',
     ...table(r.rows),
   ]);

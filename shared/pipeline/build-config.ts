@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { KilnError } from '../errors.js';
+import { TaskSettingSchema } from '../verify/accuracy/task-type.js';
 
 /**
  * The build config: `kiln.json` beside the model (or inside the uploaded folder), or the defaults. Only the keys the
@@ -25,6 +26,8 @@ export const BuildConfigSchema = z.looseObject({
   compile: z.strictObject({ targets: z.array(CompileTargetSchema).min(1).default([{}]) }).prefault({}),
   verify: z.looseObject({ shards: z.number().int().min(1).default(1) }).prefault({}),
   quantize: z.record(z.string(), z.unknown()).default({}),
+  /** What the model does (classifier, detector, …): overrides the task verify reads from the outputs. */
+  task: TaskSettingSchema.optional(),
   /** Folder uploads: the model file or folder inside the upload, relative to kiln.json. */
   model: z.string().min(1).optional(),
 });

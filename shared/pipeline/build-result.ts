@@ -1,6 +1,7 @@
 import { ERROR_CODES, KilnError, type ErrorCode } from '../errors.js';
 import type { BuildRecord } from './build-state.js';
 import { stageTimings } from './build-state.js';
+import { formatBytes } from '../util/format-bytes.js';
 import type { ErrorInfo, KilnCloudEvent } from './events.js';
 
 /**
@@ -56,11 +57,55 @@ export function resultFromRecord(record: BuildRecord, uriOf: (name: string) => s
   };
 }
 
-/** The `--json` form the issue fixes: buildId, status, artifacts, summary, error when failed. */
+/** The verify stage's summary (its own with one unit, the first shard's when verify fanned out), if any. */
+export function verifySummaryOf(summary: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+  const v = summary?.['verify'];
+  if (!isObj(v)) return undefined;
+  if ('verdict' in v) return v;
+  const first = Object.keys(v).sort()[0];
+  const s = first === undefined ? undefined : v[first];
+  return isObj(s) ? s : undefined;
+}
+
+/** The verdict of a finished build, as every surface shows it (CLI, --json, results page). */
+export interface BuildVerdict {
+  level: string;
+  ready: boolean;
+  /** One line: headline (task): worst reason. */
+  line: string;
+}
+
+export function buildVerdictOf(summary: Record<string, unknown> | undefined): BuildVerdict | undefined {
+  const v = verifySummaryOf(summary);
+  if (!v || typeof v['verdict'] !== 'string') return undefined;
+  const level = v['verdict'];
+  const headline = typeof v['headline'] === 'string' ? v['headline'] : level;
+  return {
+    level,
+    ready: typeof v['ready'] === 'boolean' ? v['ready'] : level !== 'bad',
+    line: typeof v['line'] === 'string' ? v['line'] : headline,
+  };
+}
+
+/**
+ * Build status and verdict in words: a build that ran to the end "succeeded" (it made every artifact), which does not
+ * mean the model is ready for the Edge TPU; this says both.
+ */
+export function outcomeLine(status: string, verdict: BuildVerdict | undefined): string {
+  if (status !== 'succeeded' || !verdict) return status;
+  if (!verdict.ready) return 'succeeded (every artifact was made), but the model is NOT READY for the Edge TPU';
+  return verdict.level === 'warn'
+    ? 'succeeded; the model runs on the Edge TPU, with caveats'
+    : 'succeeded; the model is ready for the Edge TPU';
+}
+
+/** The `--json` form the issue fixes: buildId, status, artifacts, summary, error when failed (+ verdict when verified). */
 export function resultJson(r: BuildResult): Record<string, unknown> {
+  const verdict = r.status === 'succeeded' ? buildVerdictOf(r.summary) : undefined;
   return {
     buildId: r.buildId,
     status: r.status,
+    ...(verdict ? { verdict: { ...verdict, outcome: outcomeLine(r.status, verdict) } } : {}),
     artifacts: r.artifacts,
     summary: r.summary,
     ...(r.error ? { error: r.error } : {}),
@@ -91,12 +136,7 @@ export function buildFailure(r: BuildResult, hint?: string): KilnError | undefin
   );
 }
 
-const fmtBytes = (n: unknown): string =>
-  typeof n === 'number'
-    ? n >= 1024 * 1024
-      ? `${(n / 1024 / 1024).toFixed(2)} MiB`
-      : `${(n / 1024).toFixed(1)} KiB`
-    : '?';
+const fmtBytes = (n: unknown): string => (typeof n === 'number' ? formatBytes(n) : '?');
 
 function compileLine(name: string, s: Record<string, unknown>): string {
   return `  compile ${name}: ${String(s['opsOnEdgeTpu'])} of ${String(s['totalOps'])} ops on the Edge TPU, on-chip ${fmtBytes(s['onChipMemoryBytes'])}, off-chip ${fmtBytes(s['offChipMemoryBytes'])}`;
@@ -113,14 +153,34 @@ const STAGE_LINES: Record<string, (s: Record<string, unknown>) => string[]> = {
       (w) => `    warning: ${typeof w === 'string' ? w : JSON.stringify(w)}`,
     ),
   ],
+  verify: (s) => {
+    const one = 'verdict' in s ? [s] : Object.values(s).filter(isObj);
+    return one.flatMap((v, i) => [
+      `  verify${one.length > 1 ? ` shard ${i}` : ''}: ${verifyLine(v)}`,
+      ...((v['warnings'] as unknown[] | undefined) ?? []).map(
+        (w) => `    warning: ${typeof w === 'string' ? w : JSON.stringify(w)}`,
+      ),
+    ]);
+  },
   compile: (s) =>
     'opsOnEdgeTpu' in s
       ? [compileLine(String(s['target'] ?? 'default'), s)]
       : Object.entries(s).map(([k, v]) => compileLine(k, isObj(v) ? v : {})),
 };
 
+/** verify's summary in one line: verdict line, ops on the Edge TPU, the USB 3 latency estimate. */
+export function verifyLine(v: Record<string, unknown>): string {
+  const verdict = buildVerdictOf({ verify: v });
+  const parts = [verdict?.line ?? 'no verdict'];
+  if (typeof v['opsOnEdgeTpu'] === 'number')
+    parts.push(`${String(v['opsOnEdgeTpu'])}/${String(v['totalOps'])} ops on the Edge TPU`);
+  const usb3 = isObj(v['latencyMs']) ? v['latencyMs']['usb3'] : undefined;
+  if (typeof usb3 === 'number') parts.push(`≈ ${usb3.toFixed(2)} ms on USB 3 (estimate)`);
+  return parts.join('; ');
+}
+
 export function formatResult(r: BuildResult): string {
-  const lines = [`build ${r.buildId} of ${r.modelId}: ${r.status}`];
+  const lines = [`build ${r.buildId} of ${r.modelId}: ${outcomeLine(r.status, buildVerdictOf(r.summary))}`];
   if (r.error) lines.push(`  failed in ${r.error.stage}: ${r.error.code}: ${r.error.message}`);
   for (const [stage, s] of Object.entries(r.summary)) {
     if (!isObj(s)) continue;

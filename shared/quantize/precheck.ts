@@ -1,3 +1,4 @@
+import type { Graph } from '../ir/graph.js';
 import type { IrModel } from '../ir/model.js';
 
 /**
@@ -12,9 +13,26 @@ export interface PrecheckProblem {
 
 const FLOAT_TYPES = new Set(['float32', 'float16', 'float64']);
 
+/** The detection post-processing op every Coral SSD keeps on the CPU, in float (spec §2.1 allows it). */
+export const DETECTION_POSTPROCESS = 'TFLite_Detection_PostProcess';
+
+/**
+ * Tensors that may stay float in a full-integer Edge TPU model: TFLite_Detection_PostProcess's outputs (float boxes,
+ * classes, scores, count) and its inputs (the anchors constant, and the DEQUANTIZE outputs in front of it), as in
+ * every compiled Coral SSD. Pure.
+ */
+export function detectionPostprocessTensors(g: Graph): Set<number> {
+  const ids = new Set<number>();
+  for (const op of g.ops)
+    if (op.type === 'CUSTOM' && op.customCode === DETECTION_POSTPROCESS)
+      for (const t of [...op.inputs, ...op.outputs]) if (t >= 0) ids.add(t);
+  return ids;
+}
+
 export function precheckModel(model: IrModel): PrecheckProblem[] {
   const problems: PrecheckProblem[] = [];
   for (const g of model.subgraphs) {
+    const postprocess = detectionPostprocessTensors(g);
     const biasOf = new Set<number>();
     for (const op of g.ops)
       if (['CONV_2D', 'DEPTHWISE_CONV_2D', 'FULLY_CONNECTED'].includes(op.type) && (op.inputs[2] ?? -1) >= 0)
@@ -22,7 +40,7 @@ export function precheckModel(model: IrModel): PrecheckProblem[] {
     for (const t of g.tensors) {
       const add = (rule: PrecheckProblem['rule'], message: string): void =>
         void problems.push({ rule, tensor: t.name, message });
-      if (FLOAT_TYPES.has(t.dtype)) add('fully-integer', `${t.name} is ${t.dtype}`);
+      if (FLOAT_TYPES.has(t.dtype) && !postprocess.has(t.id)) add('fully-integer', `${t.name} is ${t.dtype}`);
       if (t.shape.some((d) => d < 0) || t.shapeSignature?.some((d) => d < 0))
         add('static-shapes', `${t.name} has a dynamic shape [${(t.shapeSignature ?? t.shape).join(',')}]`);
       const isQuantInt = t.dtype === 'int8' || t.dtype === 'uint8' || (t.dtype === 'int32' && biasOf.has(t.id));

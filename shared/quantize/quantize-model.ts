@@ -8,7 +8,7 @@ import { CalibrationConfigSchema, type CalibrationConfig } from './config.js';
 import { loadCalibrationSet, SYNTHETIC_WARNING, type Sample } from './dataset.js';
 import { compareLayers, worstLayers, type LayerError } from './debugger.js';
 import { runPasses } from './driver.js';
-import { precheckModel, type PrecheckProblem } from './precheck.js';
+import { detectionPostprocessTensors, precheckModel, type PrecheckProblem } from './precheck.js';
 import { DEFAULT_PERCENTILE, type RangeMethod } from './ranges.js';
 import { statsById, type StatsFile } from './stats.js';
 
@@ -67,11 +67,15 @@ export interface QuantizeResult {
 export function quantizationState(model: IrModel): 'float' | 'quantized' | 'mixed' {
   let float = 0;
   let quant = 0;
-  for (const g of model.subgraphs)
+  for (const g of model.subgraphs) {
+    // Float detection post-processing (TFLite_Detection_PostProcess, its inputs and outputs) is part of a full-integer
+    // Edge TPU model, as in every compiled Coral SSD.
+    const postprocess = detectionPostprocessTensors(g);
     for (const t of g.tensors) {
-      if (t.dtype === 'float32' || t.dtype === 'float16') float++;
+      if ((t.dtype === 'float32' || t.dtype === 'float16') && !postprocess.has(t.id)) float++;
       else if ((t.dtype === 'int8' || t.dtype === 'uint8') && t.quant) quant++;
     }
+  }
   return float === 0 && quant > 0 ? 'quantized' : quant === 0 ? 'float' : 'mixed';
 }
 

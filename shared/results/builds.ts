@@ -1,6 +1,7 @@
 import type { Firestore } from 'firebase-admin/firestore';
 import { readBuild, recentBuilds } from '../cloud/firestore-queries.js';
 import type { BuildRecord } from '../pipeline/build-state.js';
+import { buildVerdictOf, outcomeLine, verifySummaryOf } from '../pipeline/build-result.js';
 import { STAGE_NAMES } from '../pipeline/stages.js';
 
 /** One row of the results page: a build with its status, stages and links (URLs of this app). Pure view data. */
@@ -14,6 +15,10 @@ export interface BuildRow {
   stages: { name: string; status: string }[];
   verdict: string | null;
   headline: string | null;
+  /** The verdict in one line (headline, task, worst reason), as the CLI prints it. */
+  verdictLine: string | null;
+  /** Status and verdict in words: "succeeded (…), but the model is NOT READY for the Edge TPU". */
+  outcome: string;
   error: string | null;
   page: string;
   report: string | null;
@@ -34,9 +39,9 @@ export function reportName(r: Pick<BuildRecord, 'artifacts'>): string | null {
 
 export function buildRow(r: BuildRecord): BuildRow {
   const report = reportName(r);
-  const verify = r.summary?.['verify'] as Record<string, unknown> | undefined;
   // verify's summary is either its own (one unit) or keyed by shard.
-  const first = verify && ('verdict' in verify ? verify : (Object.values(verify)[0] as Record<string, unknown>));
+  const first = verifySummaryOf(r.summary);
+  const verdict = buildVerdictOf(r.summary);
   return {
     modelId: r.modelId,
     buildId: r.buildId,
@@ -47,6 +52,8 @@ export function buildRow(r: BuildRecord): BuildRow {
     stages: STAGE_NAMES.map((name) => ({ name, status: r.stages?.[name]?.status ?? 'pending' })),
     verdict: typeof first?.['verdict'] === 'string' ? first['verdict'] : null,
     headline: typeof first?.['headline'] === 'string' ? first['headline'] : null,
+    verdictLine: verdict?.line ?? null,
+    outcome: outcomeLine(r.status, verdict),
     error: r.error ? `${r.error.stage}: ${r.error.message}` : null,
     page: `/builds/${enc(r.modelId)}/${enc(r.buildId)}`,
     report: report ? artifactUrl(r.modelId, r.buildId, report) : null,

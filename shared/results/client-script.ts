@@ -30,7 +30,7 @@ export const CLIENT_SCRIPT = String.raw`
       link(cell(tr, null), b.page, b.buildId.slice(0, 12));
       cell(tr, b.status, 'status');
       cell(tr, b.stages.map(function (s) { return s.name + ':' + s.status; }).join(' '), 'stages');
-      cell(tr, b.headline || b.error || '', 'verdict');
+      cell(tr, b.verdictLine || b.headline || b.error || '', 'verdict').title = b.outcome || '';
       var r = cell(tr, null, 'report');
       if (b.report) link(r, b.report, 'report').className = 'report-link';
       cell(tr, b.createdAt, 'when');

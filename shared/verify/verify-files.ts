@@ -5,6 +5,7 @@ import { KilnError } from '../errors.js';
 import { fromTflite } from '../ir/from-tflite.js';
 import { loadQuantizeConfig } from '../quantize/config.js';
 import { readTflite } from '../tflite/reader.js';
+import { TaskSettingSchema, type TaskType } from './accuracy/task-type.js';
 import { loadValidationSet } from './accuracy/validation.js';
 import { renderReportHtml } from './report/html.js';
 import type { VerifyReport } from './report/schema.js';
@@ -32,6 +33,18 @@ async function readInput(path: string, what: string): Promise<Uint8Array> {
   }
 }
 
+/** kiln.json `task`, when set (loadQuantizeConfig has already read and checked the file as JSON). */
+async function taskSetting(path: string): Promise<TaskType | undefined> {
+  const json = JSON.parse(await readFile(path, 'utf8')) as { task?: unknown };
+  if (json.task === undefined) return undefined;
+  const parsed = TaskSettingSchema.safeParse(json.task);
+  if (!parsed.success)
+    throw new KilnError('E_BAD_ARGUMENT', `${path}: "task" is ${JSON.stringify(json.task)}, not a task Kiln knows`, {
+      hint: `Use one of ${TaskSettingSchema.options.join(', ')}`,
+    });
+  return parsed.data;
+}
+
 /** `kiln verify`: reads the models and data, runs verifyModel, writes report.json and report.html into outDir. */
 export async function verifyFiles(
   floatPath: string,
@@ -54,6 +67,7 @@ export async function verifyFiles(
       });
   }
   const cfg = await loadQuantizeConfig(o.config);
+  const task = o.config ? await taskSetting(o.config) : undefined;
   const max = o.maxSamples ?? DEFAULT_MAX_SAMPLES;
   const floatIr = fromTflite(readTflite(float));
   const inputs = floatIr.graph.inputs.map((t) => floatIr.graph.tensor(t));
@@ -65,6 +79,7 @@ export async function verifyFiles(
     ...(compileReport ? { compileReport } : {}),
     validation,
     maxSamples: max,
+    ...(task ? { task } : {}),
     ...(o.debugSamples !== undefined ? { debugSamples: o.debugSamples } : {}),
     ...(o.onProgress ? { onProgress: o.onProgress } : {}),
   });

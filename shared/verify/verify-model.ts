@@ -10,6 +10,7 @@ import type { CaptureRunner } from '../quantize/capture.js';
 import type { Sample } from '../quantize/dataset.js';
 import { readTflite } from '../tflite/reader.js';
 import { evaluateAccuracy, quantizeInput } from './accuracy/evaluate.js';
+import type { TaskType } from './accuracy/task-type.js';
 import { DEVICE_IDS, DEVICES } from './latency/devices.js';
 import { estimateLatency } from './latency/estimate.js';
 import { latencyPlan } from './latency/plan.js';
@@ -28,6 +29,8 @@ export interface VerifyInput {
   /** Samples also run through the per-layer debugger. Default 4. */
   debugSamples?: number;
   openRunner?: (m: IrModel) => Promise<CaptureRunner>;
+  /** kiln.json `task`: overrides the task type read from the model's outputs. */
+  task?: TaskType;
   onProgress?: (phase: string, done: number, total: number) => void;
   now?: () => Date;
 }
@@ -126,6 +129,7 @@ export async function verifyModel(input: VerifyInput): Promise<VerifyReport> {
     labels: input.validation.labels?.slice(0, used) ?? null,
     debugSamples: input.debugSamples ?? 4,
     ...(input.openRunner ? { openRunner: input.openRunner } : {}),
+    ...(input.task ? { task: input.task } : {}),
     onSample: (d, t) => input.onProgress?.('accuracy', d, t),
   });
   warnings.push(...acc.warnings);
@@ -192,14 +196,19 @@ export async function verifyModel(input: VerifyInput): Promise<VerifyReport> {
     classification: acc.classification,
     segmentation: acc.segmentation,
     detection: acc.detection,
+    anchors: acc.anchors,
+    keypoints: acc.keypoints,
+    embedding: acc.embedding,
     outputs: acc.outputs,
   };
+  const task: VerifyReport['task'] = { type: acc.task.type, source: acc.task.source, why: acc.task.why };
   const onTpu = new Map(cr.operations.map((o) => [o.index, o.onEdgeTpu]));
   const report: VerifyReport = {
     schema: REPORT_SCHEMA,
     createdAt: (input.now?.() ?? new Date()).toISOString(),
     model: { float: input.float.name, int8: input.int8.name },
-    verdict: verdictOf({ edgeTpu, accuracy }),
+    task,
+    verdict: verdictOf({ edgeTpu, accuracy, task }),
     edgeTpu,
     latency,
     accuracy,

@@ -95,3 +95,28 @@ test('kiln build of a model the convert stage rejects prints the failed build an
   t.regex(result.error.code, /^E_TFLITE_/);
   t.regex(r.stderr, /^kiln: build [0-9a-f]{24} failed in convert: /);
 });
+
+test.serial('kiln build prints verify as one human line (verdict, task, ops, latency), not a JSON blob', (t) => {
+  if (!verifyLanded) return t.pass();
+  const out = join(dir, 'out-human');
+  const r = kiln(['build', sample, '-o', out]);
+  t.is(r.status, 0, r.stderr);
+  const lines = r.stdout.split('\n');
+  const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as {
+    task: { type: string };
+    verdict: { ready: boolean; line: string };
+  };
+  const verify = lines.filter((l) => l.startsWith('  verify'));
+  t.is(verify.length, 1, r.stdout);
+  t.false(verify[0]!.includes('{'), verify[0]);
+  t.regex(
+    verify[0]!,
+    /^ {2}verify: (Ready for|Runs on|Not ready for) the Edge TPU[^(]* \((classifier|detector|segmenter|pose|embedding|regression|other)\): .+; \d+\/\d+ ops on the Edge TPU; ≈ \d+\.\d\d ms on USB 3 \(estimate\)$/,
+  );
+  t.true(verify[0]!.startsWith(`  verify: ${report.verdict.line}; `));
+  // the first line says the build succeeded and whether the model is ready, in the same words as --json
+  t.regex(lines[0]!, /^build [0-9a-f]{24} of stripes: succeeded/);
+  t.is(/NOT READY/.test(lines[0]!), !report.verdict.ready);
+  // sizes in the unit that fits: no "0.0 KiB" for a small figure
+  t.notRegex(r.stdout, /\b0\.0 KiB|\b0\.00 MiB/);
+});

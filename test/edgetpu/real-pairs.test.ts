@@ -4,7 +4,8 @@ import { compileModel } from '../../shared/edgetpu/compile-model.js';
 import { compiledSummary } from '../../shared/edgetpu/diff.js';
 import { packagesOf, parameterBytes } from '../../shared/edgetpu/dwn1.js';
 import { inputLayerBytes, outputLayerBytes } from '../../shared/edgetpu/memory.js';
-import { renderConsole, renderLog } from '../../shared/edgetpu/render.js';
+import { parseLog } from '../../shared/edgetpu/log-parser.js';
+import { PREDICTED_OUTPUT, renderConsole, renderLog } from '../../shared/edgetpu/render.js';
 import { ALL_STATUSES, formatSize, LINES } from '../../shared/edgetpu/strings.js';
 import { readTflite } from '../../shared/tflite/reader.js';
 import { haveModels, modelPath } from '../helpers/models.js';
@@ -42,6 +43,18 @@ function checkLog(t: import('ava').ExecutionContext, text: string, input: string
   t.is(sum, totalOps);
 }
 
+/** A predicted log is the compiler's text but for its first line (Kiln's marker) and an output line naming no file. */
+function checkPredictedLog(t: import('ava').ExecutionContext, predicted: string, asCompiler: string) {
+  const p = predicted.split('\n');
+  const c = asCompiler.split('\n');
+  t.is(p[0], "Kiln's prediction of Edge TPU Compiler version 16.0.384591198 (the real edgetpu_compiler did not run)");
+  t.is(p[2], `Output: ${PREDICTED_OUTPUT}`);
+  t.notRegex(p[2]!, /\.tflite/);
+  t.deepEqual([p[1], ...p.slice(3)], [c[1], ...c.slice(3)]);
+  t.is(parseLog(predicted).version, '16.0.384591198');
+  t.deepEqual(parseLog(predicted).rows, parseLog(asCompiler).rows);
+}
+
 for (const name of [...PAIRS, SSD]) {
   t_(
     `${name}: the CPU ops and the number of Edge TPU subgraphs equal the real compiled file; the log follows §6`,
@@ -59,7 +72,8 @@ for (const name of [...PAIRS, SSD]) {
       t.is(m.tpuOps + m.cpuOps, m.totalOps);
       for (const op of m.operations.filter((o) => !o.onEdgeTpu))
         t.true((op.fix ?? '').length > 0, `op ${op.index} has no fix`);
-      checkLog(t, renderLog(m), `${name}.tflite`, m.totalOps);
+      checkLog(t, renderLog(m, undefined, { asCompiler: true }), `${name}.tflite`, m.totalOps);
+      checkPredictedLog(t, renderLog(m), renderLog(m, undefined, { asCompiler: true }));
     },
   );
 }

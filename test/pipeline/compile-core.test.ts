@@ -4,7 +4,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseBuildConfig } from '../../shared/pipeline/build-config.js';
 import { compileCore } from '../../shared/pipeline/cores/compile.js';
+import { toTfliteBytes } from '../../shared/loaders/convert.js';
+import { quantizeModel } from '../../shared/quantize/quantize-model.js';
 import { haveModels, modelPath } from '../helpers/models.js';
+import { classifier, samplesOf } from '../verify/fixtures.js';
 
 const FIX = fileURLToPath(new URL('../fixtures/edgetpu/', import.meta.url));
 const unit = { key: 'default', index: 0, count: 1, params: {} };
@@ -56,5 +59,46 @@ function run(env: Record<string, string | undefined>) {
     const report = JSON.parse(decode(out.artifacts['compile-report.json']));
     t.is(report.compiler.kind, 'kiln-model');
     t.is(report.edgeTpuOperations, 64);
+    const log = decode(out.artifacts['compile.log']).split('\n');
+    t.is(
+      log[0],
+      "Kiln's prediction of Edge TPU Compiler version 16.0.384591198 (the real edgetpu_compiler did not run)",
+    );
+    t.is(log[1], 'Input: model.int8.tflite');
+    t.is(log[2], 'Output: none (a prediction writes no compiled model; run edgetpu_compiler for one)');
+    t.false(
+      log.some((l) => l.includes('_edgetpu.tflite')),
+      'names no compiled file, none was written',
+    );
+  },
+);
+
+test.serial(
+  'the predicted compile.log of a fixture model: marker line, input, no output file, the op table',
+  async (t) => {
+    const saved = { ...process.env };
+    delete process.env['KILN_EDGETPU_COMPILER'];
+    process.env['PATH'] = dirname(process.execPath);
+    try {
+      const float = classifier();
+      const q = await quantizeModel(float, { samples: samplesOf(8, 1), debugSamples: 0 });
+      const out = await compileCore({
+        artifacts: new Map([['model.int8.tflite', toTfliteBytes(q.model)]]),
+        config: parseBuildConfig({}, 8),
+        unit,
+        build,
+      } as never);
+      t.deepEqual(Object.keys(out.artifacts).sort(), ['compile-report.json', 'compile.log']);
+      const text = decode(out.artifacts['compile.log']);
+      t.regex(
+        text,
+        /^Kiln's prediction of Edge TPU Compiler version 16\.0\.384591198 \(the real edgetpu_compiler did not run\)\n/,
+      );
+      t.notRegex(text, /^Edge TPU Compiler version/m);
+      t.regex(text, /\nOutput: none \(/);
+      t.regex(text, /\nCONV_2D {24}1 {10}Mapped to Edge TPU\n/);
+    } finally {
+      process.env = saved;
+    }
   },
 );

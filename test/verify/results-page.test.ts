@@ -15,6 +15,7 @@ import { freePort } from '../../emulators/local-stack/ports.js';
 import { startStorageEmulator, type StorageEmulator } from '../../emulators/storage/server.js';
 import { newBuild, type BuildRecord } from '../../shared/pipeline/build-state.js';
 import { STAGE_NAMES } from '../../shared/pipeline/stages.js';
+import { buildVerdictOf, outcomeLine } from '../../shared/pipeline/build-result.js';
 import { parseBuildConfig } from '../../shared/pipeline/build-config.js';
 import { createResultsServer, type ResultsServer } from '../../shared/results/server.js';
 import { renderReportHtml } from '../../shared/verify/report/html.js';
@@ -116,7 +117,13 @@ maybe('the results page lists a finished build with live status and opens its re
     await storage.bucket(BUCKET).file(object).save(body, { resumable: false });
     done.artifacts[name] = `gs://${BUCKET}/${object}`;
   }
-  done.summary['verify'] = { verdict: report.verdict.level, headline: report.verdict.headline };
+  done.summary['verify'] = {
+    verdict: report.verdict.level,
+    ready: report.verdict.ready,
+    headline: report.verdict.headline,
+    line: report.verdict.line,
+    task: report.task.type,
+  };
   done.finishedAt = done.updatedAt;
   await buildDoc(db, modelId, done.buildId).set(toStoredBuild(done));
   const running = record('other-model', 'b000000000000000running', 'running');
@@ -133,7 +140,9 @@ maybe('the results page lists a finished build with live status and opens its re
   const row = page.locator(`tr[data-build="${done.buildId}"]`);
   await row.waitFor();
   t.is(await row.locator('.status').textContent(), 'succeeded');
-  t.is(await row.locator('.verdict').textContent(), report.verdict.headline);
+  // the verdict line, as the CLI prints it; status and verdict together on hover
+  t.is(await row.locator('.verdict').textContent(), report.verdict.line);
+  t.is(await row.locator('.verdict').getAttribute('title'), outcomeLine('succeeded', buildVerdictOf(done.summary)));
   const other = page.locator(`tr[data-build="${running.buildId}"] .status`);
   t.is(await other.textContent(), 'running');
 
@@ -161,6 +170,8 @@ maybe('the results page lists a finished build with live status and opens its re
   const build = await page.goto(`${server!.url}/builds/${modelId}/${done.buildId}`);
   t.is(build?.status(), 200);
   t.deepEqual(await page.locator('#artifacts a').allTextContents(), ['report.html', 'report.json']);
+  t.is(await page.locator('#verdict-line').textContent(), report.verdict.line);
+  t.regex((await page.locator('#outcome').textContent()) ?? '', /^Build succeeded[ ;(]/);
   const missing = await page.goto(`${server!.url}/artifacts/${modelId}/${done.buildId}/secret.tflite`);
   t.is(missing?.status(), 404);
   await page.close();

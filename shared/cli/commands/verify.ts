@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { Progress } from '../progress.js';
+import { formatBytes } from '../../util/format-bytes.js';
 import { KilnError } from '../../errors.js';
 import type { VerifyReport } from '../../verify/report/schema.js';
 import { verifyFiles } from '../../verify/verify-files.js';
@@ -66,8 +67,10 @@ const pct = (x: number | null | undefined) => (x === null || x === undefined ? '
 export function formatSummary(r: VerifyReport, files: string[]): string {
   const a = r.accuracy;
   const lines = [
-    `${r.verdict.headline}: ${r.verdict.reasons.join('; ')}`,
+    `${r.verdict.headline} (${r.task.type}): ${r.verdict.reasons.join('; ')}`,
+    `task: ${r.task.type} (${r.task.source === 'kiln.json' ? 'set in kiln.json' : r.task.why})`,
     `Edge TPU ops: ${r.edgeTpu.edgeTpuOps}/${r.edgeTpu.totalOps} (${pct(r.edgeTpu.share)})`,
+    `Edge TPU memory: ${formatBytes(r.memory.onChipUsedBytes)} on-chip, ${formatBytes(r.memory.offChipStreamedBytes)} off-chip${r.memory.estimate ? " (Kiln's prediction)" : ''}`,
   ];
   if (a.classification) {
     const c = a.classification;
@@ -80,6 +83,18 @@ export function formatSummary(r: VerifyReport, files: string[]): string {
   if (a.segmentation)
     lines.push(`pixel agreement ${pct(a.segmentation.pixelAgreement)}, mean IoU ${a.segmentation.meanIoU.toFixed(3)}`);
   if (a.detection) lines.push(`boxes matched ${a.detection.matched}/${a.detection.floatBoxes} at IoU ≥ 0.5`);
+  if (a.anchors)
+    lines.push(
+      `confident anchors (score ≥ ${a.anchors.minScore}) agree ${pct(a.anchors.agreement)}: float ${a.anchors.floatAnchors}, int8 ${a.anchors.int8Anchors}, both ${a.anchors.matched}; mean box error ${a.anchors.meanBoxError.toPrecision(3)}`,
+    );
+  if (a.keypoints)
+    lines.push(
+      `keypoints within ${a.keypoints.tolerance.toPrecision(2)} ${a.keypoints.unit}: ${pct(a.keypoints.withinTolerance)}`,
+    );
+  if (a.embedding)
+    lines.push(
+      `embedding cosine similarity ${a.embedding.meanCosine.toFixed(4)} (lowest ${a.embedding.minCosine.toFixed(4)})`,
+    );
   for (const o of a.outputs)
     lines.push(`output ${o.name}: SNR ${o.snrDb.toFixed(1)} dB, max abs error ${o.maxAbsError.toPrecision(3)}`);
   if (r.layers.worst.length > 0)

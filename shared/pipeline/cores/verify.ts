@@ -55,6 +55,7 @@ export const verifyCore: StageCore = async ({ artifacts, config, unit }) => {
     validation,
     maxSamples,
     debugSamples,
+    ...(config.task ? { task: config.task } : {}),
   });
   const enc = new TextEncoder();
   const c = report.accuracy.classification;
@@ -65,7 +66,10 @@ export const verifyCore: StageCore = async ({ artifacts, config, unit }) => {
     },
     summary: {
       verdict: report.verdict.level,
+      ready: report.verdict.ready,
       headline: report.verdict.headline,
+      line: report.verdict.line,
+      task: report.task.type,
       opsOnEdgeTpu: report.edgeTpu.edgeTpuOps,
       totalOps: report.edgeTpu.totalOps,
       latencyMs: Object.fromEntries(Object.entries(report.latency).map(([d, l]) => [d, l.estimatedMs])),
@@ -74,6 +78,11 @@ export const verifyCore: StageCore = async ({ artifacts, config, unit }) => {
         kind: report.accuracy.kind,
         samples: report.accuracy.samples,
         ...(c ? { top1Agreement: c.top1Agreement, top1Change: c.top1Change } : {}),
+        ...(report.accuracy.segmentation ? { segmentation: report.accuracy.segmentation } : {}),
+        ...(report.accuracy.detection ? { detection: report.accuracy.detection } : {}),
+        ...(report.accuracy.anchors ? { anchors: report.accuracy.anchors } : {}),
+        ...(report.accuracy.keypoints ? { keypoints: report.accuracy.keypoints } : {}),
+        ...(report.accuracy.embedding ? { embedding: report.accuracy.embedding } : {}),
         outputSnrDb: report.accuracy.outputs.map((o) => o.snrDb),
       },
       worstLayers: report.layers.worst.map((l) => ({ tensor: l.tensor, snrDb: l.snrDb })),

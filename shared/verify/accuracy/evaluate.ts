@@ -20,7 +20,25 @@ import {
   snrDb,
   type ErrorSums,
 } from './metrics.js';
-import { detectionOutputOrder, outputKind, type OutputKind } from './output-kind.js';
+import {
+  addAnchors,
+  addEmbedding,
+  addKeypointCoords,
+  addKeypointHeatmaps,
+  emptyAnchors,
+  emptyEmbedding,
+  emptyKeypoints,
+} from './task-metrics.js';
+import {
+  anchorHeads,
+  detectionOutputOrder,
+  keypointOutputs,
+  taskFacts,
+  taskOf,
+  type MetricKind,
+  type Task,
+  type TaskType,
+} from './task-type.js';
 
 export interface AccuracyOptions {
   /** Labels per sample (class index or null), or null for unlabelled data. */
@@ -29,13 +47,17 @@ export interface AccuracyOptions {
   debugSamples?: number;
   /** Executor (default: Kiln's interpreter). */
   openRunner?: (m: IrModel) => Promise<CaptureRunner>;
-  /** Detections below this score are ignored in box matching. Default 0.3. */
+  /** Detections (and raw anchors) below this score are ignored in box matching. Default 0.3. */
   minScore?: number;
   onSample?: (done: number, total: number) => void;
+  /** kiln.json `task`: overrides the task type read from the outputs. */
+  task?: TaskType;
 }
 
 export interface AccuracyResult {
-  kind: OutputKind;
+  /** The metric family (the task's). */
+  kind: MetricKind;
+  task: Task;
   samples: number;
   labelled: number;
   classification: {
@@ -58,6 +80,29 @@ export interface AccuracyResult {
     matchRate: number;
     meanMatchedIoU: number;
   } | null;
+  /** Raw anchor detector heads: best anchor and top-k anchors of int8 against float. */
+  anchors: {
+    heads: number;
+    minScore: number;
+    floatAnchors: number;
+    int8Anchors: number;
+    matched: number;
+    /** Float-confident anchors int8 is also confident about / float-confident anchors. */
+    matchRate: number;
+    /** Anchors both are confident about / anchors either is confident about (int8's false alarms count too). */
+    agreement: number;
+    meanBoxError: number;
+  } | null;
+  /** Pose: share of keypoints int8 places within `tolerance` of float. */
+  keypoints: {
+    keypoints: number;
+    withinTolerance: number;
+    meanDistance: number;
+    tolerance: number;
+    unit: string;
+  } | null;
+  /** Embeddings: cosine similarity of int8 to float. */
+  embedding: { meanCosine: number; minCosine: number } | null;
   outputs: { name: string; snrDb: number; maxAbsError: number; mse: number }[];
   /** Per-tensor float vs int8 error (quantizer's debugger), null when the two models' tensors do not correspond. */
   layers: LayerError[] | null;
@@ -100,7 +145,9 @@ export async function evaluateAccuracy(
   o: AccuracyOptions = {},
 ): Promise<AccuracyResult> {
   const open = o.openRunner ?? openInterpreterRunner;
-  const kind = outputKind(floatModel);
+  const facts = taskFacts(floatModel);
+  const task = taskOf(facts, o.task);
+  const kind = task.metrics;
   const warnings: string[] = [];
   const outputsF: TensorValue[][] = [];
   const outputsQ: TensorValue[][] = [];
@@ -155,6 +202,11 @@ export async function evaluateAccuracy(
   const cls = emptyClassification();
   const seg = emptySegmentation();
   const det = emptyDetection();
+  const anc = emptyAnchors();
+  const kp = emptyKeypoints();
+  const emb = emptyEmbedding();
+  const heads = kind === 'anchors' ? anchorHeads(facts.outputs) : [];
+  const kpOut = kind === 'keypoints' ? keypointOutputs(facts.outputs) : null;
   const minScore = o.minScore ?? 0.3;
   // Boxes, classes, scores, count where the op's outputs sit among the graph outputs; an int8 model whose outputs are
   // not the op's own (e.g. behind QUANTIZE) keeps the float model's output positions.
@@ -173,8 +225,29 @@ export async function evaluateAccuracy(
       const dets = (v: Float64Array[], [b, c, sc, n]: number[]) =>
         detectionsOf(v[b]!, v[c]!, v[sc]!, v[n]![0]!, minScore);
       addDetections(det, dets(f, floatOrder!), dets(q, int8Order!), 0.5);
-    }
+    } else if (kind === 'anchors') {
+      for (const h of heads)
+        addAnchors(
+          anc,
+          { scores: f[h.scores]!, boxes: f[h.boxes]! },
+          { scores: q[h.scores]!, boxes: q[h.boxes]! },
+          fOut[h.scores]!.shape[1]!,
+          minScore,
+        );
+    } else if (kind === 'keypoints' && kpOut) {
+      if (kpOut.coords !== null) {
+        const shape = fOut[kpOut.coords]!.shape;
+        addKeypointCoords(kp, f[kpOut.coords]!, q[kpOut.coords]!, shape[shape.length - 1]!);
+      } else {
+        const shape = fOut[kpOut.heatmaps!]!.shape;
+        addKeypointHeatmaps(kp, f[kpOut.heatmaps!]!, q[kpOut.heatmaps!]!, shape[2]!, shape[3]!);
+      }
+    } else if (kind === 'embedding') addEmbedding(emb, f[0]!, q[0]!);
   }
+  if (kind === 'anchors' && samples.length > 0 && anc.reference + anc.predicted === 0)
+    warnings.push(
+      `neither model is confident (score ≥ ${minScore}) about any anchor on the ${samples.length} samples: the anchor agreement (1 by convention) measures nothing; validate with images that show objects`,
+    );
   if (kind === 'detection' && samples.length > 0 && det.reference === 0)
     warnings.push(
       `the float model detected nothing with score ≥ ${minScore} on the ${samples.length} samples: the box match rate (1 by convention) measures nothing; validate with images that show objects`,
@@ -183,6 +256,7 @@ export async function evaluateAccuracy(
   const labelled = cls.labelled;
   return {
     kind,
+    task,
     samples: samples.length,
     labelled,
     classification:
@@ -211,6 +285,34 @@ export async function evaluateAccuracy(
             matchRate: det.reference > 0 ? det.matched / det.reference : 1,
             meanMatchedIoU: det.matched > 0 ? det.sumIoU / det.matched : 0,
           }
+        : null,
+    anchors:
+      kind === 'anchors'
+        ? {
+            heads: heads.length,
+            minScore,
+            floatAnchors: anc.reference,
+            int8Anchors: anc.predicted,
+            matched: anc.matched,
+            matchRate: anc.reference > 0 ? anc.matched / anc.reference : 1,
+            agreement:
+              anc.reference + anc.predicted > 0 ? anc.matched / (anc.reference + anc.predicted - anc.matched) : 1,
+            meanBoxError: anc.matched > 0 ? anc.sumBoxError / anc.matched : 0,
+          }
+        : null,
+    keypoints:
+      kind === 'keypoints' && kp.keypoints > 0
+        ? {
+            keypoints: kp.keypoints,
+            withinTolerance: kp.within / kp.keypoints,
+            meanDistance: kp.sumDistance / kp.keypoints,
+            tolerance: kp.tolerance,
+            unit: kp.unit,
+          }
+        : null,
+    embedding:
+      kind === 'embedding' && emb.samples > 0
+        ? { meanCosine: emb.sumCosine / emb.samples, minCosine: emb.minCosine }
         : null,
     outputs: fOut.map((t, i) => ({
       name: t.name,

@@ -1,6 +1,7 @@
 import { Eta } from 'eta';
 import { fileURLToPath } from 'node:url';
 import { CHART, layerBars, layoutGraph } from './layout.js';
+import { formatBytes } from '../../util/format-bytes.js';
 import type { VerifyReport } from './schema.js';
 
 /**
@@ -16,7 +17,6 @@ const eta = new Eta({
 
 const pct = (x: number | null | undefined): string =>
   x === null || x === undefined ? '—' : `${(x * 100).toFixed(1)}%`;
-const mb = (b: number): string => `${(b / 2 ** 20).toFixed(2)} MiB`;
 
 /** The figures of the summary card, formatted. Pure. */
 export function summaryOf(r: VerifyReport): { label: string; value: string; note?: string }[] {
@@ -49,6 +49,29 @@ export function summaryOf(r: VerifyReport): { label: string; value: string; note
       value: `${a.detection.matched} / ${a.detection.floatBoxes} (${pct(a.detection.matchRate)})`,
       note: `score ≥ ${a.detection.minScore}; ${a.samples} samples`,
     });
+  if (a.anchors)
+    rows.push({
+      label: `Confident anchors agree (score ≥ ${a.anchors.minScore})`,
+      value: `${pct(a.anchors.agreement)}: float ${a.anchors.floatAnchors}, int8 ${a.anchors.int8Anchors}, both ${a.anchors.matched}`,
+      note: `mean box error ${a.anchors.meanBoxError.toPrecision(3)}; ${a.anchors.heads} head(s), ${a.samples} samples`,
+    });
+  if (a.keypoints)
+    rows.push({
+      label: 'Keypoints within tolerance',
+      value: pct(a.keypoints.withinTolerance),
+      note: `within ${a.keypoints.tolerance.toPrecision(2)} ${a.keypoints.unit}; ${a.keypoints.keypoints} keypoints`,
+    });
+  if (a.embedding)
+    rows.push({
+      label: 'Embedding cosine similarity',
+      value: a.embedding.meanCosine.toFixed(4),
+      note: `lowest ${a.embedding.minCosine.toFixed(4)}; ${a.samples} samples`,
+    });
+  rows.push({
+    label: 'Edge TPU memory',
+    value: `${formatBytes(r.memory.onChipUsedBytes)} on-chip, ${formatBytes(r.memory.offChipStreamedBytes)} off-chip`,
+    ...(r.memory.estimate ? { note: "Kiln's prediction" } : {}),
+  });
   for (const o of a.outputs)
     rows.push({
       label: `Output ${o.name}`,
@@ -67,7 +90,7 @@ export function renderReportHtml(report: VerifyReport): string {
     graph: layoutGraph(report.graph),
     bars: layerBars(report.layers),
     chart: CHART,
-    mb,
+    mb: formatBytes,
     pct,
   });
 }

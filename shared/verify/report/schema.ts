@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { TASK_TYPES } from '../accuracy/task-type.js';
 
 /**
  * report.json, the verify stage's source of truth (report.html is rendered from it alone). Versioned by `schema`;
@@ -38,10 +39,16 @@ export const VerifyReportSchema = z.object({
   schema: z.literal(REPORT_SCHEMA),
   createdAt: z.string(),
   model: z.object({ float: z.string(), int8: z.string() }),
+  /** What the model does (from its outputs, or kiln.json `task`); decides the metrics and verdict rules. */
+  task: z.object({ type: z.enum(TASK_TYPES), source: z.enum(['model', 'kiln.json']), why: z.string() }),
   verdict: z.object({
     level: z.enum(['good', 'warn', 'bad']),
+    /** level !== 'bad': the model can be deployed (with caveats when 'warn'). */
+    ready: z.boolean(),
     headline: z.string(),
     reasons: z.array(z.string()),
+    /** One line for every place that shows the verdict (CLI, events, results page): headline, task and first reason. */
+    line: z.string(),
   }),
   edgeTpu: z.object({
     totalOps: z.number().int(),
@@ -55,7 +62,8 @@ export const VerifyReportSchema = z.object({
   }),
   latency: z.record(z.string(), LatencyEntrySchema),
   accuracy: z.object({
-    kind: z.enum(['classification', 'segmentation', 'detection', 'tensor']),
+    /** Metric family of the task (`anchors`: raw detector heads without TFLite_Detection_PostProcess). */
+    kind: z.enum(['classification', 'segmentation', 'detection', 'anchors', 'keypoints', 'embedding', 'tensor']),
     source: z.string(),
     samples: z.number().int(),
     labelled: z.number().int(),
@@ -84,6 +92,28 @@ export const VerifyReportSchema = z.object({
         meanMatchedIoU: z.number(),
       })
       .nullable(),
+    anchors: z
+      .object({
+        heads: z.number(),
+        minScore: z.number(),
+        floatAnchors: z.number(),
+        int8Anchors: z.number(),
+        matched: z.number(),
+        matchRate: z.number(),
+        agreement: z.number(),
+        meanBoxError: z.number(),
+      })
+      .nullable(),
+    keypoints: z
+      .object({
+        keypoints: z.number(),
+        withinTolerance: z.number(),
+        meanDistance: z.number(),
+        tolerance: z.number(),
+        unit: z.string(),
+      })
+      .nullable(),
+    embedding: z.object({ meanCosine: z.number(), minCosine: z.number() }).nullable(),
     outputs: z.array(z.object({ name: z.string(), snrDb: z.number(), maxAbsError: z.number(), mse: z.number() })),
   }),
   layers: z.object({

@@ -1,7 +1,7 @@
 import type { VerifyReport } from './schema.js';
 
 type Level = VerifyReport['verdict']['level'];
-type Facts = Pick<VerifyReport, 'edgeTpu' | 'accuracy'>;
+type Facts = Pick<VerifyReport, 'edgeTpu' | 'accuracy' | 'task'>;
 
 const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
 
@@ -47,10 +47,38 @@ const RULES: ((f: Facts) => [Level, string] | null)[] = [
     return null;
   },
   (f) => {
-    if (f.accuracy.kind !== 'tensor') return null;
-    const worst = Math.min(...f.accuracy.outputs.map((o) => o.snrDb));
-    if (worst < 10) return ['bad', `output SNR is ${worst.toFixed(1)} dB`];
-    if (worst < 20) return ['warn', `output SNR is ${worst.toFixed(1)} dB`];
+    const a = f.accuracy.anchors;
+    if (!a) return null;
+    const what = `int8 and float agree on ${pct(a.agreement)} of the anchors either is confident about (score ≥ ${a.minScore}; float ${a.floatAnchors}, int8 ${a.int8Anchors}, both ${a.matched})`;
+    if (a.agreement < 0.7) return ['bad', what];
+    if (a.agreement < 0.9) return ['warn', what];
+    return null;
+  },
+  (f) => {
+    const k = f.accuracy.keypoints;
+    if (!k) return null;
+    const what = `int8 places ${pct(k.withinTolerance)} of keypoints within ${k.tolerance.toPrecision(2)} ${k.unit} of float`;
+    if (k.withinTolerance < 0.7) return ['bad', what];
+    if (k.withinTolerance < 0.9) return ['warn', what];
+    return null;
+  },
+  (f) => {
+    const e = f.accuracy.embedding;
+    if (!e) return null;
+    const what = `int8 embeddings have mean cosine similarity ${e.meanCosine.toFixed(3)} to float`;
+    if (e.meanCosine < 0.95) return ['bad', what];
+    if (e.meanCosine < 0.99) return ['warn', what];
+    return null;
+  },
+  (f) => {
+    // Tasks without a task metric (regression, other, or a kiln.json task the outputs cannot be scored as), and raw
+    // detector heads, whose box and score tensors the application decodes itself.
+    if (f.accuracy.kind !== 'tensor' && f.accuracy.kind !== 'anchors') return null;
+    const worst = f.accuracy.outputs.reduce((w, o) => (o.snrDb < w.snrDb ? o : w), f.accuracy.outputs[0]!);
+    if (!worst) return null;
+    const what = `output ${worst.name} SNR is ${worst.snrDb.toFixed(1)} dB`;
+    if (worst.snrDb < 10) return ['bad', what];
+    if (worst.snrDb < 20) return ['warn', what];
     return null;
   },
 ];
@@ -62,12 +90,19 @@ const HEADLINE: Record<Level, string> = {
   bad: 'Not ready for the Edge TPU',
 };
 
+/** The one-line verdict every surface prints: `<headline> (<task>): <worst reason>[ (+n more)]`. */
+export function verdictLine(v: Pick<VerifyReport['verdict'], 'headline' | 'reasons'>, task: string): string {
+  const more = v.reasons.length > 1 ? ` (+${v.reasons.length - 1} more)` : '';
+  return `${v.headline} (${task}): ${v.reasons[0] ?? ''}${more}`;
+}
+
 export function verdictOf(f: Facts): VerifyReport['verdict'] {
   const hits = RULES.map((r) => r(f)).filter((h): h is [Level, string] => h !== null);
   const level = hits.reduce<Level>((l, [h]) => (RANK[h] > RANK[l] ? h : l), 'good');
-  return {
-    level,
-    headline: HEADLINE[level],
-    reasons: hits.length > 0 ? hits.map(([, r]) => r) : ['every op maps to the Edge TPU and int8 tracks float'],
-  };
+  // Worst first, so the one-line form names the reason that decided the level.
+  const sorted = [...hits].sort((a, b) => RANK[b[0]] - RANK[a[0]]);
+  const reasons =
+    sorted.length > 0 ? sorted.map(([, r]) => r) : ['every op maps to the Edge TPU and int8 tracks float'];
+  const v = { level, ready: level !== 'bad', headline: HEADLINE[level], reasons };
+  return { ...v, line: verdictLine(v, f.task.type) };
 }
