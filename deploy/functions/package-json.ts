@@ -37,7 +37,7 @@ export function deployPackageJson(root: RootPackage, lock: PackageLock): Record<
     private: true,
     type: 'module',
     main: FUNCTIONS_MAIN,
-    engines: { node: root.engines?.['node'] ?? '>=20' },
+    engines: { node: root.engines?.['node'] ?? '22.x' },
     dependencies,
     ...(root.allowScripts ? { allowScripts: root.allowScripts } : {}),
   };

@@ -172,7 +172,7 @@ export const log = {
     write('ERROR', `${stage}/${unit} stalled; build failed: ${reason}`, ref(r, stage, unit), { reason }),
   sweepDone: (builds: number, redriven: number, failed: number) =>
     write(
-      'INFO',
+      redriven + failed > 0 ? 'NOTICE' : 'DEBUG',
       `sweep: ${builds} running, ${redriven} re-driven, ${failed} failed`,
       {},
       { builds, redriven, failed },

@@ -153,19 +153,37 @@ async function release(deps: PipelineDeps, msg: StageMessage, runId: string): Pr
 }
 
 /** Every artifact of the build so far by name, the data files a data manifest names included. */
+/** Reads under way at once for one unit (its inputs can be thousands of calibration or validation files). */
+const READ_CONCURRENCY = 8;
+
+/** `read` of every pair's URI, `READ_CONCURRENCY` at a time, results in the pairs' order. */
+async function readInOrder(
+  pairs: [string, string][],
+  read: (uri: string) => Promise<Uint8Array | undefined>,
+): Promise<[string, Uint8Array | undefined][]> {
+  const out = new Array<[string, Uint8Array | undefined]>(pairs.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < pairs.length) {
+      const i = next++;
+      out[i] = [pairs[i]![0], await read(pairs[i]![1])];
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, pairs.length) }, lane));
+  return out;
+}
+
 async function readArtifacts(deps: PipelineDeps, uris: Record<string, string>): Promise<Map<string, Uint8Array>> {
   const out = new Map<string, Uint8Array>();
   const read = async (uri: string) => {
     const m = /^gs:\/\/([^/]+)\/(.+)$/.exec(uri);
     return m ? deps.objects.read(m[1]!, m[2]!) : undefined;
   };
-  for (const [name, uri] of Object.entries(uris)) {
-    const bytes = await read(uri);
+  for (const [name, bytes] of await readInOrder(Object.entries(uris), read)) {
     if (!bytes) continue;
     out.set(name, bytes);
     if (!isDataManifest(name)) continue;
-    for (const [file, fileUri] of Object.entries(parseDataManifest(bytes))) {
-      const data = await read(fileUri);
+    for (const [file, data] of await readInOrder(Object.entries(parseDataManifest(bytes)), read)) {
       if (data) out.set(file, data);
     }
   }

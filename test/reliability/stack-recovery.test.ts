@@ -114,7 +114,7 @@ test.serial(
     t.is(data.stage, 'quantize');
     t.is(data.error.code, 'E_STALLED');
     t.regex(data.error.message, /quantize\/main did not finish within its 20 s lease, 3 times/);
-    t.like(await store.get('recover', buildId), { status: 'failed', terminalEventPublished: true });
+    t.like(await store.get('recover', buildId), { status: 'failed', stages: { quantize: { status: 'failed' } } });
     t.is(events.events.filter(terminalOf(buildId)).length, 1);
   },
 );
