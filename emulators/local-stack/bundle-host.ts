@@ -1,12 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer, request, Agent, type Server } from 'node:http';
-import { connect, type AddressInfo, type Socket } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { FUNCTION_NAMES, FUNCTION_SIGNATURES, type FunctionName } from '../../functions/manifest.js';
 import type { FunctionsHost } from './functions-host.js';
 import { freePort } from './ports.js';
+import { ServerTraffic } from './server-traffic.js';
 
 /**
  * Serves every Kiln function from the installed deploy bundle the way Cloud Functions runs it: one
@@ -52,12 +53,10 @@ export async function startBundleHost(o: BundleHostOptions): Promise<FunctionsHo
   const main = frameworkMain(o.bundleDir);
   const instances = new Map<FunctionName, Instance>();
   const servers: Server[] = [];
-  const sockets = new Map<FunctionName, Set<Socket>>();
   const urls = {} as Record<FunctionName, string>;
   const agent = new Agent({ keepAlive: true });
   let stopping = false;
-  let inFlight = 0;
-  let drained: (() => void) | undefined;
+  const traffic = new ServerTraffic();
 
   const spawnInstance = (name: FunctionName, port: number): Instance => {
     const signature = FUNCTION_SIGNATURES[name];
@@ -96,13 +95,9 @@ export async function startBundleHost(o: BundleHostOptions): Promise<FunctionsHo
   };
 
   const frontEnd = (name: FunctionName, port: number): Server => {
-    const open = new Set<Socket>();
-    sockets.set(name, open);
     const server = createServer((req, res) => {
-      inFlight++;
       res.once('close', () => {
         if (!res.writableFinished) upstream.destroy();
-        if (--inFlight === 0) drained?.();
       });
       const upstream = request(
         { host: '127.0.0.1', port, method: req.method, path: req.url, headers: req.headers, agent },
@@ -117,10 +112,7 @@ export async function startBundleHost(o: BundleHostOptions): Promise<FunctionsHo
       });
       req.pipe(upstream);
     });
-    server.on('connection', (socket: Socket) => {
-      open.add(socket);
-      socket.once('close', () => open.delete(socket));
-    });
+    traffic.watch(name, server);
     return server;
   };
 
@@ -132,15 +124,7 @@ export async function startBundleHost(o: BundleHostOptions): Promise<FunctionsHo
   const close = async (drainMs = 15_000): Promise<void> => {
     stopping = true;
     for (const s of servers) s.close();
-    if (inFlight > 0) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, drainMs);
-        drained = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-    }
+    await traffic.drain(drainMs);
     for (const s of servers) s.closeAllConnections();
     agent.destroy();
     await Promise.all(
@@ -173,11 +157,7 @@ export async function startBundleHost(o: BundleHostOptions): Promise<FunctionsHo
 
   return {
     urls,
-    dropConnections: (name) => {
-      const open = [...(sockets.get(name) ?? [])];
-      for (const socket of open) socket.destroy();
-      return open.length;
-    },
+    dropConnections: (name) => traffic.dropConnections(name),
     close,
   };
 }

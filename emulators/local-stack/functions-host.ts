@@ -1,8 +1,9 @@
 import { getTestServer } from '@google-cloud/functions-framework/testing';
 import type { Server } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import '../../functions/index.js';
 import { FUNCTION_NAMES, type FunctionName } from '../../functions/manifest.js';
+import { ServerTraffic } from './server-traffic.js';
 
 /**
  * Source mode of the local stack (KILN_FUNCTIONS_FROM=source): serves every Kiln function from the TypeScript source in
@@ -29,23 +30,10 @@ export interface FunctionsHost {
 export async function startFunctionsHost(basePort = 0): Promise<FunctionsHost> {
   const servers: Server[] = [];
   const urls = {} as Record<FunctionName, string>;
-  const sockets = new Map<FunctionName, Set<Socket>>();
-  let inFlight = 0;
-  let drained: (() => void) | undefined;
+  const traffic = new ServerTraffic();
   for (const [i, name] of FUNCTION_NAMES.entries()) {
     const server = getTestServer(name) as unknown as Server;
-    const open = new Set<Socket>();
-    sockets.set(name, open);
-    server.on('connection', (socket: Socket) => {
-      open.add(socket);
-      socket.once('close', () => open.delete(socket));
-    });
-    server.on('request', (_req, res) => {
-      inFlight++;
-      res.once('close', () => {
-        if (--inFlight === 0) drained?.();
-      });
-    });
+    traffic.watch(name, server);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(basePort === 0 ? 0 : basePort + i, '127.0.0.1', resolve);
@@ -55,22 +43,10 @@ export async function startFunctionsHost(basePort = 0): Promise<FunctionsHost> {
   }
   return {
     urls,
-    dropConnections: (name) => {
-      const open = [...(sockets.get(name) ?? [])];
-      for (const socket of open) socket.destroy();
-      return open.length;
-    },
+    dropConnections: (name) => traffic.dropConnections(name),
     close: async (drainMs = 15_000) => {
       for (const s of servers) s.close();
-      if (inFlight > 0) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, drainMs);
-          drained = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-      }
+      await traffic.drain(drainMs);
       await Promise.all(
         servers.map(
           (s) =>

@@ -168,3 +168,14 @@ export function numElements(shape: readonly number[]): number {
   for (const d of shape) n *= d;
   return n;
 }
+
+/** Strides of a row-major shape (elements). */
+export function stridesOf(shape: readonly number[]): number[] {
+  const s = new Array<number>(shape.length);
+  let acc = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    s[i] = acc;
+    acc *= shape[i]!;
+  }
+  return s;
+}

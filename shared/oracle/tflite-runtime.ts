@@ -24,47 +24,33 @@ const WORKER = fileURLToPath(new URL('./tflite-worker.cjs', import.meta.url));
 /**
  * The real TensorFlow Lite runtime (2.9, built-in kernels, no XNNPACK), from npm `tfjs-tflite-node`, hosted in a child
  * process so that a model that crashes native code cannot take Kiln down. It is the oracle Kiln's own interpreter and
- * writer are checked against.
+ * writer are checked against. One model per runtime (a TfliteSession of its own).
  */
 export class TfliteRuntime {
   private constructor(
-    private readonly child: ChildProcess,
+    private readonly session: TfliteSession,
     readonly inputs: RuntimeTensorInfo[],
     readonly outputs: RuntimeTensorInfo[],
   ) {}
 
   static async load(model: Uint8Array, opts: { threads?: number } = {}): Promise<TfliteRuntime> {
-    const child = fork(WORKER, [], { serialization: 'advanced', stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
-    let stderr = '';
-    child.stderr?.on('data', (d: Buffer) => {
-      stderr = (stderr + d.toString()).slice(-4000);
-    });
-    const reply = await request(child, { type: 'load', model, threads: opts.threads ?? 1 }, () => stderr);
-    if (reply.type !== 'loaded') {
-      child.kill();
-      throw new KilnError(
-        'E_ORACLE',
-        `the TFLite runtime refused the model: ${reply.type === 'error' ? reply.message : reply.type}`,
-      );
+    const session = new TfliteSession();
+    try {
+      const io = await session.load(model, opts.threads ?? 1);
+      return new TfliteRuntime(session, io.inputs, io.outputs);
+    } catch (e) {
+      session.close();
+      throw e;
     }
-    return new TfliteRuntime(child, reply.inputs, reply.outputs);
   }
 
   /** Runs one inference; `inputs` are the raw bytes of each input tensor, in input order. */
-  async run(inputs: Uint8Array[]): Promise<RuntimeOutput[]> {
-    const reply = await request(this.child, { type: 'run', inputs }, () => '');
-    if (reply.type !== 'result') {
-      throw new KilnError(
-        'E_ORACLE',
-        `the TFLite runtime failed to run the model: ${reply.type === 'error' ? reply.message : reply.type}`,
-      );
-    }
-    return reply.outputs;
+  run(inputs: Uint8Array[]): Promise<RuntimeOutput[]> {
+    return this.session.run(inputs);
   }
 
   close(): void {
-    if (this.child.connected) this.child.disconnect();
-    this.child.kill();
+    this.session.close();
   }
 }
 
@@ -122,8 +108,8 @@ export class TfliteSession {
     return !this.dead;
   }
 
-  async load(model: Uint8Array): Promise<{ inputs: RuntimeTensorInfo[]; outputs: RuntimeTensorInfo[] }> {
-    const reply = await request(this.child, { type: 'load', model, threads: 1 }, () => this.stderr);
+  async load(model: Uint8Array, threads = 1): Promise<{ inputs: RuntimeTensorInfo[]; outputs: RuntimeTensorInfo[] }> {
+    const reply = await request(this.child, { type: 'load', model, threads }, () => this.stderr);
     if (reply.type !== 'loaded')
       throw new KilnError(
         'E_ORACLE',

@@ -1,16 +1,5 @@
 import { broadcastShapes } from '../../ir/shape-inference.js';
-import { numElements } from '../../ir/graph.js';
-
-/** Strides of a row-major shape. */
-export function stridesOf(shape: readonly number[]): number[] {
-  const s = new Array<number>(shape.length);
-  let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    s[i] = acc;
-    acc *= shape[i]!;
-  }
-  return s;
-}
+import { numElements, stridesOf } from '../../ir/graph.js';
 
 /**
  * For a broadcast binary op: the output shape and, when the inputs differ in shape, the flat index into each input for

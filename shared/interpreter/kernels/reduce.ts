@@ -2,7 +2,7 @@ import { badOp, unsupportedType } from '../errors.js';
 import { mulByQuantMul, quantizeMultiplier, roundHalfAway } from '../fixed-point.js';
 import type { Kernel, KernelArgs } from '../kernel.js';
 import { intRange, isQuant8, qp } from '../quant.js';
-import { stridesOf } from './broadcast.js';
+import { stridesOf } from '../../ir/graph.js';
 
 const f32 = Math.fround;
 type Num = ArrayLike<number> & { [i: number]: number };

@@ -3,7 +3,7 @@ import { badOp } from '../errors.js';
 import { roundHalfAway } from '../fixed-point.js';
 import type { Kernel, KernelArgs } from '../kernel.js';
 import { qp } from '../quant.js';
-import { stridesOf } from './broadcast.js';
+import { stridesOf } from '../../ir/graph.js';
 import { normAxis } from '../../ir/axis.js';
 
 const f32 = Math.fround;

@@ -1,5 +1,5 @@
 import type { DType } from '../../ir/dtype.js';
-import { numElements } from '../../ir/graph.js';
+import { numElements, stridesOf } from '../../ir/graph.js';
 import { broadcastShapes } from '../../ir/shape-inference.js';
 import { normAxis } from '../../ir/axis.js';
 import type { Attrs } from './context.js';
@@ -22,24 +22,14 @@ type Fold = (c: FoldCtx) => ConstVal[] | undefined;
 
 const isInt = (d: DType): boolean => d !== 'float32' && d !== 'float64' && d !== 'float16';
 
-function strides(shape: number[]): number[] {
-  const s = new Array<number>(shape.length);
-  let k = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    s[i] = k;
-    k *= shape[i]!;
-  }
-  return s;
-}
-
 /** Broadcast element-wise over any number of operands. */
 export function broadcastMap(xs: ConstVal[], dtype: DType, f: (...a: number[]) => number): ConstVal {
   const shape = xs.reduce<number[]>((s, x) => broadcastShapes(s, x.shape), []);
   const n = numElements(shape);
-  const ost = strides(shape);
+  const ost = stridesOf(shape);
   const ins = xs.map((x) => {
     const p = [...new Array<number>(shape.length - x.shape.length).fill(1), ...x.shape];
-    return strides(p).map((st, i) => (p[i] === 1 ? 0 : st));
+    return stridesOf(p).map((st, i) => (p[i] === 1 ? 0 : st));
   });
   const out = dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
   const args = new Array<number>(xs.length);
@@ -129,10 +119,10 @@ export function sliceParams(
 }
 
 export function sliceValues(a: ConstVal, p: { start: number[]; step: number[]; count: number[] }): ConstVal {
-  const st = strides(a.shape);
+  const st = stridesOf(a.shape);
   const n = numElements(p.count);
   const out = a.dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
-  const ost = strides(p.count);
+  const ost = stridesOf(p.count);
   for (let i = 0; i < n; i++) {
     let rem = i;
     let src = 0;
@@ -199,8 +189,8 @@ function reduceFold(
     const n = numElements(full);
     const acc = new Float64Array(n).fill(init);
     const cnt = numElements(a.shape) / Math.max(1, n);
-    const st = strides(a.shape);
-    const ost = strides(full);
+    const st = stridesOf(a.shape);
+    const ost = stridesOf(full);
     for (let i = 0; i < a.v.length; i++) {
       let rem = i;
       let o = 0;

@@ -1,5 +1,5 @@
 import type { ModelBuilder } from '../../ir/builder.js';
-import { numElements } from '../../ir/graph.js';
+import { numElements, stridesOf } from '../../ir/graph.js';
 import { constTyped, type ConstVal } from './tensor.js';
 
 /**
@@ -48,20 +48,10 @@ export function onlyMovesUnitDims(shape: number[], p: number[]): boolean {
   return true;
 }
 
-function strides(shape: number[]): number[] {
-  const s = new Array<number>(shape.length);
-  let k = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    s[i] = k;
-    k *= shape[i]!;
-  }
-  return s;
-}
-
 /** out = transpose(v, perm): out dimension i is input dimension perm[i]. */
 export function permuteValues<T extends Float32Array | Float64Array>(v: T, shape: number[], perm: number[]): T {
   const outShape = perm.map((p) => shape[p]!);
-  const st = strides(shape);
+  const st = stridesOf(shape);
   const ps = perm.map((p) => st[p]!);
   const out = new (v.constructor as new (n: number) => T)(v.length);
   const rank = shape.length;

@@ -1,4 +1,4 @@
-import { numElements, type Graph } from '../../ir/graph.js';
+import { numElements, type Graph, stridesOf } from '../../ir/graph.js';
 import type { Op } from '../../ir/types.js';
 import { broadcastShapes } from '../../ir/shape-inference.js';
 import { transpose } from '../emit.js';
@@ -35,16 +35,6 @@ const UNARY: Record<string, (a: number) => number> = {
 
 const ACT = [(x: number) => x, UNARY['RELU']!, (x: number) => Math.min(1, Math.max(-1, x)), UNARY['RELU6']!, Math.tanh];
 
-function strides(shape: number[]): number[] {
-  const s = new Array<number>(shape.length);
-  let k = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    s[i] = k;
-    k *= shape[i]!;
-  }
-  return s;
-}
-
 function broadcastBinary(
   a: Num,
   as: number[],
@@ -55,12 +45,12 @@ function broadcastBinary(
 ): number[] {
   const os = broadcastShapes(as, bs);
   const n = numElements(os);
-  const ost = strides(os);
+  const ost = stridesOf(os);
   const pad = (s: number[]): number[] => [...new Array<number>(os.length - s.length).fill(1), ...s];
   const ap = pad(as);
   const bp = pad(bs);
-  const ast = strides(ap).map((st, i) => (ap[i] === 1 ? 0 : st));
-  const bst = strides(bp).map((st, i) => (bp[i] === 1 ? 0 : st));
+  const ast = stridesOf(ap).map((st, i) => (ap[i] === 1 ? 0 : st));
+  const bst = stridesOf(bp).map((st, i) => (bp[i] === 1 ? 0 : st));
   for (let i = 0; i < n; i++) {
     let rem = i;
     let ai = 0;
@@ -145,9 +135,9 @@ function evaluate(g: Graph, op: Op): Num | undefined {
     case 'SLICE': {
       const s = shapeOf(0);
       const begin = Array.from(num(1));
-      const st = strides(s);
+      const st = stridesOf(s);
       const os = outT.shape;
-      const ost = strides(os);
+      const ost = stridesOf(os);
       const out = make(numElements(os));
       for (let i = 0; i < out.length; i++) {
         let rem = i;
