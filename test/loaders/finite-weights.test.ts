@@ -33,12 +33,22 @@ function model(nan: number, inf: number): Uint8Array {
   return toTfliteBytes(b.build());
 }
 
-test('nonFiniteWeights names each float constant with its NaN and infinite counts', (t) => {
+test('nonFiniteWeights names each float constant with NaN, and weights with NaN or infinite values', (t) => {
   const b = new ModelBuilder();
   const x = b.input('x', [1, 3]);
   const k = b.constant('k', 'float32', [3], Float32Array.of(NaN, Infinity, 1));
-  b.output(b.binary('ADD', x, k), b.binary('MUL', x, b.constant('ok', 'float32', [3], Float32Array.of(1, 2, 3))));
-  t.deepEqual(nonFiniteWeights(b.build().graph), [{ tensor: 'k', nan: 1, infinite: 1, size: 3 }]);
+  const mask = b.constant('mask', 'float32', [3], Float32Array.of(0, -Infinity, 0));
+  const w = b.constant('w', 'float32', [2, 3], Float32Array.of(1, Infinity, NaN, -Infinity, 2, 3));
+  b.output(
+    b.binary('ADD', x, k),
+    b.binary('ADD', x, mask),
+    b.binary('MUL', x, b.constant('ok', 'float32', [3], Float32Array.of(1, 2, 3))),
+    b.fullyConnected(x, w, null),
+  );
+  t.deepEqual(nonFiniteWeights(b.build().graph), [
+    { tensor: 'k', nan: 1, infinite: 0, size: 3 },
+    { tensor: 'w', nan: 1, infinite: 2, size: 6 },
+  ]);
 });
 
 test('kiln convert and kiln build refuse NaN weights at convert time, naming the tensor and the count (exit 2)', (t) => {
