@@ -1,0 +1,321 @@
+/** ONNX ops that move or re-type data: reshape, concat, transpose, pad, resize, gather, slice, split, expand, tile, cast, … */
+
+import { numElements } from '../../../ir/graph.js';
+import { normAxis } from '../../../ir/axis.js';
+import { broadcastShapes } from '../../../ir/shape-inference.js';
+import { MirrorPadMode } from '../../../tflite/schema.js';
+import { constVal, tensorVal, type OnnxCtx, type Value } from '../context.js';
+import { sliceParams } from '../fold.js';
+import { applyPerm, channelsLast, inversePerm, norm, permuteValues } from '../layout.js';
+import { makeConst } from '../tensor.js';
+import { F32, ONNX_TO, castTo, dropAxes, floatOnly, one, operands, type OnnxOpConverter } from './common.js';
+
+export function reshapeTo(c: OnnxCtx, shape: number[]): Value[] {
+  if (c.value(0).kind === 'const') return [constVal({ ...c.const(0), shape })];
+  return [tensorVal(c.b.reshape(c.tensor(0, null), shape, { name: c.out() }))];
+}
+
+export function concat(c: OnnxCtx): Value[] {
+  const idx = Array.from({ length: c.n }, (_v, i) => i).filter((i) => c.has(i) && numElements(c.shape(i)) > 0);
+  const r = c.rank(idx[0]!);
+  const axis = normAxis(c.attr.i('axis', 0), r);
+  if (idx.length === 1) return [c.value(idx[0]!)];
+  const { ids, perm } = operands(c, idx);
+  const pa = perm ? perm.indexOf(axis) : axis;
+  return [tensorVal(c.b.concat(ids, pa, { name: c.out() }), perm)];
+}
+
+export function transposeOp(c: OnnxCtx): Value[] {
+  const r = c.rank(0);
+  const q = c.attr.ints('perm') ?? Array.from({ length: r }, (_v, i) => r - 1 - i);
+  const v = c.value(0);
+  if (v.kind === 'const')
+    return [constVal({ dtype: v.c.dtype, shape: q.map((x) => v.c.shape[x]!), v: permuteValues(v.c.v, v.c.shape, q) })];
+  // no data moves: the result is the same IR tensor, read through a composed permutation
+  const p = v.perm ?? Array.from({ length: r }, (_v, i) => i);
+  const qi = inversePerm(q);
+  return [tensorVal(v.id, norm(p.map((x) => qi[x]!)))];
+}
+
+export function pad(c: OnnxCtx): Value[] {
+  const mode = c.attr.s('mode', 'constant');
+  const r = c.rank(0);
+  let pads = c.opset >= 11 ? c.ints(1) : (c.attr.ints('pads') ?? c.attr.ints('paddings')!);
+  const value = c.opset >= 11 ? (c.has(2) ? c.const(2).v[0]! : 0) : c.attr.f('value', 0);
+  if (c.opset >= 18 && c.has(3)) {
+    const axes = c.ints(3).map((a) => normAxis(a, r));
+    const full = new Array<number>(2 * r).fill(0);
+    axes.forEach((a, k) => {
+      full[a] = pads[k]!;
+      full[a + r] = pads[k + axes.length]!;
+    });
+    pads = full;
+  }
+  if (pads.some((x) => x < 0)) throw c.refuse('negative pads (cropping)', 'Use Slice to crop');
+  const p = c.perm(0);
+  const x = c.tensor(0, p);
+  const logical = Array.from({ length: r }, (_v, i) => [pads[i]!, pads[i + r]!]);
+  const phys = (p ?? logical.map((_v, i) => i)).map((l) => logical[l]!);
+  const pc = c.b.constant(`${c.name}/paddings`, 'int32', [r, 2], phys.flat());
+  const shape = applyPerm(
+    c.shape(0).map((d, i) => d + pads[i]! + pads[i + r]!),
+    p,
+  );
+  if (mode === 'constant') {
+    if (value === 0) return [tensorVal(one(c, 'PAD', [x, pc], {}, shape), p)];
+    return [
+      tensorVal(one(c, 'PADV2', [x, pc, c.b.constant(`${c.name}/value`, c.dtype(0), [], [value])], {}, shape), p),
+    ];
+  }
+  if (mode === 'reflect') return [tensorVal(one(c, 'MIRROR_PAD', [x, pc], { mode: MirrorPadMode.REFLECT }, shape), p)];
+  if (mode === 'edge') return [tensorVal(edgePad(c, x, phys), p)];
+  throw c.refuse(`${mode} padding`, 'TFLite pads with a constant, by reflection or (through Kiln) by edge repetition');
+}
+
+/** Edge padding, axis by axis: the first and last slices repeated (TILE) and concatenated around the tensor. */
+export function edgePad(c: OnnxCtx, x0: number, pads: number[][]): number {
+  let x = x0;
+  const dtype = c.b.g.tensor(x0).dtype;
+  pads.forEach(([before, after], axis) => {
+    if (!before && !after) return;
+    const shape = c.b.g.tensor(x).shape;
+    const r = shape.length;
+    const edge = (at: number, times: number, tag: string): number => {
+      const size = shape.map((d, i) => (i === axis ? 1 : d));
+      const begin = shape.map((_d, i) => (i === axis ? at : 0));
+      const sl = c.b.op(
+        'SLICE',
+        [
+          x,
+          c.b.constant(`${c.name}/${tag}/begin`, 'int32', [r], begin),
+          c.b.constant(`${c.name}/${tag}/size`, 'int32', [r], size),
+        ],
+        {},
+        { outputs: [{ name: `${c.name}/${tag}/edge`, shape: size, dtype }] },
+      )[0]!;
+      if (times === 1) return sl;
+      const mult = shape.map((_d, i) => (i === axis ? times : 1));
+      return c.b.op(
+        'TILE',
+        [sl, c.b.constant(`${c.name}/${tag}/multiples`, 'int32', [r], mult)],
+        {},
+        { outputs: [{ name: `${c.name}/${tag}/tiled`, shape: size.map((d, i) => (i === axis ? times : d)), dtype }] },
+      )[0]!;
+    };
+    const parts = [
+      ...(before ? [edge(0, before, `a${axis}b`)] : []),
+      x,
+      ...(after ? [edge(shape[axis]! - 1, after, `a${axis}e`)] : []),
+    ];
+    x = c.b.concat(parts, axis, { name: `${c.name}/axis${axis}` });
+  });
+  return x;
+}
+
+export function resize(c: OnnxCtx): Value[] {
+  floatOnly(c);
+  if (c.rank(0) !== 4) throw c.refuse(`resizing a rank-${c.rank(0)} tensor`);
+  const s = c.shape(0);
+  let size: number[];
+  const upsample = c.node.opType === 'Upsample';
+  const scalesAt = upsample || c.opset === 10 ? 1 : 2;
+  if (upsample && c.opset < 9) size = s.map((d, i) => Math.floor(d * c.attr.floats('scales')![i]!));
+  else if (!upsample && c.opset >= 11 && c.has(3) && numElements(c.shape(3)) > 0) size = c.ints(3);
+  else size = s.map((d, i) => Math.floor(d * c.const(scalesAt).v[i]!));
+  if (c.opset >= 18 && c.attr.ints('axes')) throw c.refuse('the axes attribute');
+  if (size[0] !== s[0] || size[1] !== s[1]) throw c.refuse('resizing over batch or channels');
+  const mode = c.attr.s('mode', 'nearest');
+  const ctm = upsample || c.opset < 11 ? 'asymmetric' : c.attr.s('coordinate_transformation_mode', 'half_pixel');
+  const nearestMode = c.attr.s('nearest_mode', 'round_prefer_floor');
+  const cl = channelsLast(4);
+  const x = c.tensor(0, cl);
+  const sz = c.b.constant(`${c.name}/size`, 'int32', [2], [size[2]!, size[3]!]);
+  const out = (type: string, fields: Record<string, unknown>): Value[] => [
+    tensorVal(one(c, type, [x, sz], fields), cl),
+  ];
+  const integerUp = size[2]! % s[2]! === 0 && size[3]! % s[3]! === 0;
+  if (mode === 'nearest') {
+    if (
+      ctm === 'asymmetric' &&
+      (nearestMode === 'floor' || upsample || c.opset < 11 || (integerUp && nearestMode !== 'ceil'))
+    )
+      return out('RESIZE_NEAREST_NEIGHBOR', { alignCorners: false, halfPixelCenters: false });
+    if ((ctm === 'half_pixel' || ctm === 'pytorch_half_pixel') && (nearestMode === 'round_prefer_ceil' || integerUp))
+      return out('RESIZE_NEAREST_NEIGHBOR', { alignCorners: false, halfPixelCenters: true });
+    if (ctm === 'align_corners' && nearestMode === 'round_prefer_ceil')
+      return out('RESIZE_NEAREST_NEIGHBOR', { alignCorners: true, halfPixelCenters: false });
+    throw c.refuse(
+      `nearest resize with ${ctm} coordinates and ${nearestMode} rounding`,
+      'TFLite rounds nearest-neighbour coordinates as asymmetric+floor or half_pixel+round_prefer_ceil',
+    );
+  }
+  if (mode === 'linear' || mode === 'bilinear') {
+    if (ctm === 'half_pixel' || (ctm === 'pytorch_half_pixel' && size[2]! > 1 && size[3]! > 1))
+      return out('RESIZE_BILINEAR', { alignCorners: false, halfPixelCenters: true });
+    if (ctm === 'align_corners') return out('RESIZE_BILINEAR', { alignCorners: true, halfPixelCenters: false });
+    if (ctm === 'asymmetric') return out('RESIZE_BILINEAR', { alignCorners: false, halfPixelCenters: false });
+    throw c.refuse(`linear resize with ${ctm} coordinates`);
+  }
+  throw c.refuse(`${mode} interpolation`, 'TFLite resizes with nearest or bilinear interpolation');
+}
+
+export function gather(c: OnnxCtx): Value[] {
+  const r = c.rank(0);
+  const axis = normAxis(c.attr.i('axis', 0), r);
+  const p = c.perm(0);
+  const idxRank = c.rank(1);
+  const keepLayout = idxRank <= 1 && p !== null;
+  const x = c.tensor(0, keepLayout ? p : null);
+  const pa = keepLayout ? p!.indexOf(axis) : axis;
+  const d = c.shape(0)[axis]!;
+  const idx = c.isConst(1)
+    ? c.b.constant(
+        `${c.name}/indices`,
+        'int32',
+        c.shape(1),
+        Int32Array.from(c.const(1).v, (i) => (i < 0 ? i + d : i)),
+      )
+    : c.tensor(1, null);
+  const phys = c.b.g.tensor(x).shape;
+  const shape = [...phys.slice(0, pa), ...c.shape(1), ...phys.slice(pa + 1)];
+  const y = one(c, 'GATHER', [x, idx], { axis: pa }, shape, c.dtype(0));
+  if (!keepLayout) return [tensorVal(y)];
+  return [tensorVal(y, idxRank === 1 ? p : dropAxes(p, r, new Set([axis])))];
+}
+
+export function slice(c: OnnxCtx): Value[] {
+  const s = c.shape(0);
+  const r = s.length;
+  const prm =
+    c.opset >= 10
+      ? sliceParams(s, c.ints(1), c.ints(2), c.has(3) ? c.ints(3) : undefined, c.has(4) ? c.ints(4) : undefined)
+      : sliceParams(s, c.attr.ints('starts')!, c.attr.ints('ends')!, c.attr.ints('axes'), undefined);
+  const p = c.perm(0);
+  const x = c.tensor(0, p);
+  const order = p ?? Array.from({ length: r }, (_v, i) => i);
+  const begin = order.map((l) => prm.start[l]!);
+  const strides = order.map((l) => prm.step[l]!);
+  const end = order.map((l) => prm.start[l]! + prm.count[l]! * prm.step[l]!);
+  let endMask = 0;
+  end.forEach((e, i) => {
+    if (e < 0) endMask |= 1 << i;
+  });
+  const k = (n: string, v: number[]): number => c.b.constant(`${c.name}/${n}`, 'int32', [r], v);
+  const shape = applyPerm(prm.count, p);
+  const y = one(
+    c,
+    'STRIDED_SLICE',
+    [
+      x,
+      k('begin', begin),
+      k(
+        'end',
+        end.map((e) => Math.max(e, 0)),
+      ),
+      k('strides', strides),
+    ],
+    { beginMask: 0, endMask, shrinkAxisMask: 0 },
+    shape,
+  );
+  return [tensorVal(y, p)];
+}
+
+export function split(c: OnnxCtx): Value[] {
+  const r = c.rank(0);
+  const axis = normAxis(c.attr.i('axis', 0), r);
+  const d = c.shape(0)[axis]!;
+  const count = c.node.output.length;
+  let sizes = c.opset >= 13 ? (c.has(1) ? c.ints(1) : undefined) : c.attr.ints('split');
+  if (!sizes || sizes.length === 0) {
+    const n = c.attr.i('num_outputs', count);
+    const each = Math.ceil(d / n);
+    sizes = Array.from({ length: n }, (_v, i) => Math.min(each, d - i * each));
+  }
+  const p = c.perm(0);
+  const x = c.tensor(0, p);
+  const pa = p ? p.indexOf(axis) : axis;
+  const phys = c.b.g.tensor(x).shape;
+  const outs = c.b.op(
+    'SPLIT_V',
+    [
+      x,
+      c.b.constant(`${c.name}/sizes`, 'int32', [sizes.length], sizes),
+      c.b.constant(`${c.name}/axis`, 'int32', [], [pa]),
+    ],
+    { numSplits: sizes.length },
+    {
+      outputs: sizes.map((sz, i) => ({
+        name: c.out(i),
+        dtype: c.dtype(0),
+        shape: phys.map((e, k) => (k === pa ? sz : e)),
+      })),
+    },
+  );
+  return outs.map((o) => tensorVal(o, p));
+}
+
+export function where(c: OnnxCtx): Value[] {
+  const { ids, perm, shape } = operands(c, [0, 1, 2]);
+  const dtype = c.dtype(1) === 'float64' ? F32 : c.dtype(1);
+  const fixed = ids.map((id, k) =>
+    k === 0 ? id : c.b.g.tensor(id).dtype === dtype ? id : castTo(c, id, dtype, `${c.name}/cast${k}`),
+  );
+  return [tensorVal(one(c, 'SELECT_V2', fixed, {}, applyPerm(shape, perm), dtype), perm)];
+}
+
+export function expand(c: OnnxCtx): Value[] {
+  const target = broadcastShapes(c.shape(0), c.ints(1));
+  const p = c.rank(0) === target.length ? c.perm(0) : null;
+  const x = c.tensor(0, p);
+  const phys = applyPerm(target, p);
+  return [
+    tensorVal(
+      one(c, 'BROADCAST_TO', [x, c.b.constant(`${c.name}/shape`, 'int32', [phys.length], phys)], {}, phys, c.dtype(0)),
+      p,
+    ),
+  ];
+}
+
+export function tile(c: OnnxCtx): Value[] {
+  const p = c.perm(0);
+  const reps = applyPerm(c.ints(1), p);
+  const x = c.tensor(0, p);
+  const phys = c.b.g.tensor(x).shape.map((d, i) => d * reps[i]!);
+  return [
+    tensorVal(
+      one(c, 'TILE', [x, c.b.constant(`${c.name}/multiples`, 'int32', [reps.length], reps)], {}, phys, c.dtype(0)),
+      p,
+    ),
+  ];
+}
+
+export function depthSpace(type: 'DEPTH_TO_SPACE' | 'SPACE_TO_DEPTH'): OnnxOpConverter {
+  return (c) => {
+    if (type === 'DEPTH_TO_SPACE' && c.attr.s('mode', 'DCR') !== 'DCR')
+      throw c.refuse(`${c.attr.s('mode', 'DCR')} mode`, 'TFLite DEPTH_TO_SPACE orders channels as DCR');
+    const cl = channelsLast(4);
+    return [tensorVal(one(c, type, [c.tensor(0, cl)], { blockSize: c.attr.i('blocksize', 1) }), cl)];
+  };
+}
+
+export function cast(c: OnnxCtx): Value[] {
+  const to = ONNX_TO[c.attr.i('to', 1)];
+  if (!to) throw c.refuse(`cast to ONNX type ${c.attr.i('to', 1)}`);
+  const p = c.perm(0);
+  const x = c.tensor(0, p);
+  if (c.dtype(0) === to) return [c.value(0)];
+  return [tensorVal(castTo(c, x, to, c.out()), p)];
+}
+
+export const shapeOp: OnnxOpConverter = (c) => {
+  const s = c.shape(0);
+  const r = s.length;
+  let start = c.attr.i('start', 0);
+  let end = c.attr.i('end', r);
+  if (start < 0) start += r;
+  if (end < 0) end += r;
+  const v = s.slice(Math.max(0, start), Math.min(r, end));
+  return [constVal(makeConst('int64', [v.length], v))];
+};
+
+export const identity: OnnxOpConverter = (c) => [c.value(0)];
