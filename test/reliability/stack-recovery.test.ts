@@ -8,7 +8,7 @@ import { buildIdOf } from '../../shared/pipeline/ids.js';
 import { STAGE_MESSAGE_SCHEMA_V1, encodeStageMessage } from '../../shared/pipeline/messages.js';
 import { STAGE_NAMES, stageTopic, type StageName } from '../../shared/pipeline/stages.js';
 import { tinyCnnTflite } from '../../shared/samples/tiny-cnn.js';
-import { collectEvents, terminalOf, type EventCollector } from '../e2e/stack-helpers.js';
+import { captureLogs, collectEvents, terminalOf, type EventCollector } from '../e2e/stack-helpers.js';
 
 /**
  * No build stays `running` (the stack serves the installed bundle, with its deadletter and sweeper functions): a unit
@@ -20,6 +20,7 @@ let stack: LocalStack;
 let events: EventCollector;
 let store: FirestoreBuildStore;
 let base: BuildRecord;
+const logs = captureLogs();
 
 test.before(async () => {
   stack = await startLocalStack({
@@ -45,6 +46,7 @@ test.before(async () => {
 test.after.always(async () => {
   await events?.close();
   await stack?.stop();
+  logs.restore();
 });
 
 const ago = (ms: number) => new Date(Date.now() - ms).toISOString();
