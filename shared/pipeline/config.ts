@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { KilnError } from '../errors.js';
-import { FUNCTION_SETTINGS, settingsOf, type FunctionName } from './stage-settings.js';
+import { deadlineMs, settingsOf, type FunctionName } from './stage-settings.js';
 
 /**
  * Pipeline configuration, read from environment variables once at start and validated with zod. Every name has a
@@ -111,8 +111,7 @@ export function leaseMsFor(config: PipelineConfig, fn: FunctionName): number {
 
 /** Kiln's in-process deadline for one unit of a stage: the stage's own, capped by KILN_STAGE_TIMEOUT_MS. */
 export function deadlineMsFor(config: PipelineConfig, fn: FunctionName): number {
-  const own = FUNCTION_SETTINGS[fn].deadlineS * 1000;
-  return Math.min(own, config.limits.stageTimeoutMs ?? own);
+  return deadlineMs(fn, config.limits.stageTimeoutMs);
 }
 
 /** Validates the KILN_* variables of `env` (empty strings count as unset). */

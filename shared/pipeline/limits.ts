@@ -5,7 +5,7 @@ import type { IrModel } from '../ir/model.js';
 import { readTflite } from '../tflite/reader.js';
 import type { PipelineConfig } from './config.js';
 import type { StageCore, StageCores, StageInput } from './core.js';
-import { FUNCTION_SETTINGS, formatDuration, type FunctionName } from './stage-settings.js';
+import { deadlineMs, FUNCTION_SETTINGS, formatDuration, type FunctionName } from './stage-settings.js';
 
 /**
  * What one build may use, from the KILN_* environment (config.ts): upload size, model parameters, calibration images
@@ -95,11 +95,10 @@ export function checkParameters(model: IrModel, limits: BuildLimits): number {
  */
 export function withStageTimeout(stage: FunctionName, core: StageCore, cap: () => number | undefined): StageCore {
   return async (input) => {
-    const own = FUNCTION_SETTINGS[stage].deadlineS * 1000;
     const capped = cap();
-    const limit = Math.min(own, capped ?? own);
+    const limit = deadlineMs(stage, capped);
     const t0 = Date.now();
-    const tooSlow = () => deadlinePassed(stage, limit, capped !== undefined && capped < own);
+    const tooSlow = () => deadlinePassed(stage, limit, limit === capped);
     const deadline = new AbortController();
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {

@@ -189,6 +189,12 @@ export function settingsTable(maxAttempts: number): Record<FunctionName, Derived
   return Object.fromEntries(names.map((n) => [n, settingsOf(n, maxAttempts)])) as Record<FunctionName, DerivedSetting>;
 }
 
+/** Kiln's deadline for one unit of `name` in ms: its own, shortened (never lengthened) by `capMs` (KILN_STAGE_TIMEOUT_MS). */
+export function deadlineMs(name: FunctionName, capMs: number | undefined): number {
+  const own = FUNCTION_SETTINGS[name].deadlineS * 1000;
+  return Math.min(own, capMs ?? own);
+}
+
 /** A duration for messages: "25 min", "90 s", "250 ms". */
 export function formatDuration(ms: number): string {
   if (ms >= 120_000 && ms % 60_000 === 0) return `${ms / 60_000} min`;
