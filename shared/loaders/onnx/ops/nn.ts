@@ -206,17 +206,12 @@ export function batchNorm(c: OnnxCtx): Value[] {
   return [tensorVal(y, p)];
 }
 
-export function instanceNorm(c: OnnxCtx): Value[] {
-  floatOnly(c);
-  const r = c.rank(0);
-  const cl = channelsLast(r);
-  const x = c.tensor(0, cl);
-  const axes = c.b.constant(
-    `${c.name}/axes`,
-    'int32',
-    [r - 2],
-    Array.from({ length: r - 2 }, (_v, i) => i + 1),
-  );
+/**
+ * The shared part of instance and layer normalization over `axisList` (kept as 1s): the centered input
+ * `d = x − mean`, the mean, and `inv = 1/√(var + ε)` with ε from the `epsilon` attribute.
+ */
+function normalizeOver(c: OnnxCtx, x: number, axisList: number[]): { d: number; mean: number; inv: number } {
+  const axes = c.b.constant(`${c.name}/axes`, 'int32', [axisList.length], axisList);
   const mean = c.b.op('MEAN', [x, axes], { keepDims: true }, { outputs: [{ name: `${c.name}/mean` }] })[0]!;
   const d = c.b.binary('SUB', x, mean, {}, { name: `${c.name}/centered` });
   const v = c.b.op(
@@ -228,6 +223,19 @@ export function instanceNorm(c: OnnxCtx): Value[] {
   const inv = c.b.unary(
     'RSQRT',
     c.b.binary('ADD', v, c.b.constant(`${c.name}/eps`, F32, [], [c.attr.f('epsilon', 1e-5)])),
+  );
+  return { d, mean, inv };
+}
+
+export function instanceNorm(c: OnnxCtx): Value[] {
+  floatOnly(c);
+  const r = c.rank(0);
+  const cl = channelsLast(r);
+  const x = c.tensor(0, cl);
+  const { d, inv } = normalizeOver(
+    c,
+    x,
+    Array.from({ length: r - 2 }, (_v, i) => i + 1),
   );
   const n = c.b.binary('MUL', d, inv);
   const ch = c.shape(0)[1]!;
@@ -387,23 +395,10 @@ export function layerNorm(c: OnnxCtx): Value[] {
   const r = c.rank(0);
   const axis = normAxis(c.attr.i('axis', -1), r);
   const x = c.tensor(0, null);
-  const axes = c.b.constant(
-    `${c.name}/axes`,
-    'int32',
-    [r - axis],
+  const { d, mean, inv } = normalizeOver(
+    c,
+    x,
     Array.from({ length: r - axis }, (_v, i) => axis + i),
-  );
-  const mean = c.b.op('MEAN', [x, axes], { keepDims: true }, { outputs: [{ name: `${c.name}/mean` }] })[0]!;
-  const d = c.b.binary('SUB', x, mean, {}, { name: `${c.name}/centered` });
-  const v = c.b.op(
-    'MEAN',
-    [c.b.binary('MUL', d, d), axes],
-    { keepDims: true },
-    { outputs: [{ name: `${c.name}/var` }] },
-  )[0]!;
-  const inv = c.b.unary(
-    'RSQRT',
-    c.b.binary('ADD', v, c.b.constant(`${c.name}/eps`, F32, [], [c.attr.f('epsilon', 1e-5)])),
   );
   let y = c.b.binary(
     'MUL',
