@@ -1,8 +1,5 @@
 import test from 'ava';
-import { initializeApp } from 'firebase-admin/app';
-import { getFirestore, Timestamp, type Firestore } from 'firebase-admin/firestore';
-import { startEmulator, type RunningEmulator } from '../../emulators/local-stack/gcloud-emulator.js';
-import { freePort } from '../../emulators/local-stack/ports.js';
+import { Timestamp } from 'firebase-admin/firestore';
 import { buildDoc, FirestoreBuildStore, modelDoc } from '../../shared/cloud/firestore-builds.js';
 import { readBuild, recentBuilds } from '../../shared/cloud/firestore-queries.js';
 import { parseBuildConfig } from '../../shared/pipeline/build-config.js';
@@ -17,6 +14,7 @@ import { STAGE_MESSAGE_SCHEMA_V1 } from '../../shared/pipeline/messages.js';
 import type { ArtifactStore, PipelineDeps } from '../../shared/pipeline/ports.js';
 import { runUnit } from '../../shared/pipeline/run-unit.js';
 import { SINGLE_FILE_UPLOAD, T } from '../helpers/builds.js';
+import { useFirestoreEmulator } from '../helpers/firestore-emulator.js';
 import { documentSize } from '../helpers/firestore-size.js';
 
 /**
@@ -25,33 +23,20 @@ import { documentSize } from '../helpers/firestore-size.js';
  * calibration images keeps a small build document (the files are named by the data manifest artifact).
  */
 const PROJECT = 'kiln-store-shape';
-let emu: RunningEmulator;
-let db: Firestore;
+const firestore = useFirestoreEmulator(PROJECT, 'store-shape');
 setLogSink(() => undefined);
-
-test.before(async () => {
-  emu = await startEmulator('firestore', await freePort(), PROJECT, { output: () => undefined });
-  process.env['FIRESTORE_EMULATOR_HOST'] = emu.hostPort;
-  process.env['METADATA_SERVER_DETECTION'] ??= 'none';
-  db = getFirestore(initializeApp({ projectId: PROJECT }, 'store-shape'));
-});
-
-test.after.always(async () => {
-  await db?.terminate();
-  await emu?.stop();
-});
 
 const config = parseBuildConfig({}, 8);
 
 test.serial('every time is a Timestamp in Firestore and an ISO string to the code', async (t) => {
-  const store = new FirestoreBuildStore(db);
+  const store = new FirestoreBuildStore(firestore());
   const record = newBuild('b-times', 'times', SINGLE_FILE_UPLOAD, config, T(1));
   await store.create(record);
   await store.update('times', 'b-times', (r) => beginUnit(r, 'convert', 'main', T(2), 540_000, 'run'));
   await store.update('times', 'b-times', (r) =>
     succeedUnit(r, 'convert', 'main', { artifacts: {}, summary: {} }, T(5), 'run'),
   );
-  const raw = (await buildDoc(db, 'times', 'b-times').get()).data()!;
+  const raw = (await buildDoc(firestore(), 'times', 'b-times').get()).data()!;
   t.true(raw['createdAt'] instanceof Timestamp);
   t.is((raw['createdAt'] as Timestamp).toDate().toISOString(), T(1));
   t.true(raw['updatedAt'] instanceof Timestamp);
@@ -60,7 +45,7 @@ test.serial('every time is a Timestamp in Firestore and an ISO string to the cod
   t.true(stage['finishedAt'] instanceof Timestamp);
   const unit = (stage['units'] as Record<string, Record<string, unknown>>)['main']!;
   t.is((unit['startedAt'] as Timestamp).toDate().toISOString(), T(2));
-  const model = (await modelDoc(db, 'times').get()).data()!;
+  const model = (await modelDoc(firestore(), 'times').get()).data()!;
   t.true(model['latestCreatedAt'] instanceof Timestamp);
   t.true(model['updatedAt'] instanceof Timestamp);
 
@@ -68,13 +53,13 @@ test.serial('every time is a Timestamp in Firestore and an ISO string to the cod
   t.is(back.createdAt, T(1));
   t.is(back.stages.convert.units['main']!.finishedAt, T(5));
   t.is(back.stages.convert.durationMs, 3000);
-  t.deepEqual(await readBuild(db, 'times', 'b-times'), back);
+  t.deepEqual(await readBuild(firestore(), 'times', 'b-times'), back);
 });
 
 test.serial(
   'the results page query orders builds of every model by their Timestamp, and filters by status',
   async (t) => {
-    const store = new FirestoreBuildStore(db);
+    const store = new FirestoreBuildStore(firestore());
     // times whose ISO strings sort as the times do, and one a year later: order is by time either way
     await store.create(newBuild('q-old', 'qa', SINGLE_FILE_UPLOAD, config, T(10)));
     await store.create(
@@ -84,13 +69,13 @@ test.serial(
     await store.update('qa', 'q-mid', (r) => {
       r.status = 'failed';
     });
-    const ids = (await recentBuilds(db, 100)).map((r) => r.buildId).filter((id) => id.startsWith('q-'));
+    const ids = (await recentBuilds(firestore(), 100)).map((r) => r.buildId).filter((id) => id.startsWith('q-'));
     t.deepEqual(ids, ['q-new', 'q-mid', 'q-old']);
     t.deepEqual(
-      (await recentBuilds(db, 100, 'failed')).map((r) => r.buildId),
+      (await recentBuilds(firestore(), 100, 'failed')).map((r) => r.buildId),
       ['q-mid'],
     );
-    t.is((await recentBuilds(db, 1))[0]!.buildId, 'q-new');
+    t.is((await recentBuilds(firestore(), 1))[0]!.buildId, 'q-new');
   },
 );
 
@@ -123,7 +108,7 @@ class MemoryObjects implements ArtifactStore {
 
 test.serial('a build with 20,000 calibration images keeps its build document under 100 KiB', async (t) => {
   const IMAGES = 20_000;
-  const store = new FirestoreBuildStore(db);
+  const store = new FirestoreBuildStore(firestore());
   const objects = new MemoryObjects();
   const events: KilnCloudEvent[] = [];
   const deps: PipelineDeps = {
@@ -161,7 +146,7 @@ test.serial('a build with 20,000 calibration images keeps its build document und
   }
   t.is(quantizeSaw, IMAGES, 'the next stage reads every calibration file through the manifest');
 
-  const snap = await buildDoc(db, 'big', buildId).get();
+  const snap = await buildDoc(firestore(), 'big', buildId).get();
   const size = documentSize(snap.ref.path, snap.data()!);
   t.log(`build document with ${IMAGES} calibration images: ${size} bytes (${(size / 1024).toFixed(1)} KiB)`);
   t.true(size < 100 * 1024, `${size} bytes`);

@@ -1,8 +1,4 @@
 import test from 'ava';
-import { initializeApp } from 'firebase-admin/app';
-import { getFirestore, type Firestore } from 'firebase-admin/firestore';
-import { startEmulator, type RunningEmulator } from '../../emulators/local-stack/gcloud-emulator.js';
-import { freePort } from '../../emulators/local-stack/ports.js';
 import { buildDoc, FirestoreBuildStore, isTransientStoreError, modelDoc } from '../../shared/cloud/firestore-builds.js';
 import { parseBuildConfig } from '../../shared/pipeline/build-config.js';
 import {
@@ -24,6 +20,7 @@ import { runUnit } from '../../shared/pipeline/run-unit.js';
 import { STAGE_NAMES } from '../../shared/pipeline/stages.js';
 import { unitsOf } from '../../shared/pipeline/build-state.js';
 import { SINGLE_FILE_UPLOAD, T } from '../helpers/builds.js';
+import { useFirestoreEmulator } from '../helpers/firestore-emulator.js';
 
 /**
  * The build store under contention and failure, against the official Firestore emulator (whose pessimistic locks
@@ -31,21 +28,8 @@ import { SINGLE_FILE_UPLOAD, T } from '../helpers/builds.js';
  * every message was delivered three times.
  */
 const PROJECT = 'kiln-store-faults';
-let emu: RunningEmulator;
-let db: Firestore;
+const firestore = useFirestoreEmulator(PROJECT, 'store-faults');
 setLogSink(() => undefined);
-
-test.before(async () => {
-  emu = await startEmulator('firestore', await freePort(), PROJECT, { output: () => undefined });
-  process.env['FIRESTORE_EMULATOR_HOST'] = emu.hostPort;
-  process.env['METADATA_SERVER_DETECTION'] ??= 'none';
-  db = getFirestore(initializeApp({ projectId: PROJECT }, 'store-faults'));
-});
-
-test.after.always(async () => {
-  await db?.terminate();
-  await emu?.stop();
-});
 
 const input = SINGLE_FILE_UPLOAD;
 /** A build that is its model's only one: each test writes its own model document, so tests do not contend. */
@@ -53,7 +37,7 @@ const fresh = async (store: BuildStore, buildId: string): Promise<BuildRecord> =
   (await store.create(newBuild(buildId, buildId, input, parseBuildConfig({}, 8), new Date().toISOString()))).record;
 
 test('concurrent transitions of one build all apply: lock timeouts and aborts are retried, none is lost', async (t) => {
-  const store = new FirestoreBuildStore(db);
+  const store = new FirestoreBuildStore(firestore());
   await fresh(store, 'contended');
   const n = 8;
   await Promise.all(
@@ -69,7 +53,7 @@ test('concurrent transitions of one build all apply: lock timeouts and aborts ar
 });
 
 test('concurrent builds of one model: every stage transition lands, and the model document names the newest build', async (t) => {
-  const store = new FirestoreBuildStore(db);
+  const store = new FirestoreBuildStore(firestore());
   const ids = Array.from({ length: 6 }, (_, i) => `together-${i}`);
   const base = Date.now();
   const at = (s: number) => new Date(base + s * 1000).toISOString();
@@ -88,7 +72,7 @@ test('concurrent builds of one model: every stage transition lands, and the mode
     }),
   );
   for (const id of ids) t.is((await store.get('together', id))!.status, 'succeeded', id);
-  t.like((await modelDoc(db, 'together').get()).data(), {
+  t.like((await modelDoc(firestore(), 'together').get()).data(), {
     latestBuildId: 'together-5',
     latestStatus: 'succeeded',
     best: { buildId: 'together-5' },
@@ -96,10 +80,10 @@ test('concurrent builds of one model: every stage transition lands, and the mode
 });
 
 test('a transition that changes nothing writes nothing; one inside a running build writes the build document alone', async (t) => {
-  const store = new FirestoreBuildStore(db);
+  const store = new FirestoreBuildStore(firestore());
   await fresh(store, 'quiet');
   const times = async () =>
-    Promise.all([buildDoc(db, 'quiet', 'quiet').get(), modelDoc(db, 'quiet').get()]).then((s) =>
+    Promise.all([buildDoc(firestore(), 'quiet', 'quiet').get(), modelDoc(firestore(), 'quiet').get()]).then((s) =>
       s.map((d) => d.updateTime?.toMillis()),
     );
   const before = await times();
@@ -116,7 +100,7 @@ test('a transition that changes nothing writes nothing; one inside a running bui
   );
   const [, failedModel] = await times();
   t.true(failedModel! > model!, 'a status change writes the model document too');
-  t.like((await modelDoc(db, 'quiet').get()).data(), { latestBuildId: 'quiet', latestStatus: 'failed' });
+  t.like((await modelDoc(firestore(), 'quiet').get()).data(), { latestBuildId: 'quiet', latestStatus: 'failed' });
 });
 
 test('which store failures are retried: contention, timeouts, unavailability and expired transactions', (t) => {
@@ -161,7 +145,7 @@ function memoryDeps(store: BuildStore) {
 }
 
 test('a delivery that cannot record its result gives its lease back: the redelivery runs at once', async (t) => {
-  const real = new FirestoreBuildStore(db);
+  const real = new FirestoreBuildStore(firestore());
   const record = await fresh(real, 'lost-result');
   // The store fails the write after the first run of the core (the result transaction), as an outage would.
   let failNext = 0;
@@ -205,7 +189,7 @@ test('a delivery that cannot record its result gives its lease back: the redeliv
 });
 
 test('a duplicate storage event for a build that failed in a stage leaves its failure events to the stage', async (t) => {
-  const real = new FirestoreBuildStore(db);
+  const real = new FirestoreBuildStore(firestore());
   const config = loadConfig({ KILN_PROJECT_ID: PROJECT });
   const obj = { bucket: config.buckets.uploads, name: 'dup.tflite', generation: '5', size: 100 };
   const buildId = buildIdOf(obj.bucket, obj.name, obj.generation);
