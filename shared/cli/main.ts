@@ -2,17 +2,19 @@ import { Command, CommanderError } from 'commander';
 import { exitCodeFor, isKilnError } from '../errors.js';
 import { COMMANDS } from './commands/index.js';
 
+export type Register = (program: Command) => void;
+
 /**
- * The `kiln` CLI. Every command module registers itself; errors end here: a KilnError of kind bad-input prints one
+ * The `kiln` CLI. Every command module registers itself (`commands`: the toolchain's and the cloud's by default); errors end here: a KilnError of kind bad-input prints one
  * line on stderr and exits 2, anything else exits 1 (with the stack only when KILN_DEBUG is set).
  */
-export async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[], commands: readonly Register[] = COMMANDS): Promise<number> {
   const program = new Command('kiln')
     .description('Kiln: compile trained TensorFlow models for the Google Coral Edge TPU')
     .version(process.env['npm_package_version'] ?? '0.1.0')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  for (const register of COMMANDS) register(program);
+  for (const register of commands) register(program);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return 0;

@@ -16,4 +16,3 @@ export {
 } from './options.js';
 export type { RewriteReport } from './rewrites/index.js';
 export type { SourceModel, TfjsArtifacts } from './source.js';
-export { SourceRunner, type HostValue } from './source-exec/run.js';

@@ -4,15 +4,14 @@ import { register as compile } from './compile.js';
 import { register as convert } from './convert.js';
 import { register as inspect } from './inspect.js';
 import { register as latencyTable } from './latency-table.js';
-import { register as local } from './local.js';
 import { register as quantize } from './quantize.js';
 import { register as run } from './run.js';
 import { register as upload } from './upload.js';
 import { register as verify } from './verify.js';
 import { register as watch } from './watch.js';
 
-/** Every `kiln` command, in the order `kiln --help` lists them. */
-export const COMMANDS: ((program: Command) => void)[] = [
+/** The toolchain's commands and the in-process build, in the order `kiln --help` lists them. */
+export const BUILD_COMMANDS: ((program: Command) => void)[] = [
   inspect,
   convert,
   quantize,
@@ -21,7 +20,13 @@ export const COMMANDS: ((program: Command) => void)[] = [
   verify,
   latencyTable,
   build,
-  local,
-  upload,
-  watch,
 ];
+
+/** The commands that talk to a deployed (or local) Kiln. */
+export const CLOUD_COMMANDS: ((program: Command) => void)[] = [upload, watch];
+
+/**
+ * Every command of shared/. `kiln local` (the local stack) belongs to the emulators, which sit above shared/:
+ * bin/kiln.js runs main() with emulators/local-stack/local-command.ts's KILN_COMMANDS, which adds it.
+ */
+export const COMMANDS = [...BUILD_COMMANDS, ...CLOUD_COMMANDS];

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { AnyTypedArray } from '../../../shared/ir/dtype.js';
 import { toTfliteBytes, type ConvertResult, type TensorInfo } from '../../../shared/loaders/convert.js';
-import { SourceRunner, type HostValue } from '../../../shared/loaders/source-exec/run.js';
+import { SourceRunner, type HostValue } from '../../helpers/source-exec/run.js';
 import { TfliteRuntime } from '../../../shared/oracle/tflite-runtime.js';
 import { rng } from '../../../shared/util/rng.js';
 

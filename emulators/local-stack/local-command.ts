@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import { join } from 'node:path';
-import { openLocalSession } from '../../../emulators/local-stack/session.js';
-import { buildFailure, formatResult, resultJson, type BuildResult } from '../../pipeline/build-result.js';
-import { readLocalModel } from '../../pipeline/local-model.js';
+import { openLocalSession } from './session.js';
+import { buildFailure, formatResult, resultJson, type BuildResult } from '../../shared/pipeline/build-result.js';
+import { readLocalModel } from '../../shared/pipeline/local-model.js';
+import { BUILD_COMMANDS, CLOUD_COMMANDS } from '../../shared/cli/commands/index.js';
 
 /**
  * `kiln local --once <model>`: the whole serverless pipeline on this machine (official Pub/Sub and Firestore
@@ -57,3 +58,6 @@ export function register(program: Command): void {
       if (failure) throw failure;
     });
 }
+
+/** The whole `kiln` command set: shared/'s commands with `kiln local` between the build and the cloud ones. */
+export const KILN_COMMANDS = [...BUILD_COMMANDS, register, ...CLOUD_COMMANDS];

@@ -1,7 +1,7 @@
-import { KilnError } from '../../errors.js';
-import type { AnyTypedArray } from '../../ir/dtype.js';
-import { TfliteRuntime } from '../../oracle/tflite-runtime.js';
-import type { SourceModel } from '../source.js';
+import { KilnError } from '../../../shared/errors.js';
+import type { AnyTypedArray } from '../../../shared/ir/dtype.js';
+import { TfliteRuntime } from '../../../shared/oracle/tflite-runtime.js';
+import type { SourceModel } from '../../../shared/loaders/source.js';
 import { loadTfjs, type Tfjs } from './tfjs.js';
 
 export interface HostValue {
