@@ -1,41 +1,10 @@
 /**
  * Content hashes as Cloud Storage reports them: MD5 and CRC32C (Castagnoli), both base64-encoded;
- * CRC32C is the big-endian 4-byte value.
+ * CRC32C is the big-endian 4-byte value, computed by the Cloud Storage client's own CRC32C.
  */
+import { CRC32C } from '@google-cloud/storage';
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-
-const CRC32C_TABLE: Uint32Array = (() => {
-  const table = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0x82f63b78 ^ (c >>> 1) : c >>> 1;
-    table[n] = c >>> 0;
-  }
-  return table;
-})();
-
-/** Incremental CRC32C. `value` is the finished checksum as an unsigned 32-bit integer. */
-export class Crc32c {
-  #crc = 0xffffffff;
-
-  update(data: Uint8Array): this {
-    let crc = this.#crc;
-    for (let i = 0; i < data.length; i++) crc = CRC32C_TABLE[(crc ^ data[i]!) & 0xff]! ^ (crc >>> 8);
-    this.#crc = crc;
-    return this;
-  }
-
-  get value(): number {
-    return (this.#crc ^ 0xffffffff) >>> 0;
-  }
-
-  toBase64(): string {
-    const buf = Buffer.alloc(4);
-    buf.writeUInt32BE(this.value, 0);
-    return buf.toString('base64');
-  }
-}
 
 export interface Digests {
   md5Hash: string;
@@ -46,17 +15,17 @@ export interface Digests {
 /** Computes MD5 + CRC32C + size over a stream of chunks. */
 export class ObjectHasher {
   readonly #md5: Hash = createHash('md5');
-  readonly #crc = new Crc32c();
+  readonly #crc = new CRC32C();
   #size = 0;
 
   update(chunk: Uint8Array): void {
     this.#md5.update(chunk);
-    this.#crc.update(chunk);
+    this.#crc.update(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
     this.#size += chunk.length;
   }
 
   digest(): Digests {
-    return { md5Hash: this.#md5.digest('base64'), crc32c: this.#crc.toBase64(), size: this.#size };
+    return { md5Hash: this.#md5.digest('base64'), crc32c: this.#crc.toString(), size: this.#size };
   }
 }
 

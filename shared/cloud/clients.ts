@@ -4,6 +4,7 @@ import { getApps, initializeApp, type App } from 'firebase-admin/app';
 import { getFirestore, type Firestore } from 'firebase-admin/firestore';
 import type { PipelineConfig } from '../pipeline/config.js';
 import { applyMetadataDetection } from './metadata-detection.js';
+import { STORAGE_RETRY } from './storage-retry.js';
 
 /**
  * The official clients, one set per project. On the local stack they reach the emulators only through the standard
@@ -40,7 +41,7 @@ export function cloudClients(config: PipelineConfig): CloudClients {
       firestoreSettled.add(firestore);
     }
     clients = {
-      storage: new Storage({ projectId: config.projectId }),
+      storage: new Storage({ projectId: config.projectId, retryOptions: STORAGE_RETRY }),
       pubsub: new PubSub({ projectId: config.projectId }),
       firestore,
     };

@@ -107,7 +107,12 @@ export class FirestoreBuildStore implements BuildStore {
     return recentBuilds(this.db, limit, 'running');
   }
 
-  /** One transaction, run again with jittered exponential backoff while it fails transiently. */
+  /**
+   * One transaction, run again with jittered exponential backoff while it fails transiently. runTransaction already
+   * retries ABORTED and the like itself (5 attempts); this outer loop covers what it does not: the emulator's
+   * INVALID_ARGUMENT "Transaction is invalid or closed." after a lock timeout (the client only retries "transaction has
+   * expired"), and contention between concurrent deliveries that outlasts the client's attempts.
+   */
   private async transact<T>(body: (tx: Transaction) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {

@@ -21,13 +21,6 @@ function codeOf(e: unknown): number | undefined {
   return typeof c === 'number' ? c : undefined;
 }
 
-function isConnectionReset(e: unknown): boolean {
-  const err = e as { code?: unknown; message?: unknown };
-  return (
-    err?.code === 'ECONNRESET' || (typeof err?.message === 'string' && /ECONNRESET|socket hang up/.test(err.message))
-  );
-}
-
 function info(bucket: string, m: Record<string, unknown>): ObjectInfo {
   const metadata = (m['metadata'] ?? undefined) as Record<string, string> | undefined;
   return {
@@ -108,26 +101,20 @@ export class StorageObjects implements ArtifactStore {
     const object = artifactObject(modelId, buildId, name);
     const contentType = CONTENT_TYPES.find(([re]) => re.test(name))?.[1] ?? 'application/octet-stream';
     const body = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.storage
-          .bucket(this.artifactsBucket)
-          .file(object)
-          .save(body, {
-            resumable: false,
-            contentType,
-            preconditionOpts: { ifGenerationMatch: 0 },
-            metadata: { metadata: { [ARTIFACT_MARKER_KEY]: buildId, 'kiln-model': modelId } },
-          });
-        break;
-      } catch (e) {
-        // 412: a previous attempt (of this unit, or this loop) wrote it already; the existing object stands.
-        if (codeOf(e) === 412) break;
-        // A pooled keep-alive socket the server closed while a long CPU-bound core ran: safe to resend, since the
-        // generation precondition makes the write happen at most once.
-        if (attempt < 3 && isConnectionReset(e)) continue;
-        throw e;
-      }
+    try {
+      // The client resends on connection resets (storage-retry.ts): the generation precondition makes it idempotent.
+      await this.storage
+        .bucket(this.artifactsBucket)
+        .file(object)
+        .save(body, {
+          resumable: false,
+          contentType,
+          preconditionOpts: { ifGenerationMatch: 0 },
+          metadata: { metadata: { [ARTIFACT_MARKER_KEY]: buildId, 'kiln-model': modelId } },
+        });
+    } catch (e) {
+      // 412: a previous attempt (of this unit, or a resend of the client) wrote it already; the existing object stands.
+      if (codeOf(e) !== 412) throw e;
     }
     return gsUri(this.artifactsBucket, object);
   }

@@ -7,13 +7,13 @@ import { activationBytes, NARROW_BYTES_PER_TILE, peakActivationPerTile, TILES } 
  * models it. Each rule below names its evidence; docs/edgetpu-ops.md ("Activation memory") has the same table.
  *
  * Facts:
- *  - Narrow (activation) memory is 196,608 B per tile × 16 tiles [D, spec §2.2, §10.1].
+ *  - Narrow (activation) memory is 196,608 B per tile × 16 tiles [D, docs/specs/edgetpu-compiler.md §2.2, §10.1].
  *  - The compiler streams large activations in row bands: the real compiled DeepLab v3 513×513 (shared/models) has an
  *    op working set of 248,070 B per tile (1.26 × narrow) and records used_narrow_memory_bytes_per_tile = 192,744, just
  *    under the 196,608 B capacity: it filled the narrow memory and streamed the rest. Every real pair records ≤ 196,608
  *    (MobileNet v1 0.25/128: 8,996; MobileNet-EdgeTPU 0.75: 65,284; SSD segment: 150,820) [V].
  *  - Chains of spatially local ops compile far beyond the narrow memory: VGG16/VGG19 224 (2.04 ×, Coral publishes their
- *    Edge TPU latency, spec §10.3) and Coral's own compiled PoseNet/BodyPix MobileNet v1 0.75 output stride 16
+ *    Edge TPU latency, docs/specs/edgetpu-compiler.md §10.3) and Coral's own compiled PoseNet/BodyPix MobileNet v1 0.75 output stride 16
  *    (google-coral/project-posenet models/mobilenet/posenet_mobilenet_v1_075_721_1281_quant_decoder_edgetpu.tflite;
  *    google-coral/project-bodypix models/bodypix_mobilenet_v1_075_1280_720_16_quant_decoder_edgetpu.tflite,
  *    …_720_1280_…, …_1024_768_…): 5.30 × narrow per tile in Kiln's rebuild (LARGEST_KNOWN_COMPILED_PER_TILE).

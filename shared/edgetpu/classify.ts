@@ -6,7 +6,7 @@ import { activeDims, opContext, type OpContext } from './op-context.js';
 import { CPU_ONLY_ALTERNATIVES, OP_BY_NAME, type LimitId } from './op-table.js';
 import { STATUS, type Status } from './strings.js';
 
-/** Which rule of spec §4.1 decided an op's status. */
+/** Which rule of docs/specs/edgetpu-compiler.md §4.1 decided an op's status. */
 export type Rule =
   | 'precompiled'
   | 'custom'
@@ -43,7 +43,7 @@ function alternativeFor(op: Op, layer: string): string {
   return `layer "${layer}" (${op.type}${op.customCode ? ` ${op.customCode}` : ''}): ${base}; if it must stay, put it at the end of the model so it does not cut the Edge TPU part`;
 }
 
-/** Non-constant tensors the op touches, excluding LSTM variable state (spec §4.1 rule 2 exemption). */
+/** Non-constant tensors the op touches, excluding LSTM variable state (docs/specs/edgetpu-compiler.md §4.1 rule 2 exemption). */
 function activations(ctx: OpContext): Tensor[] {
   const { g, op } = ctx;
   const lstm = op.type === 'UNIDIRECTIONAL_SEQUENCE_LSTM';
@@ -64,7 +64,7 @@ function dataTypeFix(ctx: OpContext, bad: Tensor): string {
   return `keep the graph in int8/uint8: tensor ${describe(bad)} of layer "${ctx.layer}" is ${bad.dtype}; remove the op that makes it or move that op after the Edge TPU part`;
 }
 
-/** The first status of spec §4.1 that matches the op (before partitioning; "mapped" means mappable). */
+/** The first status of docs/specs/edgetpu-compiler.md §4.1 that matches the op (before partitioning; "mapped" means mappable). */
 export function classifyOp(g: Graph, op: Op, minRuntime: number): Verdict {
   const ctx = opContext(g, op, minRuntime);
   const cpu = (status: Status, rule: Rule, reason: string, fix: string, limit?: LimitId): Verdict => ({

@@ -14,7 +14,7 @@ import { checkPrepare, checkQuantized, parseForCompiler, type CompileFailure } f
 import { extractSegment, splitByParameters } from './segments.js';
 import { DEFAULT_MIN_RUNTIME, DEFAULT_TIMEOUT_SEC, ERRORS, LOWEST_RUNTIME, STATUS, type Status } from './strings.js';
 
-/** Options of `edgetpu_compiler` that Kiln models (spec §1.3, §4.3–4.7). */
+/** Options of `edgetpu_compiler` that Kiln models (docs/specs/edgetpu-compiler.md §1.3, §4.3–4.7). */
 export interface CompileOptions {
   /** `-o`: output directory as given (paths are echoed joined with it). */
   outDir?: string;
@@ -501,7 +501,7 @@ export function compileModel(inputs: readonly ModelInput[], options: CompileOpti
       hint: 'Use tensor names as `kiln inspect` lists them',
     });
   }
-  // co-compiled models share one cache: every model reports the same remainder (spec §4.7)
+  // co-compiled models share one cache: every model reports the same remainder (docs/specs/edgetpu-compiler.md §4.7)
   if (pending.length > 1)
     for (const r of pending) if (r.memory.source === 'kiln-model') r.memory.onChipRemainingBytes = capacityLeft;
   return {

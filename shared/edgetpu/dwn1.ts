@@ -3,7 +3,7 @@ import { customCodeOf, EDGETPU_CUSTOM_CODE, type TfliteModel } from '../tflite/m
 
 /**
  * Reader for the DarwiNN package (`DWN1`, libedgetpu executable.fbs) that the real compiler stores in the custom
- * options of each `edgetpu-custom-op` (spec §5.3/§5.4). Read-only: Kiln never writes one. Used to compare Kiln's
+ * options of each `edgetpu-custom-op` (docs/specs/edgetpu-compiler.md §5.3/§5.4). Read-only: Kiln never writes one. Used to compare Kiln's
  * memory prediction with what the real compiler produced.
  */
 export const EXECUTABLE_TYPES = ['STAND_ALONE', 'PARAMETER_CACHING', 'EXECUTION_ONLY'] as const;

@@ -3,9 +3,9 @@ import { activeDims, constInts, inputAt, normAxis, opt, outputAt, type OpContext
 import { numElements } from '../ir/graph.js';
 
 /**
- * The limitations of the supported-ops table (spec §3), one entry per LimitId: how it is checked, what it means in
+ * The limitations of the supported-ops table (docs/specs/edgetpu-compiler.md §3), one entry per LimitId: how it is checked, what it means in
  * plain words, and what to change. A violated limit gives the status "Operation is otherwise supported, but not mapped
- * due to some unspecified limitation" (spec §4.1 rule 8).
+ * due to some unspecified limitation" (docs/specs/edgetpu-compiler.md §4.1 rule 8).
  */
 export interface Limit {
   doc: string;

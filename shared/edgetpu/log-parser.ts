@@ -33,7 +33,7 @@ export interface ParsedModelBlock {
 export interface ParsedConsole {
   version: string | null;
   succeeded: boolean;
-  /** Error lines of the compiler (spec §7.3), in order. */
+  /** Error lines of the compiler (docs/specs/edgetpu-compiler.md §7.3), in order. */
   errors: string[];
   models: ParsedModelBlock[];
   attempts: { ops: number; intermediateTensors: string[] }[];
@@ -52,7 +52,7 @@ export function isKnownStatus(s: string): s is Status {
   return (ALL_STATUSES as readonly string[]).includes(s);
 }
 
-/** `<name>_edgetpu.log` (spec §6.4). */
+/** `<name>_edgetpu.log` (docs/specs/edgetpu-compiler.md §6.4). */
 export function parseLog(text: string): ParsedLog {
   const lines = text.split('\n');
   const out: ParsedLog = { version: null, input: null, output: null, rows: [] };
@@ -87,7 +87,7 @@ function num(s: string): number | null {
   return Number.isFinite(n) ? n : null;
 }
 
-/** The compiler's console output (spec §6.1), any of the forms Kiln renders and older compilers print. */
+/** The compiler's console output (docs/specs/edgetpu-compiler.md §6.1), any of the forms Kiln renders and older compilers print. */
 export function parseConsole(text: string): ParsedConsole {
   const out: ParsedConsole = { version: null, succeeded: false, errors: [], models: [], attempts: [] };
   let cur: ParsedModelBlock | null = null;

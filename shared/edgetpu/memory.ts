@@ -4,8 +4,8 @@ import { dtypeBytes } from '../ir/dtype.js';
 import { numElements } from '../ir/graph.js';
 
 /**
- * Parameter sizes and caching (spec §8). The compiler's layout is closed; Kiln uses one documented rule, calibrated on
- * the parameter blobs of the real compiled pairs (DWN1 PARAMETER_CACHING executables, spec §5.4):
+ * Parameter sizes and caching (docs/specs/edgetpu-compiler.md §8). The compiler's layout is closed; Kiln uses one documented rule, calibrated on
+ * the parameter blobs of the real compiled pairs (DWN1 PARAMETER_CACHING executables, docs/specs/edgetpu-compiler.md §5.4):
  *
  *   padded bytes of a weight layer = round_up(Cout, 16) × (round_up(K, 16) + 24)
  *
@@ -22,13 +22,13 @@ import { numElements } from '../ir/graph.js';
 export const PARAM = { channelAlign: 16, rowAlign: 16, perChannelBytes: 24, otherAlign: 16 } as const;
 
 /**
- * On-chip parameter cache available to one model (spec §8: ~8 MB SRAM, observed used + remaining 7.0–7.9 MiB for
+ * On-chip parameter cache available to one model (docs/specs/edgetpu-compiler.md §8: ~8 MB SRAM, observed used + remaining 7.0–7.9 MiB for
  * typical CNNs). Kiln's default is 7.9 MiB; it is an option (`cacheCapacityBytes`) because the real value depends on
  * the model's own footprint, which the compiler does not publish.
  */
 export const DEFAULT_CACHE_CAPACITY = Math.round(7.9 * 1024 * 1024);
 
-/** Activation ("narrow") memory per tile and the tile count (spec §2.2, §10.1). */
+/** Activation ("narrow") memory per tile and the tile count (docs/specs/edgetpu-compiler.md §2.2, §10.1). */
 export const NARROW_BYTES_PER_TILE = 196_608;
 export const TILES = 16;
 const roundUp = (x: number, m: number): number => Math.ceil(x / m) * m;
@@ -117,7 +117,7 @@ export function cacheLayers(layers: readonly LayerParams[], capacity: number): C
   return { cachedBytes: cached, streamedBytes: streamed, streamedOps };
 }
 
-/** Bytes an activation occupies on chip: channels padded to 4 (spec §5.4 output layout). */
+/** Bytes an activation occupies on chip: channels padded to 4 (docs/specs/edgetpu-compiler.md §5.4 output layout). */
 export function activationBytes(shape: readonly number[], dtype: Parameters<typeof dtypeBytes>[0]): number {
   if (shape.length === 0) return dtypeBytes(dtype);
   const z = shape[shape.length - 1]!;
@@ -125,7 +125,7 @@ export function activationBytes(shape: readonly number[], dtype: Parameters<type
 }
 
 /**
- * Largest per-tile activation working set over the given ops [I, spec §2.2]: (inputs + outputs of one op, channels
+ * Largest per-tile activation working set over the given ops [I, docs/specs/edgetpu-compiler.md §2.2]: (inputs + outputs of one op, channels
  * padded to 4) / 16 tiles. Above NARROW_BYTES_PER_TILE the compiler streams activations in row bands (see activations.ts).
  */
 export function peakActivationPerTile(g: Graph, ops: readonly number[]): { bytes: number; op: number } {
@@ -144,7 +144,7 @@ export function peakActivationPerTile(g: Graph, ops: readonly number[]): { bytes
   return best;
 }
 
-/** Layer sizes of a TPU boundary tensor as the compiler records them (spec §5.4 rule). */
+/** Layer sizes of a TPU boundary tensor as the compiler records them (docs/specs/edgetpu-compiler.md §5.4 rule). */
 export function inputLayerBytes(shape: readonly number[]): number {
   return roundUp(numElements(shape), 8);
 }

@@ -42,7 +42,7 @@ export function opt<T = number>(ctx: OpContext, field: string): T | undefined {
   return o ? (o[field] as T | undefined) : undefined;
 }
 
-/** Number of dimensions with extent > 1 (spec §3 "Dimension counting": extent-1 dimensions do not count). */
+/** Number of dimensions with extent > 1 (docs/specs/edgetpu-compiler.md §3 "Dimension counting": extent-1 dimensions do not count). */
 export function activeDims(shape: readonly number[]): number {
   return shape.filter((d) => d > 1).length;
 }

@@ -1,5 +1,5 @@
 /**
- * The Edge TPU supported-operations table (spec §3) as data. It drives the per-op checks (classify.ts), the report's
+ * The Edge TPU supported-operations table (docs/specs/edgetpu-compiler.md §3) as data. It drives the per-op checks (classify.ts), the report's
  * reasons and fixes, and the generated doc page (docs/edgetpu-ops.md). One row per TFLite builtin the compiler maps.
  *
  * - `minRuntime`: lowest Edge TPU runtime (`-m`) for which compiler 16 maps the op (10 = Coral's "All").
@@ -189,7 +189,7 @@ export const OP_TABLE: readonly OpEntry[] = [
 export const OP_BY_NAME: ReadonlyMap<string, OpEntry> = new Map(OP_TABLE.map((e) => [e.op, e]));
 
 /**
- * What to use instead of a CPU-only op (spec §3 "frequently hit" list). Used in the report's `fix`.
+ * What to use instead of a CPU-only op (docs/specs/edgetpu-compiler.md §3 "frequently hit" list). Used in the report's `fix`.
  */
 export const CPU_ONLY_ALTERNATIVES: Readonly<Record<string, string>> = {
   DEQUANTIZE:
@@ -227,7 +227,7 @@ export const CPU_ONLY_ALTERNATIVES: Readonly<Record<string, string>> = {
 };
 
 /**
- * Highest op versions the TFLite interpreter embedded in compiler 16 (a TFLite ~2.5 build, spec §2.1(6)) registers.
+ * Highest op versions the TFLite interpreter embedded in compiler 16 (a TFLite ~2.5 build, docs/specs/edgetpu-compiler.md §2.1(6)) registers.
  * A model using a newer version does not parse ("Didn't find op for builtin opcode …"). Only ops whose 2.5 maxima
  * we know are listed [I]; others are accepted at any version.
  */

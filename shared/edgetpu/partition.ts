@@ -27,7 +27,7 @@ export interface PartitionOptions {
   forced?: ReadonlyMap<number, Exclusion>;
 }
 
-/** Op ids that consume (transitively) any of the given tensors: what `-i` sends to the CPU (spec §4.4). */
+/** Op ids that consume (transitively) any of the given tensors: what `-i` sends to the CPU (docs/specs/edgetpu-compiler.md §4.4). */
 export function downstreamOf(g: Graph, tensors: readonly number[]): Map<number, number> {
   const { consumers } = g.index();
   const out = new Map<number, number>(); // op id → source tensor id
@@ -44,7 +44,7 @@ export function downstreamOf(g: Graph, tensors: readonly number[]): Map<number, 
 }
 
 /**
- * The partitioner (spec §4.2/§4.3). Every op gets a "stage": a mappable op's stage is the highest stage among its
+ * The partitioner (docs/specs/edgetpu-compiler.md §4.2/§4.3). Every op gets a "stage": a mappable op's stage is the highest stage among its
  * producers, where passing through a CPU op that depends on Edge TPU stage s yields s + 1. Stage-0 mappable ops form
  * the single Edge TPU subgraph of the default mode — exactly the convex region of §4.2: a mappable op is excluded only
  * when it depends on a CPU op that itself depends on the region; CPU ops fed only by graph inputs block nothing, and

@@ -8,7 +8,7 @@ import { ActivationFunctionType } from '../tflite/schema.js';
 import { EMBEDDED_TFLITE_MAX_BUILTIN, EMBEDDED_TFLITE_MAX_VERSION } from './op-table.js';
 import { ERRORS } from './strings.js';
 
-/** A model-level failure (spec §2.3, §7.3): the compiler's exact lines plus Kiln's error code and plain message. */
+/** A model-level failure (docs/specs/edgetpu-compiler.md §2.3, §7.3): the compiler's exact lines plus Kiln's error code and plain message. */
 export interface CompileFailure {
   stage: 'parse' | 'quantization' | 'prepare' | 'activations';
   /** Runs inside the v16 compile child (after the timer line) rather than before it. */

@@ -14,7 +14,7 @@ export const PREDICTION_MARKER = (version: string): string =>
 export const PREDICTED_OUTPUT = 'none (a prediction writes no compiled model; run edgetpu_compiler for one)';
 
 /**
- * `<name>_edgetpu.log` (spec §6.4). Kiln renders it only as a prediction, so by default the compiler's banner is
+ * `<name>_edgetpu.log` (docs/specs/edgetpu-compiler.md §6.4). Kiln renders it only as a prediction, so by default the compiler's banner is
  * replaced by PREDICTION_MARKER and the output line names no file (none was written); the body (input line, table) is
  * the compiler's text. `asCompiler` gives the compiler's exact text, for comparing the layout with real logs.
  */
@@ -28,7 +28,7 @@ export function renderLog(r: ModelResult, version = COMPILER_VERSION, o: { asCom
   ]);
 }
 
-/** One model's block from `Input model:` to the table or the "See the operation log" line (spec §6.1). */
+/** One model's block from `Input model:` to the table or the "See the operation log" line (docs/specs/edgetpu-compiler.md §6.1). */
 function block(r: ModelResult, show: boolean): string[] {
   const out = [
     `${LINES.inputModel}${r.inputPath}`,
@@ -72,7 +72,7 @@ function attemptLines(
 }
 
 /**
- * The console text of compiler 16 (spec §6.1): version line; per compile child the timer (and -d lines); then the
+ * The console text of compiler 16 (docs/specs/edgetpu-compiler.md §6.1): version line; per compile child the timer (and -d lines); then the
  * success block(s) or the failure lines; `-n` repeats the child part per segment. `elapsedMs` is Kiln's own time.
  */
 export function renderConsole(res: CompileResult, elapsedMs = res.elapsedMs, version = COMPILER_VERSION): string {

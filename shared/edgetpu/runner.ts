@@ -31,7 +31,7 @@ export function findCompiler(env: NodeJS.ProcessEnv = process.env): string | nul
   return null;
 }
 
-/** The command line for the given options (long-standing short flags, spec §4, §6.5). */
+/** The command line for the given options (long-standing short flags, docs/specs/edgetpu-compiler.md §4, §6.5). */
 export function compilerArgs(paths: readonly string[], o: CompileOptions): string[] {
   const a: string[] = [];
   if (o.outDir !== undefined && o.outDir !== '') a.push('-o', o.outDir);

@@ -4,7 +4,7 @@ import { IrModel } from '../ir/model.js';
 import { rawParamBytes } from './memory.js';
 
 /**
- * `-n` pipelining (spec §4.6), libcoral's parameter_count_based_partitioner: ops in topological order; an op's size is
+ * `-n` pipelining (docs/specs/edgetpu-compiler.md §4.6), libcoral's parameter_count_based_partitioner: ops in topological order; an op's size is
  * the sum of its constant input buffers; target = floor(total / N) + 1; segments 0..N−2 are filled greedily and cut
  * just before they would exceed the target, each ending no later than (first op with no consumer) − (segments left);
  * the last segment takes the rest. Returns op ids per segment.

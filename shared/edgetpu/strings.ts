@@ -1,15 +1,15 @@
 /**
- * The compiler's exact strings (spec §6, §7). Everything Kiln prints in the compiler's voice comes from here, so a
+ * The compiler's exact strings (docs/specs/edgetpu-compiler.md §6, §7). Everything Kiln prints in the compiler's voice comes from here, so a
  * test can check each one is produced and the log parser can recognise each one.
  */
 export const COMPILER_VERSION = '16.0.384591198';
-/** Default `-m` of compiler 16 (spec §1.1). */
+/** Default `-m` of compiler 16 (docs/specs/edgetpu-compiler.md §1.1). */
 export const DEFAULT_MIN_RUNTIME = 14;
 export const LOWEST_RUNTIME = 10;
-/** Default `-t` of compiler 16, seconds (spec §1.1). */
+/** Default `-t` of compiler 16, seconds (docs/specs/edgetpu-compiler.md §1.1). */
 export const DEFAULT_TIMEOUT_SEC = 180;
 
-/** Per-operator statuses (spec §7.1), the "Status" column of the operation table. */
+/** Per-operator statuses (docs/specs/edgetpu-compiler.md §7.1), the "Status" column of the operation table. */
 export const STATUS = {
   mapped: 'Mapped to Edge TPU',
   moreThanOneSubgraph: 'More than one subgraph is not supported',
@@ -25,7 +25,7 @@ export type StatusKey = keyof typeof STATUS;
 export type Status = (typeof STATUS)[StatusKey];
 export const ALL_STATUSES: readonly Status[] = Object.values(STATUS);
 
-/** Lines of the success output (spec §6.1, §7.2). */
+/** Lines of the success output (docs/specs/edgetpu-compiler.md §6.1, §7.2). */
 export const LINES = {
   version: (v: string) => `Edge TPU Compiler version ${v}`,
   timer: (t: number) => `Started a compilation timeout timer of ${t} seconds.`,
@@ -57,7 +57,7 @@ export const LINES = {
   logOutput: 'Output: ',
 } as const;
 
-/** Model-level errors (spec §7.3) that apply to compiler 16. */
+/** Model-level errors (docs/specs/edgetpu-compiler.md §7.3) that apply to compiler 16. */
 export const ERRORS = {
   invalidModel: (path: string) => `Invalid model: ${path}`,
   notQuantized: 'Model not quantized',
@@ -77,7 +77,7 @@ export const ERRORS = {
   crash: 'libc++abi: terminating with uncaught exception of type std::out_of_range: vector',
 } as const;
 
-/** `{size}` of spec §6.2: two decimals, binary units, no space. */
+/** `{size}` of docs/specs/edgetpu-compiler.md §6.2: two decimals, binary units, no space. */
 export function formatSize(bytes: number): string {
   if (bytes < 1024) return `${bytes.toFixed(2)}B`;
   if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(2)}KiB`;

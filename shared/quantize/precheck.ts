@@ -2,7 +2,7 @@ import type { Graph } from '../ir/graph.js';
 import type { IrModel } from '../ir/model.js';
 
 /**
- * The compile stage's model pre-checks that a quantized model must pass (specs/edgetpu-compiler.md §2.1: fully
+ * The compile stage's model pre-checks that a quantized model must pass (docs/specs/edgetpu-compiler.md §2.1: fully
  * integer, static shapes), plus the quantization-parameter rules the TFLite runtime enforces. Pure.
  */
 export interface PrecheckProblem {
@@ -13,7 +13,7 @@ export interface PrecheckProblem {
 
 const FLOAT_TYPES = new Set(['float32', 'float16', 'float64']);
 
-/** The detection post-processing op every Coral SSD keeps on the CPU, in float (spec §2.1 allows it). */
+/** The detection post-processing op every Coral SSD keeps on the CPU, in float (docs/specs/edgetpu-compiler.md §2.1 allows it). */
 export const DETECTION_POSTPROCESS = 'TFLite_Detection_PostProcess';
 
 /**

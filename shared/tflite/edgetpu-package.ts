@@ -1,4 +1,4 @@
-import { toReference } from 'flatbuffers/mjs/flexbuffers.js';
+import { readFlexMap } from './flex-map.js';
 import { findDwnPackage, parameterBytes, readDwnPackage } from '../edgetpu/dwn1.js';
 
 /** What an `edgetpu-custom-op` carries: its FlexBuffer options map and the DarwiNN package inside. */
@@ -35,17 +35,13 @@ export function describeEdgeTpuCustomOp(options: Uint8Array): EdgeTpuCustomOpInf
   };
   if (options.length === 0) return info;
   try {
-    const map = toReference(options.slice().buffer);
-    if (map.isMap()) {
-      // Map lookup by key string (the typings only declare numeric indices).
-      const at = (key: string) => map.get(key as unknown as number);
-      const version = at('1');
-      if (version.isNumber()) info.dataVersion = Number(version.numericValue());
-      const chips = at('6');
-      if (chips.isVector()) info.chips = (chips.toObject() as unknown[]).map(Number);
-      const pkg = at('4');
-      if (pkg.isString() || pkg.isBlob()) info.packageBytes = pkg.length();
-    }
+    const map = readFlexMap(options);
+    const version = map.scalar('1');
+    if (typeof version === 'number') info.dataVersion = version;
+    const chips = map.get('6');
+    if (chips?.isVector()) info.chips = (chips.toObject() as unknown[]).map(Number);
+    const pkg = map.get('4');
+    if (pkg?.isString() || pkg?.isBlob()) info.packageBytes = pkg.length();
   } catch {
     // Not a FlexBuffer map: the package is still found by its identifier below.
   }

@@ -8,7 +8,7 @@ import { compileFiles } from '../../shared/edgetpu/artifacts.js';
 import { ERRORS } from '../../shared/edgetpu/strings.js';
 import { bytesOf, conv, input } from './helpers.js';
 
-// The §7.3 failures that depend on the compiler process rather than on the model (a timer running out, a crash, the
+// The docs/specs/edgetpu-compiler.md §7.3 failures that depend on the compiler process rather than on the model (a timer running out, a crash, the
 // ≤15.0 "Internal compiler error") cannot be predicted; the runner and parser must still turn each of them into a
 // failed compile with the compiler's exact words. An IR-built model goes through the real-compiler path with the
 // replaying fake compiler.

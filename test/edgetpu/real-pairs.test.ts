@@ -21,7 +21,7 @@ const t_ = haveModels ? test : test.skip;
 const read = (name: string) => new Uint8Array(readFileSync(modelPath(`${name}.tflite`)));
 const predict = (name: string, o = {}) => compileModel([{ path: `${name}.tflite`, bytes: read(name) }], o);
 
-/** The §6.4 layout, line by line. */
+/** The docs/specs/edgetpu-compiler.md §6.4 layout, line by line. */
 function checkLog(t: import('ava').ExecutionContext, text: string, input: string, totalOps: number) {
   t.true(text.endsWith('\n'));
   const lines = text.slice(0, -1).split('\n');
@@ -57,7 +57,7 @@ function checkPredictedLog(t: import('ava').ExecutionContext, predicted: string,
 
 for (const name of [...PAIRS, SSD]) {
   t_(
-    `${name}: the CPU ops and the number of Edge TPU subgraphs equal the real compiled file; the log follows §6`,
+    `${name}: the CPU ops and the number of Edge TPU subgraphs equal the real compiled file; the log follows docs/specs/edgetpu-compiler.md §6`,
     (t) => {
       const res = predict(name);
       const m = res.models[0]!;
@@ -132,7 +132,7 @@ t_("memory: Kiln's padded parameter bytes are close to the real PARAMETER_CACHIN
   }
 });
 
-t_('boundary layer sizes of every real package follow the §5.4 padding rule', (t) => {
+t_('boundary layer sizes of every real package follow the docs/specs/edgetpu-compiler.md §5.4 padding rule', (t) => {
   for (const name of [...PAIRS.map((p) => `${p}_edgetpu`), SSD]) {
     for (const pkg of packagesOf(readTflite(read(name)))) {
       for (const e of pkg.executables) {

@@ -115,7 +115,7 @@ for (const [status, make] of cases) {
   });
 }
 
-test('the cases cover every status string of spec §7.1', (t) => {
+test('the cases cover every status string of docs/specs/edgetpu-compiler.md §7.1', (t) => {
   t.deepEqual([...new Set(cases.map((c) => c[0]))].sort(), [...ALL_STATUSES].sort());
 });
 
@@ -153,7 +153,7 @@ test('a float→int8 QUANTIZE at the input is an unspecified limitation, not a d
   t.is(r.models[0]!.numEdgeTpuSubgraphs, 1);
 });
 
-// ---- model-level errors (spec §7.3, compiler 16)
+// ---- model-level errors (docs/specs/edgetpu-compiler.md §7.3, compiler 16)
 
 const consoleOf = (r: ReturnType<typeof compileModel>) => renderConsole(r, 0);
 

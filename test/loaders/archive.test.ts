@@ -1,5 +1,6 @@
 import test from 'ava';
-import { readTarGz } from '../../shared/loaders/archive/tar.js';
+import { gunzipSync } from 'node:zlib';
+import { readTar, readTarGz } from '../../shared/loaders/archive/tar.js';
 import { readZip } from '../../shared/loaders/archive/zip.js';
 import { safeRelativePath } from '../../shared/loaders/archive/safe-path.js';
 import { DEFAULT_LIMITS } from '../../shared/loaders/limits.js';
@@ -56,6 +57,31 @@ test('zip limits: entry count, entry size and compression ratio', (t) => {
   t.throws(() => readZip(liar), { instanceOf: KilnError });
 });
 
+test('a zip entry whose bytes no longer match its CRC-32 is refused as corrupted', (t) => {
+  const zip = writeZip([{ name: 'model.tflite', data: bytes('TFL3 model bytes') }]);
+  t.is(text(readZip(zip).get('model.tflite')), 'TFL3 model bytes');
+  const damaged = zip.slice();
+  damaged[30 + 'model.tflite'.length + 5] ^= 0x20; // one flipped bit inside the stored data
+  const e = t.throws(() => readZip(damaged), { instanceOf: KilnError });
+  t.is(e?.code, 'E_BAD_ARGUMENT');
+  t.regex(e!.message, /"model\.tflite" fails its CRC-32 check/);
+  t.regex(e!.hint ?? '', /again/);
+});
+
+test('a zip64 archive (sizes, offsets and entry count in zip64 records) unpacks like a plain zip', (t) => {
+  const entries = [
+    { name: 'model/saved_model.pb', data: bytes('graph') },
+    { name: 'model/variables/variables.data-00000-of-00001', data: new Uint8Array(3000).fill(5), deflate: true },
+  ];
+  const zip64 = writeZip(entries, { zip64: true });
+  const files = readZip(zip64);
+  t.deepEqual([...files.keys()].sort(), entries.map((e) => e.name).sort());
+  t.is(text(files.get('model/saved_model.pb')), 'graph');
+  t.deepEqual(files.get(entries[1]!.name), entries[1]!.data);
+  // the same limits apply to zip64 sizes
+  t.throws(() => readZip(zip64, { ...DEFAULT_LIMITS, maxEntryBytes: 2999 }), { message: /3000 bytes, over the limit/ });
+});
+
 test('a file that is not a zip is refused with a reason', (t) => {
   const e = t.throws(() => readZip(bytes('PK\x03\x04 but nothing else')), { instanceOf: KilnError });
   t.regex(e!.message, /malformed/);
@@ -88,6 +114,62 @@ test('a .tar.gz unpacks in memory; links and escaping names are refused', (t) =>
       ),
     { instanceOf: KilnError },
   );
+});
+
+/** One pax extended-header record: "<length> <key>=<value>\n", the length counting itself. */
+function paxRecord(key: string, value: string): string {
+  const body = ` ${key}=${value}\n`;
+  let n = body.length + 1;
+  while (`${n}${body}`.length !== n) n = `${n}${body}`.length;
+  return `${n}${body}`;
+}
+
+test('tar names longer than 100 bytes: pax extended headers (with other keys) and GNU long names are honoured', (t) => {
+  const deep = `model/${'variables/'.repeat(14)}variables.index`;
+  t.true(deep.length > 100);
+  const pax = paxRecord('mtime', '1700000000.5') + paxRecord('path', deep) + paxRecord('uname', 'someone');
+  const gnuName = `model/${'assets/'.repeat(16)}vocab.txt`;
+  const files = readTarGz(
+    writeTarGz([
+      { name: 'PaxHeader/x', type: 'x', data: bytes(pax) },
+      { name: 'model/truncated-name', data: bytes('index') },
+      { name: '././@LongLink', type: 'L', data: bytes(`${gnuName}\0`) },
+      { name: 'model/also-truncated', data: bytes('vocab') },
+      { name: 'model/saved_model.pb', data: bytes('graph') },
+    ]),
+  );
+  t.deepEqual([...files.keys()].sort(), [deep, gnuName, 'model/saved_model.pb'].sort());
+  t.is(text(files.get(deep)), 'index');
+  t.is(text(files.get(gnuName)), 'vocab');
+  // a long name is checked like a short one
+  const slip = paxRecord(
+    'path',
+    `${'a/'.repeat(60)}../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../evil`,
+  );
+  t.throws(
+    () =>
+      readTarGz(
+        writeTarGz([
+          { name: 'PaxHeader/x', type: 'x', data: bytes(slip) },
+          { name: 'ok', data: bytes('x') },
+        ]),
+      ),
+    {
+      message: /climbs out/,
+    },
+  );
+});
+
+test('a tar header with a bad checksum or a truncated entry is refused as malformed', (t) => {
+  const raw = gunzipSync(writeTarGz([{ name: 'model.tflite', data: new Uint8Array(2000).fill(1) }]));
+  const badSum = Uint8Array.from(raw);
+  badSum[0] ^= 1; // the name changes, the stored checksum does not
+  t.throws(() => readTar(badSum), { instanceOf: KilnError, message: /tar archive is malformed.*checksum/ });
+  t.throws(() => readTar(raw.subarray(0, 1024)), {
+    instanceOf: KilnError,
+    message: /tar archive is malformed.*runcated/,
+  });
+  t.deepEqual([...readTar(new Uint8Array(1024)).keys()], []);
 });
 
 test('safeRelativePath normalizes separators and dots', (t) => {

@@ -78,7 +78,7 @@ maybe('inspect reports the op histogram, I/O quantization and the Edge TPU packa
   t.is(op.packageIdentifier, 'DWN1');
   t.is(op.packageBytes % 4096, 0);
   t.true(op.minRuntimeVersion !== null && op.minRuntimeVersion >= 10 && op.minRuntimeVersion <= 14);
-  // Spec §8: MobileNet v1 0.25/128 compiles to 566,912 cached parameter bytes, nothing streamed.
+  // docs/specs/edgetpu-compiler.md §8: MobileNet v1 0.25/128 compiles to 566,912 cached parameter bytes, nothing streamed.
   t.deepEqual(op.executables, ['EXECUTION_ONLY', 'PARAMETER_CACHING']);
   t.is(op.cachedParameterBytes, 566_912);
   t.is(op.streamedParameterBytes, 0);

@@ -51,7 +51,7 @@ export function formatLatencyTable(rows: readonly LatencyRow[]): string {
   for (const m of new Set(skipped.map((r) => r.model)))
     lines.push(`${m}: ${skipped.find((r) => r.model === m)!.basis}`);
   lines.push(
-    "All figures are estimates of Kiln's latency model (spec §10.4) calibrated on Coral's published table; rebuilt models use random int8 weights.",
+    "All figures are estimates of Kiln's latency model (docs/specs/edgetpu-compiler.md §10.4) calibrated on Coral's published table; rebuilt models use random int8 weights.",
   );
   return `${lines.join('\n')}\n`;
 }

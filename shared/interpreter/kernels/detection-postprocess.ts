@@ -1,5 +1,5 @@
 import { badOp, unsupportedType } from '../errors.js';
-import { readFlexMap } from '../flexbuffers.js';
+import { readFlexMap } from '../../tflite/flex-map.js';
 import type { Kernel, KernelArgs } from '../kernel.js';
 import { qp } from '../quant.js';
 
@@ -20,7 +20,7 @@ function params(k: KernelArgs): Params {
   if (!k.op.customOptions) throw badOp(k.op, 'the custom options are missing');
   const m = readFlexMap(k.op.customOptions);
   const num = (key: string, dflt?: number): number => {
-    const v = m[key];
+    const v = m.scalar(key);
     if (typeof v === 'number') return v;
     if (typeof v === 'boolean') return v ? 1 : 0;
     if (dflt === undefined) throw badOp(k.op, `custom option ${key} is missing`);

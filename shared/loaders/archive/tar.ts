@@ -1,4 +1,5 @@
 import { gunzipSync } from 'node:zlib';
+import { Parser, type ReadEntry } from 'tar';
 import { KilnError } from '../../errors.js';
 import { DEFAULT_LIMITS, type UnpackLimits } from '../limits.js';
 import { safeRelativePath } from './safe-path.js';
@@ -17,22 +18,6 @@ const malformed = (why: string): KilnError =>
     hint: 'Re-create it with `tar czf model.tar.gz <folder>`',
   });
 
-const text = (b: Uint8Array): string => {
-  const end = b.indexOf(0);
-  return new TextDecoder().decode(end >= 0 ? b.subarray(0, end) : b);
-};
-
-function octal(b: Uint8Array): number {
-  if (b[0]! & 0x80) {
-    // GNU base-256 size
-    let v = 0;
-    for (let i = 1; i < b.length; i++) v = v * 256 + b[i]!;
-    return v;
-  }
-  const s = text(b).trim();
-  return s === '' ? 0 : parseInt(s, 8);
-}
-
 /** Decompresses a .tar.gz (bounded by limits.maxTotalBytes) and reads it like {@link readTar}. */
 export function readTarGz(bytes: Uint8Array, limits: UnpackLimits = DEFAULT_LIMITS): Map<string, Uint8Array> {
   let tar: Uint8Array;
@@ -47,65 +32,69 @@ export function readTarGz(bytes: Uint8Array, limits: UnpackLimits = DEFAULT_LIMI
   return readTar(tar, limits);
 }
 
+type EntryTypeName = ReadEntry['type'];
+
+/** What each entry type of a tar stream is, for the refusal message; regular files are read, folders skipped. */
+const KINDS: Partial<Record<EntryTypeName, string>> = {
+  Link: 'a hard link',
+  SymbolicLink: 'a symbolic link',
+  CharacterDevice: 'a character device',
+  BlockDevice: 'a block device',
+  FIFO: 'a named pipe',
+};
+const FILE_TYPES = new Set<EntryTypeName>(['File', 'OldFile', 'ContiguousFile']);
+
 /**
- * The regular files of a tar archive keyed by normalized relative path. Links, devices and names escaping the root
- * are refused; pax `path` and GNU long names are honoured.
+ * The regular files of a tar archive keyed by normalized relative path, parsed by node-tar (ustar, pax extended
+ * headers, GNU long names, header checksums). Links, devices and names escaping the root are refused.
  */
 export function readTar(tar: Uint8Array, limits: UnpackLimits = DEFAULT_LIMITS): Map<string, Uint8Array> {
+  if (tar.every((x) => x === 0)) return new Map(); // an empty archive: only end-of-archive blocks
   const files = new Map<string, Uint8Array>();
-  let p = 0;
   let total = 0;
-  let longName: string | undefined;
-  let paxPath: string | undefined;
-  while (p + 512 <= tar.length) {
-    const h = tar.subarray(p, p + 512);
-    if (h.every((x) => x === 0)) break;
-    const size = octal(h.subarray(124, 136));
-    const type = String.fromCharCode(h[156]!);
-    const sum = octal(h.subarray(148, 156));
-    let check = 0;
-    for (let i = 0; i < 512; i++) check += i >= 148 && i < 156 ? 32 : h[i]!;
-    if (check !== sum) throw malformed(`bad header checksum at byte ${p}`);
-    const dataStart = p + 512;
-    if (dataStart + size > tar.length) throw malformed(`entry at byte ${p} runs past the end`);
-    const data = tar.subarray(dataStart, dataStart + size);
-    p = dataStart + Math.ceil(size / 512) * 512;
-    if (type === 'L') {
-      longName = text(data);
-      continue;
-    }
-    if (type === 'x') {
-      const m = /(?:^|\n)\d+ path=([^\n]*)\n/.exec(new TextDecoder().decode(data));
-      paxPath = m?.[1];
-      continue;
-    }
-    if (type === 'g') continue;
-    const prefix = text(h.subarray(345, 500));
-    const rawName =
-      longName ?? paxPath ?? (prefix ? `${prefix}/${text(h.subarray(0, 100))}` : text(h.subarray(0, 100)));
-    longName = undefined;
-    paxPath = undefined;
-    const name = safeRelativePath(rawName);
-    if (type === '5') continue;
-    if (type !== '0' && type !== '\0' && type !== '7') {
-      const kind = type === '1' ? 'a hard link' : type === '2' ? 'a symbolic link' : `of tar type "${type}"`;
-      throw new KilnError('E_BAD_ARGUMENT', `archive entry "${rawName}" is ${kind}`, {
-        hint: 'Archive regular files only',
-      });
-    }
-    if (name === '') continue;
-    if (files.size + 1 > limits.maxEntries)
-      throw new KilnError('E_BAD_ARGUMENT', `the archive has more than ${limits.maxEntries} files`);
-    if (size > limits.maxEntryBytes)
-      throw new KilnError(
-        'E_BAD_ARGUMENT',
-        `archive entry "${rawName}" is ${size} bytes, over the limit of ${limits.maxEntryBytes}`,
-      );
-    total += size;
-    if (total > limits.maxTotalBytes)
-      throw new KilnError('E_BAD_ARGUMENT', `the archive unpacks to more than ${limits.maxTotalBytes} bytes`);
-    if (files.has(name)) throw malformed(`"${name}" appears twice`);
-    files.set(name, data.slice());
+  let failure: unknown;
+  const refuse = (entry: ReadEntry): never => {
+    const kind = KINDS[entry.type] ?? `of tar type "${entry.header.typeKey}"`;
+    throw new KilnError('E_BAD_ARGUMENT', `archive entry "${entry.path}" is ${kind}`, {
+      hint: 'Archive regular files only',
+    });
+  };
+  const parser = new Parser({
+    strict: true,
+    onReadEntry: (entry) => {
+      const rawName = entry.path;
+      const name = safeRelativePath(rawName);
+      if (!FILE_TYPES.has(entry.type) && entry.type !== 'Directory' && entry.type !== 'GNUDumpDir') refuse(entry);
+      if (!FILE_TYPES.has(entry.type) || name === '') {
+        entry.resume(); // skipped (folders, the root): drained so the parser moves on
+        return;
+      }
+      if (files.size + 1 > limits.maxEntries)
+        throw new KilnError('E_BAD_ARGUMENT', `the archive has more than ${limits.maxEntries} files`);
+      if (entry.size > limits.maxEntryBytes)
+        throw new KilnError(
+          'E_BAD_ARGUMENT',
+          `archive entry "${rawName}" is ${entry.size} bytes, over the limit of ${limits.maxEntryBytes}`,
+        );
+      total += entry.size;
+      if (total > limits.maxTotalBytes)
+        throw new KilnError('E_BAD_ARGUMENT', `the archive unpacks to more than ${limits.maxTotalBytes} bytes`);
+      if (files.has(name)) throw malformed(`"${name}" appears twice`);
+      const chunks: Buffer[] = [];
+      entry.on('data', (c: Buffer) => chunks.push(c));
+      entry.on('end', () => files.set(name, new Uint8Array(Buffer.concat(chunks))));
+    },
+  });
+  parser.on('ignoredEntry', (entry: ReadEntry) => {
+    if (!entry.meta) refuse(entry);
+  });
+  parser.on('error', (e: unknown) => (failure ??= e));
+  try {
+    parser.end(Buffer.from(tar.buffer, tar.byteOffset, tar.byteLength));
+  } catch (e) {
+    failure ??= e;
   }
+  if (failure instanceof KilnError) throw failure;
+  if (failure !== undefined) throw malformed(failure instanceof Error ? failure.message : String(failure));
   return files;
 }

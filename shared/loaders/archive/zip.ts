@@ -1,81 +1,73 @@
-import { inflateRawSync } from 'node:zlib';
+import AdmZip from 'adm-zip';
 import { KilnError } from '../../errors.js';
 import { DEFAULT_LIMITS, type UnpackLimits } from '../limits.js';
 import { safeRelativePath } from './safe-path.js';
 
-const EOCD_SIG = 0x06054b50;
-const CEN_SIG = 0x02014b50;
-const LOC_SIG = 0x04034b50;
 const S_IFMT = 0o170000;
 const S_IFLNK = 0o120000;
+const UNIX = 3;
 
 const malformed = (why: string): KilnError =>
   new KilnError('E_BAD_ARGUMENT', `the zip archive is malformed: ${why}`, {
     hint: 'Re-create the archive with a standard zip tool',
   });
 
+const reason = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
 export function isZip(bytes: Uint8Array): boolean {
   return bytes.length >= 4 && bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04;
 }
 
-/**
- * The files of a zip archive, in memory, keyed by normalized relative path. Directories are skipped; symlinks, names
- * that escape the root, encrypted entries, unknown compression and anything past `limits` are refused.
- */
-export function readZip(bytes: Uint8Array, limits: UnpackLimits = DEFAULT_LIMITS): Map<string, Uint8Array> {
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let eocd = -1;
-  for (let i = bytes.length - 22; i >= Math.max(0, bytes.length - 22 - 0xffff); i--) {
-    if (dv.getUint32(i, true) === EOCD_SIG) {
-      eocd = i;
-      break;
-    }
+/** The archive's entries as adm-zip reads its central directory (zip64 included), with parse failures named. */
+function entriesOf(bytes: Uint8Array, limits: UnpackLimits): AdmZip.IZipEntry[] {
+  let zip: AdmZip;
+  try {
+    zip = new AdmZip(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), { noSort: true });
+  } catch (e) {
+    throw malformed(reason(e));
   }
-  if (eocd < 0) throw malformed('no end-of-central-directory record');
-  const count = dv.getUint16(eocd + 10, true);
-  const cdSize = dv.getUint32(eocd + 12, true);
-  const cdOffset = dv.getUint32(eocd + 16, true);
-  if (count === 0xffff || cdOffset === 0xffffffff) {
-    throw new KilnError('E_BAD_ARGUMENT', 'zip64 archives are not supported', {
-      hint: 'Use a .tar.gz for models over 4 GB',
-    });
-  }
-  if (cdOffset + cdSize > bytes.length) throw malformed('central directory out of bounds');
+  const count = zip.getEntryCount();
   if (count > limits.maxEntries) {
     throw new KilnError(
       'E_BAD_ARGUMENT',
       `the zip archive has ${count} entries, more than the limit of ${limits.maxEntries}`,
     );
   }
+  try {
+    return zip.getEntries();
+  } catch (e) {
+    throw malformed(reason(e));
+  }
+}
+
+/**
+ * The files of a zip archive, in memory, keyed by normalized relative path. Directories are skipped; symlinks, names
+ * that escape the root, encrypted entries, unknown compression, CRC mismatches and anything past `limits` are refused.
+ */
+export function readZip(bytes: Uint8Array, limits: UnpackLimits = DEFAULT_LIMITS): Map<string, Uint8Array> {
   const files = new Map<string, Uint8Array>();
   let total = 0;
-  let p = cdOffset;
-  for (let n = 0; n < count; n++) {
-    if (p + 46 > bytes.length || dv.getUint32(p, true) !== CEN_SIG) throw malformed(`bad central directory entry ${n}`);
-    const flags = dv.getUint16(p + 8, true);
-    const method = dv.getUint16(p + 10, true);
-    const csize = dv.getUint32(p + 20, true);
-    const usize = dv.getUint32(p + 24, true);
-    const nameLen = dv.getUint16(p + 28, true);
-    const extraLen = dv.getUint16(p + 30, true);
-    const commentLen = dv.getUint16(p + 32, true);
-    const madeBy = dv.getUint16(p + 4, true) >> 8;
-    const extAttr = dv.getUint32(p + 38, true);
-    const locOffset = dv.getUint32(p + 42, true);
-    const rawName = new TextDecoder().decode(bytes.subarray(p + 46, p + 46 + nameLen));
-    p += 46 + nameLen + extraLen + commentLen;
-    const isDir = rawName.endsWith('/') || rawName.endsWith('\\');
+  for (const entry of entriesOf(bytes, limits)) {
+    const h = entry.header;
+    const rawName = entry.entryName;
     const name = safeRelativePath(rawName);
-    if (madeBy === 3 && ((extAttr >>> 16) & S_IFMT) === S_IFLNK) {
+    if (h.made >> 8 === UNIX && ((h.attr >>> 16) & S_IFMT) === S_IFLNK) {
       throw new KilnError('E_BAD_ARGUMENT', `archive entry "${rawName}" is a symbolic link`, {
         hint: 'Archive the files themselves, not links',
       });
     }
-    if (isDir || name === '') continue;
-    if (flags & 1)
+    if (entry.isDirectory || name === '') continue;
+    if (h.encrypted)
       throw new KilnError('E_BAD_ARGUMENT', `archive entry "${rawName}" is encrypted`, {
         hint: 'Use an unencrypted archive',
       });
+    if (h.method !== 0 && h.method !== 8) {
+      throw new KilnError('E_BAD_ARGUMENT', `archive entry "${rawName}" uses zip compression method ${h.method}`, {
+        hint: 'Use "stored" or "deflate" compression',
+      });
+    }
+    const usize = h.size;
+    const csize = h.compressedSize;
     if (usize > limits.maxEntryBytes) {
       throw new KilnError(
         'E_BAD_ARGUMENT',
@@ -92,29 +84,23 @@ export function readZip(bytes: Uint8Array, limits: UnpackLimits = DEFAULT_LIMITS
     if (total > limits.maxTotalBytes) {
       throw new KilnError('E_BAD_ARGUMENT', `the archive unpacks to more than ${limits.maxTotalBytes} bytes`);
     }
-    if (locOffset + 30 > bytes.length || dv.getUint32(locOffset, true) !== LOC_SIG)
-      throw malformed(`bad local header for "${rawName}"`);
-    const dataStart = locOffset + 30 + dv.getUint16(locOffset + 26, true) + dv.getUint16(locOffset + 28, true);
-    if (dataStart + csize > bytes.length) throw malformed(`data of "${rawName}" out of bounds`);
-    const raw = bytes.subarray(dataStart, dataStart + csize);
-    let data: Uint8Array;
-    if (method === 0) {
-      data = raw.slice();
-    } else if (method === 8) {
-      try {
-        const out = inflateRawSync(raw, { maxOutputLength: Math.max(1, usize) });
-        data = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
-      } catch (e) {
-        throw malformed(`cannot inflate "${rawName}": ${(e as Error).message}`);
+    let data: Buffer;
+    try {
+      data = entry.getData();
+    } catch (e) {
+      const why = reason(e);
+      if (/crc/i.test(why)) {
+        throw new KilnError(
+          'E_BAD_ARGUMENT',
+          `archive entry "${rawName}" fails its CRC-32 check: the archive is corrupted`,
+          { hint: 'Download or copy the archive again, or re-create it with a standard zip tool' },
+        );
       }
-    } else {
-      throw new KilnError('E_BAD_ARGUMENT', `archive entry "${rawName}" uses zip compression method ${method}`, {
-        hint: 'Use "stored" or "deflate" compression',
-      });
+      throw malformed(`cannot unpack "${rawName}": ${why}`);
     }
     if (data.length !== usize) throw malformed(`"${rawName}" unpacked to ${data.length} bytes, not ${usize}`);
     if (files.has(name)) throw malformed(`"${name}" appears twice`);
-    files.set(name, data);
+    files.set(name, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
   }
   return files;
 }

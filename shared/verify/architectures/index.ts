@@ -11,14 +11,14 @@ import { ssdMobilenetV1 } from './ssd-mobilenet-v1.js';
 import { vgg16 } from './vgg16.js';
 
 export interface Architecture {
-  /** The model's name as Coral's benchmark table spells it (spec §10.3). */
+  /** The model's name as Coral's benchmark table spells it (docs/specs/edgetpu-compiler.md §10.3). */
   model: string;
   /** Input resolution the table uses. */
   size: number;
   build: () => IrModel;
 }
 
-/** The published architectures Kiln rebuilds (spec §10.3), in the table's order. */
+/** The published architectures Kiln rebuilds (docs/specs/edgetpu-compiler.md §10.3), in the table's order. */
 export const ARCHITECTURES: readonly Architecture[] = [
   { model: 'DenseNet', size: 224, build: () => densenet121(224) },
   { model: 'Inception v1', size: 224, build: () => inceptionV1(224) },

@@ -1,5 +1,5 @@
 /**
- * Fits the latency model's constants to Coral's published table (spec §10.3) and writes them to fitted.json, the file
+ * Fits the latency model's constants to Coral's published table (docs/specs/edgetpu-compiler.md §10.3) and writes them to fitted.json, the file
  * devices.ts reads:
  *
  *   npx tsx shared/verify/latency/calibrate.ts            # writes shared/verify/latency/fitted.json, prints the table
@@ -32,7 +32,7 @@ import { PUBLISHED } from './published.js';
 import { median, planArchitectures, type ArchitecturePlan } from './table.js';
 
 /**
- * Starting point of every fit: round physical priors (spec §10.1/§10.4: 4,096 MAC/cycle; USB 3.0 ≈ 420 MB/s, Dev Board
+ * Starting point of every fit: round physical priors (docs/specs/edgetpu-compiler.md §10.1/§10.4: 4,096 MAC/cycle; USB 3.0 ≈ 420 MB/s, Dev Board
  * PCIe ≈ 380 MB/s, USB 2.0 ≈ 34 MB/s streaming), not fitted values.
  */
 export const SEED: FittedConstants = {

@@ -3,7 +3,7 @@ import type { OpClass } from './macs.js';
 
 export type DeviceId = 'usb3' | 'usb2' | 'devboard' | 'pcie';
 
-/** Edge TPU chip constants shared by every form factor (spec §10.1) plus the fitted per-class utilisation. */
+/** Edge TPU chip constants shared by every form factor (docs/specs/edgetpu-compiler.md §10.1) plus the fitted per-class utilisation. */
 export interface ChipConstants {
   /** 4,096 MAC/cycle is consistent with 4 TOPS at 500 MHz [I]. */
   macsPerCycle: number;

@@ -33,7 +33,7 @@ export interface LatencyEstimate {
 const MB = 1e6;
 
 /**
- * Kiln's Edge TPU latency model (spec §10.4), a pure function of the compile plan:
+ * Kiln's Edge TPU latency model (docs/specs/edgetpu-compiler.md §10.4), a pure function of the compile plan:
  *
  *   T = T_fixed + (in + out bytes)/BW_link + max(T_compute, streamed bytes/BW_link) + Σ T_cpu + switches · T_switch
  *   T_compute = Σ_class padded MACs/(4096 · f_clk · u_class) + elements/(e · f_clk) + n_ops · t_op
@@ -80,7 +80,7 @@ export function estimateLatency(plan: LatencyPlan, deviceId: DeviceId, o: Latenc
     estimate: true,
     device: deviceId,
     estimatedMs: total,
-    basis: `Kiln latency model (spec §10.4) calibrated on Coral's published benchmarks for ${d.label} with a ${d.host}: ${parts.join('; ')}`,
+    basis: `Kiln latency model (docs/specs/edgetpu-compiler.md §10.4) calibrated on Coral's published benchmarks for ${d.label} with a ${d.host}: ${parts.join('; ')}`,
     breakdown: { fixedMs, transferMs, computeMs, streamMs, cpuMs, switchMs, firstInvokeMs },
   };
 }

@@ -1,7 +1,7 @@
 import type { DeviceId } from './devices.js';
 
 /**
- * Published Edge TPU latencies, ms per inference (spec §10.3). `usb3` and `devboard` are the coral.ai benchmark
+ * Published Edge TPU latencies, ms per inference (docs/specs/edgetpu-compiler.md §10.3). `usb3` and `devboard` are the coral.ai benchmark
  * columns "Desktop CPU + USB Accelerator (USB 3.0)" and "Dev Board" (≈2020, C++ model execution time);
  * `usb2` is Google's regression reference for a Raspberry Pi 3B+ (USB 2.0) host (edgetpu repo, March 2020, Python).
  * `cpuDesktop` / `cpuEmbedded` are the CPU-only columns (Xeon Gold 6154; quad Cortex-A53 1.5 GHz), used to calibrate

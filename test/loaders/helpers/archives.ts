@@ -12,8 +12,19 @@ export interface ZipEntry {
   claimedSize?: number;
 }
 
-export function writeZip(entries: ZipEntry[]): Uint8Array {
+/**
+ * A zip of the given entries. With `zip64`, every size and offset is stored in zip64 form (0xFFFFFFFF in the 32-bit
+ * fields, the real values in each entry's zip64 extra field, a zip64 end-of-central-directory record and locator), as
+ * zip tools write archives past 4 GiB or 65,535 entries.
+ */
+export function writeZip(entries: ZipEntry[], opts: { zip64?: boolean } = {}): Uint8Array {
   const enc = new TextEncoder();
+  const z64 = opts.zip64 === true;
+  const u64 = (...values: number[]): Buffer => {
+    const b = Buffer.alloc(8 * values.length);
+    values.forEach((v, i) => b.writeBigUInt64LE(BigInt(v), 8 * i));
+    return b;
+  };
   const locals: Buffer[] = [];
   const centrals: Buffer[] = [];
   let offset = 0;
@@ -22,37 +33,63 @@ export function writeZip(entries: ZipEntry[]): Uint8Array {
     const body = e.deflate ? deflateRawSync(e.data) : Buffer.from(e.data);
     const crc = crc32(e.data);
     const usize = e.claimedSize ?? e.data.length;
+    const version = z64 ? 45 : 20;
+    const big = z64 ? 0xffffffff : undefined;
+    const extraField = (values: Buffer): Buffer => {
+      const head = Buffer.alloc(4);
+      head.writeUInt16LE(0x0001, 0);
+      head.writeUInt16LE(values.length, 2);
+      return Buffer.concat([head, values]);
+    };
+    const locExtra = z64 ? extraField(u64(usize, body.length)) : Buffer.alloc(0);
     const loc = Buffer.alloc(30);
     loc.writeUInt32LE(0x04034b50, 0);
-    loc.writeUInt16LE(20, 4);
+    loc.writeUInt16LE(version, 4);
     loc.writeUInt16LE(e.deflate ? 8 : 0, 8);
     loc.writeUInt32LE(crc, 14);
-    loc.writeUInt32LE(body.length, 18);
-    loc.writeUInt32LE(usize, 22);
+    loc.writeUInt32LE(big ?? body.length, 18);
+    loc.writeUInt32LE(big ?? usize, 22);
     loc.writeUInt16LE(name.length, 26);
-    locals.push(loc, name, body);
+    loc.writeUInt16LE(locExtra.length, 28);
+    locals.push(loc, name, locExtra, body);
+    const cenExtra = z64 ? extraField(u64(usize, body.length, offset)) : Buffer.alloc(0);
     const cen = Buffer.alloc(46);
     cen.writeUInt32LE(0x02014b50, 0);
-    cen.writeUInt16LE((3 << 8) | 20, 4);
-    cen.writeUInt16LE(20, 6);
+    cen.writeUInt16LE((3 << 8) | version, 4);
+    cen.writeUInt16LE(version, 6);
     cen.writeUInt16LE(e.deflate ? 8 : 0, 10);
     cen.writeUInt32LE(crc, 16);
-    cen.writeUInt32LE(body.length, 20);
-    cen.writeUInt32LE(usize, 24);
+    cen.writeUInt32LE(big ?? body.length, 20);
+    cen.writeUInt32LE(big ?? usize, 24);
     cen.writeUInt16LE(name.length, 28);
+    cen.writeUInt16LE(cenExtra.length, 30);
     cen.writeUInt32LE(((e.mode ?? 0o100644) << 16) >>> 0, 38);
-    cen.writeUInt32LE(offset, 42);
-    centrals.push(cen, name);
-    offset += 30 + name.length + body.length;
+    cen.writeUInt32LE(big ?? offset, 42);
+    centrals.push(cen, name, cenExtra);
+    offset += 30 + name.length + locExtra.length + body.length;
   }
   const cd = Buffer.concat(centrals);
+  const tail: Buffer[] = [];
+  if (z64) {
+    const rec = Buffer.alloc(56);
+    rec.writeUInt32LE(0x06064b50, 0);
+    rec.writeBigUInt64LE(44n, 4);
+    rec.writeUInt16LE(45, 12);
+    rec.writeUInt16LE(45, 14);
+    u64(entries.length, entries.length, cd.length, offset).copy(rec, 24);
+    const locator = Buffer.alloc(20);
+    locator.writeUInt32LE(0x07064b50, 0);
+    locator.writeBigUInt64LE(BigInt(offset + cd.length), 8);
+    locator.writeUInt32LE(1, 16);
+    tail.push(rec, locator);
+  }
   const end = Buffer.alloc(22);
   end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(entries.length, 8);
-  end.writeUInt16LE(entries.length, 10);
-  end.writeUInt32LE(cd.length, 12);
-  end.writeUInt32LE(offset, 16);
-  return new Uint8Array(Buffer.concat([...locals, cd, end]));
+  end.writeUInt16LE(z64 ? 0xffff : entries.length, 8);
+  end.writeUInt16LE(z64 ? 0xffff : entries.length, 10);
+  end.writeUInt32LE(z64 ? 0xffffffff : cd.length, 12);
+  end.writeUInt32LE(z64 ? 0xffffffff : offset, 16);
+  return new Uint8Array(Buffer.concat([...locals, cd, ...tail, end]));
 }
 
 export interface TarEntry {
