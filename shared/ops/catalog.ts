@@ -45,7 +45,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
         'FusedBatchNormV2',
         'FusedBatchNormV3',
       ],
-      keras: ['BatchNormalization', 'Add', 'Average', 'Rescaling', 'GRU', 'SimpleRNN', 'LSTM'],
+      keras: ['Activation', 'BatchNormalization', 'Add', 'Average', 'Rescaling', 'GRU', 'SimpleRNN', 'LSTM'],
       onnx: [
         'Asinh',
         'Acosh',
@@ -227,7 +227,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     kernel: 1,
     cpuAlternative: 'avoid exp inside the network (e.g. use LOGISTIC/SOFTMAX, or move it to post-processing)',
     embeddedMaxVersion: 1,
-    from: { tf: ['Exp'], onnx: ['Exp', 'Elu', 'Selu', 'Softplus', 'Mish', 'ReduceLogSumExp'] },
+    from: { tf: ['Exp'], keras: ['Activation'], onnx: ['Exp', 'Elu', 'Selu', 'Softplus', 'Mish', 'ReduceLogSumExp'] },
   },
   EXPAND_DIMS: {
     arity: [2, 1],
@@ -371,6 +371,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     kernel: 1,
     from: {
       tf: ['Log'],
+      keras: ['Activation'],
       onnx: ['Asinh', 'Acosh', 'Atanh', 'Log', 'Softplus', 'Mish', 'ReduceLogSum', 'ReduceLogSumExp'],
     },
   },
@@ -398,7 +399,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     quant: { version: 2, output: SAME },
     edgetpu: { coral: 'Maximum', minRuntime: 10, maxVersion: 2, constInputs: [], limits: [], notes: '—', source: 'D' },
     params: 'data',
-    from: { tf: ['Maximum'], keras: ['Maximum'], onnx: ['Max', 'HardSigmoid', 'Clip'] },
+    from: { tf: ['Maximum'], keras: ['Activation', 'Maximum'], onnx: ['Max', 'HardSigmoid', 'Clip'] },
   },
   MAX_POOL_2D: {
     shape: 'pool',
@@ -444,7 +445,11 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     quant: { version: 2, output: SAME },
     edgetpu: { coral: 'Minimum', minRuntime: 10, maxVersion: 2, constInputs: [], limits: [], notes: '—', source: 'D' },
     params: 'data',
-    from: { tf: ['Minimum'], keras: ['ReLU', 'Minimum'], onnx: ['Min', 'Elu', 'Selu', 'HardSigmoid', 'Clip'] },
+    from: {
+      tf: ['Minimum'],
+      keras: ['Activation', 'ReLU', 'Minimum'],
+      onnx: ['Min', 'Elu', 'Selu', 'HardSigmoid', 'Clip'],
+    },
   },
   MIRROR_PAD: {
     arity: [2, 1],

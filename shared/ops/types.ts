@@ -131,7 +131,12 @@ export interface OpSpec {
   params?: { weights: number; channelsAxis: 'first' | 'last' } | 'data';
   /** Work on the MAC array (shared/verify/latency/macs.ts): rule, weights input, data input. None: elementwise. */
   macs?: { rule: MacRule; weights: number; data: number };
-  /** Source ops of each front end whose converter emits this op (keys of TF_OPS, KERAS_LAYERS, ONNX_OPS). */
+  /**
+   * Source ops of each front end whose converter emits this op (keys of TF_OPS, KERAS_LAYERS, ONNX_OPS): the direct
+   * translation and the ops of a lowering (ONNX Softplus → EXP, ADD, LOG). Activations fused into a layer's config
+   * (Keras Dense(activation=…), TF _FusedConv2D) are listed under the activation only where the front end has a
+   * standalone source op for them too (Keras Activation, the TF fused_ops tail).
+   */
   from?: Partial<Record<FrontEnd, readonly string[]>>;
 }
 
