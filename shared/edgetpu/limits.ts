@@ -1,4 +1,4 @@
-import type { LimitId } from './op-table.js';
+import type { LimitId } from '../ops/types.js';
 import { activeDims, constInts, inputAt, normAxis, opt, outputAt, type OpContext } from './op-context.js';
 import { numElements } from '../ir/graph.js';
 

@@ -2,6 +2,8 @@ import type { Graph } from '../ir/graph.js';
 import type { Op } from '../ir/types.js';
 import { dtypeBytes } from '../ir/dtype.js';
 import { numElements } from '../ir/graph.js';
+import { OPS } from '../ops/catalog.js';
+import type { OpSpec } from '../ops/types.js';
 
 /**
  * Parameter sizes and caching (docs/specs/edgetpu-compiler.md §8). The compiler's layout is closed; Kiln uses one documented rule, calibrated on
@@ -33,26 +35,8 @@ export const NARROW_BYTES_PER_TILE = 196_608;
 export const TILES = 16;
 const roundUp = (x: number, m: number): number => Math.ceil(x / m) * m;
 
-/** Inputs that are weights/biases (stored as parameters) rather than shape-type params, per op type. */
-const WEIGHT_OPS: Readonly<Record<string, { weights: number; channelsAxis: 'first' | 'last' }>> = {
-  CONV_2D: { weights: 1, channelsAxis: 'first' },
-  FULLY_CONNECTED: { weights: 1, channelsAxis: 'first' },
-  TRANSPOSE_CONV: { weights: 1, channelsAxis: 'first' },
-  DEPTHWISE_CONV_2D: { weights: 1, channelsAxis: 'last' },
-};
-
-/** Constant inputs that are data operands (not shape-type params) for ops without weights. */
-const DATA_OPERAND_OPS = new Set([
-  'ADD',
-  'SUB',
-  'MUL',
-  'MAXIMUM',
-  'MINIMUM',
-  'SQUARED_DIFFERENCE',
-  'CONCATENATION',
-  'PRELU',
-  'PACK',
-]);
+/** How each op's constant inputs are stored (the op catalog's `params`): a weight layer, data operands, or nothing. */
+const paramsOf = (type: string): OpSpec['params'] => OPS[type]?.params;
 
 export interface LayerParams {
   op: number;
@@ -69,8 +53,8 @@ export function rawParamBytes(g: Graph, op: Op): number {
 
 export function layerParams(g: Graph, op: Op): LayerParams {
   const raw = rawParamBytes(g, op);
-  const w = WEIGHT_OPS[op.type];
-  if (w) {
+  const w = paramsOf(op.type);
+  if (w && w !== 'data') {
     const wt = g.tensor(op.inputs[w.weights]!);
     const cout = w.channelsAxis === 'first' ? wt.shape[0]! : wt.shape[wt.shape.length - 1]!;
     const k = numElements(wt.shape) / Math.max(1, cout);
@@ -80,7 +64,7 @@ export function layerParams(g: Graph, op: Op): LayerParams {
       paddedBytes: roundUp(cout, PARAM.channelAlign) * (roundUp(k, PARAM.rowAlign) + PARAM.perChannelBytes),
     };
   }
-  if (DATA_OPERAND_OPS.has(op.type)) {
+  if (w === 'data') {
     let s = 0;
     for (const t of op.inputs) if (t >= 0 && g.isConstant(t)) s += roundUp(g.tensor(t).data!.length, PARAM.otherAlign);
     return { op: op.id, rawBytes: raw, paddedBytes: s };

@@ -3,6 +3,8 @@ import { Padding } from '../tflite/schema.js';
 import { typedView, type DType } from './dtype.js';
 import type { Graph } from './graph.js';
 import { normAxis } from './axis.js';
+import { OPS } from '../ops/catalog.js';
+import type { ShapeRule } from '../ops/types.js';
 
 export interface InferredOutput {
   shape: number[];
@@ -121,117 +123,70 @@ function reshapeTo(inShape: number[], target: number[]): number[] {
   return target.map((d) => (d === -1 ? total / known : d));
 }
 
-const RULES: Record<string, Rule> = {
-  CONV_2D: conv,
-  DEPTHWISE_CONV_2D: depthwise,
-  TRANSPOSE_CONV: (c) => {
+/** Each named rule (the op catalog's `shape` names one per op). */
+const NAMED_RULES: Readonly<Record<ShapeRule, Rule>> = {
+  same,
+  binary,
+  compare,
+  conv,
+  depthwise,
+  pool,
+  reduce,
+  resize,
+  transposeConv: (c) => {
     const shape = c.ints(0);
     if (!shape) throw shapeError('TRANSPOSE_CONV needs a constant output_shape operand');
     return [{ shape, dtype: c.d(2) }];
   },
-  AVERAGE_POOL_2D: pool,
-  MAX_POOL_2D: pool,
-  L2_POOL_2D: pool,
-  FULLY_CONNECTED: (c) => {
+  fullyConnected: (c) => {
     const s = c.s(0);
     const units = c.s(1)[0]!;
     const inner = c.s(1)[1]!;
     const shape = c.opt.keepNumDims ? [...s.slice(0, -1), units] : [s.reduce((a, b) => a * b, 1) / inner, units];
     return [{ shape, dtype: c.d(0) }];
   },
-  ADD: binary,
-  SUB: binary,
-  MUL: binary,
-  DIV: binary,
-  MAXIMUM: binary,
-  MINIMUM: binary,
-  SQUARED_DIFFERENCE: binary,
-  POW: binary,
-  FLOOR_DIV: binary,
-  FLOOR_MOD: binary,
-  PRELU: binary,
-  LESS: compare,
-  LESS_EQUAL: compare,
-  GREATER: compare,
-  GREATER_EQUAL: compare,
-  EQUAL: compare,
-  NOT_EQUAL: compare,
-  ...Object.fromEntries(
-    [
-      'RELU',
-      'RELU6',
-      'RELU_N1_TO_1',
-      'RELU_0_TO_1',
-      'LOGISTIC',
-      'TANH',
-      'SOFTMAX',
-      'LOG_SOFTMAX',
-      'HARD_SWISH',
-      'LEAKY_RELU',
-      'ELU',
-      'EXP',
-      'LOG',
-      'SQRT',
-      'RSQRT',
-      'SQUARE',
-      'ABS',
-      'NEG',
-      'SIN',
-      'COS',
-      'FLOOR',
-      'CEIL',
-      'ROUND',
-      'L2_NORMALIZATION',
-      'LOCAL_RESPONSE_NORMALIZATION',
-      'QUANTIZE',
-      'DEQUANTIZE',
-      'CAST',
-      'ZEROS_LIKE',
-      'GELU',
-    ].map((k) => [k, same]),
-  ),
-  RESHAPE: (c) => {
+  reshape: (c) => {
     const target = c.ints(1) ?? (c.opt.newShape as number[] | undefined);
     if (!target) throw shapeError('RESHAPE needs a constant shape');
     return [{ shape: reshapeTo(c.s(0), target), dtype: c.d(0) }];
   },
-  SQUEEZE: (c) => {
+  squeeze: (c) => {
     const s = c.s(0);
     const dims: number[] = c.opt.squeezeDims ?? [];
     const axes = new Set(dims.map((a) => normAxis(a, s.length)));
     return [{ shape: s.filter((d, i) => (axes.size ? !axes.has(i) : d !== 1)), dtype: c.d(0) }];
   },
-  EXPAND_DIMS: (c) => {
+  expandDims: (c) => {
     const s = [...c.s(0)];
     const a = c.ints(1)?.[0] ?? 0;
     s.splice(a < 0 ? a + s.length + 1 : a, 0, 1);
     return [{ shape: s, dtype: c.d(0) }];
   },
-  CONCATENATION: (c) => {
+  concatenation: (c) => {
     const s = [...c.s(0)];
     const axis = normAxis(c.opt.axis, s.length);
     s[axis] = c.inputs.reduce((n, _t, i) => n + c.s(i)[axis]!, 0);
     return [{ shape: s, dtype: c.d(0) }];
   },
-  PACK: (c) => {
+  pack: (c) => {
     const s = [...c.s(0)];
     s.splice(normAxis(c.opt.axis, s.length + 1), 0, c.opt.valuesCount ?? c.inputs.length);
     return [{ shape: s, dtype: c.d(0) }];
   },
-  UNPACK: (c) => {
+  unpack: (c) => {
     const s = [...c.s(0)];
     const axis = normAxis(c.opt.axis, s.length);
     const n = s[axis]!;
     s.splice(axis, 1);
     return Array.from({ length: n }, () => ({ shape: [...s], dtype: c.d(0) }));
   },
-  SPLIT: (c) => {
+  split: (c) => {
     const s = c.s(1);
     const axis = normAxis(c.ints(0)![0]!, s.length);
     const n = c.opt.numSplits as number;
     return Array.from({ length: n }, () => ({ shape: s.map((d, i) => (i === axis ? d / n : d)), dtype: c.d(1) }));
   },
-  SPLIT_V: (c) => {
+  splitV: (c) => {
     const s = c.s(0);
     const sizes = c.ints(1)!;
     const axis = normAxis(c.ints(2)![0]!, s.length);
@@ -241,13 +196,13 @@ const RULES: Record<string, Rule> = {
       dtype: c.d(0),
     }));
   },
-  SLICE: (c) => {
+  slice: (c) => {
     const s = c.s(0);
     const begin = c.ints(1)!;
     const size = c.ints(2)!;
     return [{ shape: s.map((d, i) => (size[i] === -1 ? d - begin[i]! : size[i]!)), dtype: c.d(0) }];
   },
-  STRIDED_SLICE: (c) => {
+  stridedSlice: (c) => {
     const s = c.s(0);
     const [b, e, st] = [c.ints(1)!, c.ints(2)!, c.ints(3)!];
     const o = c.opt;
@@ -265,48 +220,40 @@ const RULES: Record<string, Rule> = {
     });
     return [{ shape, dtype: c.d(0) }];
   },
-  PAD: (c) => {
+  pad: (c) => {
     const p = c.ints(1)!;
     return [{ shape: c.s(0).map((d, i) => d + p[2 * i]! + p[2 * i + 1]!), dtype: c.d(0) }];
   },
-  MEAN: reduce,
-  SUM: reduce,
-  REDUCE_MAX: reduce,
-  REDUCE_MIN: reduce,
-  REDUCE_PROD: reduce,
-  REDUCE_ANY: reduce,
-  RESIZE_BILINEAR: resize,
-  RESIZE_NEAREST_NEIGHBOR: resize,
-  SPACE_TO_DEPTH: (c) => {
+  spaceToDepth: (c) => {
     const [n, h, w, ch] = c.s(0);
     const b = c.opt.blockSize as number;
     return [{ shape: [n!, h! / b, w! / b, ch! * b * b], dtype: c.d(0) }];
   },
-  DEPTH_TO_SPACE: (c) => {
+  depthToSpace: (c) => {
     const [n, h, w, ch] = c.s(0);
     const b = c.opt.blockSize as number;
     return [{ shape: [n!, h! * b, w! * b, ch! / (b * b)], dtype: c.d(0) }];
   },
-  TRANSPOSE: (c) => {
+  transpose: (c) => {
     const perm = c.ints(1)!;
     const s = c.s(0);
     return [{ shape: perm.map((p) => s[p]!), dtype: c.d(0) }];
   },
-  TILE: (c) => {
+  tile: (c) => {
     const m = c.ints(1)!;
     return [{ shape: c.s(0).map((d, i) => d * m[i]!), dtype: c.d(0) }];
   },
-  GATHER: (c) => {
+  gather: (c) => {
     const s = c.s(0);
     const axis = normAxis(c.opt.axis ?? 0, s.length);
     return [{ shape: [...s.slice(0, axis), ...c.s(1), ...s.slice(axis + 1)], dtype: c.d(0) }];
   },
-  GATHER_ND: (c) => {
+  gatherNd: (c) => {
     const idx = c.s(1);
     const depth = idx[idx.length - 1]!;
     return [{ shape: [...idx.slice(0, -1), ...c.s(0).slice(depth)], dtype: c.d(0) }];
   },
-  TOPK_V2: (c) => {
+  topkV2: (c) => {
     const s = c.s(0);
     const shape = [...s.slice(0, -1), c.ints(1)![0]!];
     return [
@@ -314,12 +261,12 @@ const RULES: Record<string, Rule> = {
       { shape: [...shape], dtype: 'int32' },
     ];
   },
-  ARG_MAX: (c) => {
+  argMinMax: (c) => {
     const s = c.s(0);
     const axis = normAxis(c.ints(1)![0]!, s.length);
     return [{ shape: s.filter((_d, i) => i !== axis), dtype: c.opt.outputType === 4 ? 'int64' : 'int32' }];
   },
-  BATCH_TO_SPACE_ND: (c) => {
+  batchToSpaceNd: (c) => {
     const [n, h, w, ch] = c.s(0);
     const bs = c.ints(1)!;
     const cr = c.ints(2)!;
@@ -330,7 +277,7 @@ const RULES: Record<string, Rule> = {
       },
     ];
   },
-  SPACE_TO_BATCH_ND: (c) => {
+  spaceToBatchNd: (c) => {
     const [n, h, w, ch] = c.s(0);
     const bs = c.ints(1)!;
     const p = c.ints(2)!;
@@ -341,11 +288,13 @@ const RULES: Record<string, Rule> = {
       },
     ];
   },
-  SHAPE: (c) => [{ shape: [c.s(0).length], dtype: c.opt.outType === 4 ? 'int64' : 'int32' }],
+  shape: (c) => [{ shape: [c.s(0).length], dtype: c.opt.outType === 4 ? 'int64' : 'int32' }],
 };
-RULES['PADV2'] = RULES['PAD']!;
-RULES['MIRROR_PAD'] = RULES['PAD']!;
-RULES['ARG_MIN'] = RULES['ARG_MAX']!;
+
+/** Shape rule per op type, from the op catalog. */
+const RULES: Readonly<Record<string, Rule>> = Object.fromEntries(
+  Object.entries(OPS).flatMap(([op, spec]) => (spec.shape ? [[op, NAMED_RULES[spec.shape]]] : [])),
+);
 
 export function hasShapeRule(type: string): boolean {
   return type in RULES;

@@ -1,60 +1,13 @@
+import { OPS } from '../ops/catalog.js';
+
 /**
- * The fewest inputs (all present, not −1) and outputs each builtin operator needs, per TFLite's kernels. Ops not
- * listed need one input and one output; CUSTOM ops are checked by their own kernels. Checked once when a model is
- * read, so that no stage meets an operator without the operands its kind always has.
+ * The fewest inputs (all present, not −1) and outputs each builtin operator needs, per TFLite's kernels (the op
+ * catalog's `arity`). Ops without one need one input and one output; CUSTOM ops are checked by their own kernels.
+ * Checked once when a model is read, so that no stage meets an operator without the operands its kind always has.
  */
-export const OP_ARITY: Readonly<Record<string, readonly [minInputs: number, minOutputs: number]>> = {
-  CONV_2D: [2, 1],
-  DEPTHWISE_CONV_2D: [2, 1],
-  TRANSPOSE_CONV: [3, 1],
-  FULLY_CONNECTED: [2, 1],
-  ADD: [2, 1],
-  SUB: [2, 1],
-  MUL: [2, 1],
-  DIV: [2, 1],
-  MAXIMUM: [2, 1],
-  MINIMUM: [2, 1],
-  SQUARED_DIFFERENCE: [2, 1],
-  POW: [2, 1],
-  FLOOR_DIV: [2, 1],
-  FLOOR_MOD: [2, 1],
-  PRELU: [2, 1],
-  LESS: [2, 1],
-  LESS_EQUAL: [2, 1],
-  GREATER: [2, 1],
-  GREATER_EQUAL: [2, 1],
-  EQUAL: [2, 1],
-  TOPK_V2: [2, 2],
-  NOT_EQUAL: [2, 1],
-  PAD: [2, 1],
-  PADV2: [2, 1],
-  MIRROR_PAD: [2, 1],
-  MEAN: [2, 1],
-  SUM: [2, 1],
-  REDUCE_MAX: [2, 1],
-  REDUCE_MIN: [2, 1],
-  REDUCE_PROD: [2, 1],
-  RESIZE_BILINEAR: [2, 1],
-  RESIZE_NEAREST_NEIGHBOR: [2, 1],
-  TRANSPOSE: [2, 1],
-  TILE: [2, 1],
-  GATHER: [2, 1],
-  GATHER_ND: [2, 1],
-  ARG_MAX: [2, 1],
-  ARG_MIN: [2, 1],
-  EXPAND_DIMS: [2, 1],
-  SPLIT: [2, 1],
-  SPLIT_V: [3, 1],
-  SLICE: [3, 1],
-  STRIDED_SLICE: [4, 1],
-  BATCH_TO_SPACE_ND: [3, 1],
-  SPACE_TO_BATCH_ND: [3, 1],
-  UNIDIRECTIONAL_SEQUENCE_LSTM: [4, 1],
-  VAR_HANDLE: [0, 1],
-  CALL_ONCE: [0, 0],
-  ASSIGN_VARIABLE: [2, 0],
-  CUSTOM: [0, 0],
-};
+export const OP_ARITY: Readonly<Record<string, readonly [minInputs: number, minOutputs: number]>> = Object.fromEntries(
+  Object.entries(OPS).flatMap(([op, spec]) => (spec.arity ? [[op, spec.arity]] : [])),
+);
 
 export function arityOf(type: string): readonly [number, number] {
   return OP_ARITY[type] ?? [1, 1];

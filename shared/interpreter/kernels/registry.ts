@@ -1,4 +1,5 @@
 import type { Op } from '../../ir/types.js';
+import { CUSTOM_OPS, OPS } from '../../ops/catalog.js';
 import type { Kernel, KernelEntry } from '../kernel.js';
 import * as act from './activations.js';
 import { conv2d } from './conv.js';
@@ -17,93 +18,109 @@ import { softmax } from './softmax.js';
 import { topkV2 } from './topk.js';
 import { transposeConv } from './transpose-conv.js';
 
-const e = (maxVersion: number, prepare: Kernel): KernelEntry => ({ maxVersion, prepare });
-
 /**
- * Every builtin op the interpreter runs, with the highest TFLite op version it implements. Later versions of an op
- * mostly add tensor types; the kernels refuse types they do not handle with a clear error.
+ * The kernel of every builtin op the interpreter runs. The highest TFLite op version each implements is the op
+ * catalog's `kernel` (shared/ops/catalog.ts); test/ops/catalog.test.ts checks that the two name the same ops. Later
+ * versions of an op mostly add tensor types; the kernels refuse types they do not handle with a clear error.
  */
-export const BUILTIN_KERNELS: Readonly<Record<string, KernelEntry>> = {
-  ABS: e(2, act.abs),
-  ADD: e(4, ew.add),
-  ARG_MAX: e(3, red.argMax),
-  ARG_MIN: e(3, red.argMin),
-  AVERAGE_POOL_2D: e(3, averagePool),
-  BATCH_TO_SPACE_ND: e(3, sh.batchToSpaceNd),
-  CAST: e(3, cast),
-  CONCATENATION: e(3, sh.concatenation),
-  CONV_2D: e(4, conv2d),
-  DEPTHWISE_CONV_2D: e(6, depthwiseConv2d),
-  DEPTH_TO_SPACE: e(2, sh.depthToSpace),
-  DEQUANTIZE: e(5, dequantize),
-  DIV: e(2, ew.div),
-  EQUAL: e(3, ew.equal),
-  EXP: e(1, act.exp),
-  EXPAND_DIMS: e(2, sh.expandDims),
-  FLOOR_DIV: e(3, ew.floorDiv),
-  FLOOR_MOD: e(2, ew.floorMod),
-  FULLY_CONNECTED: e(9, fullyConnected),
-  GATHER: e(5, sh.gather),
-  GATHER_ND: e(4, sh.gatherNd),
-  GREATER: e(2, ew.greater),
-  GREATER_EQUAL: e(2, ew.greaterEqual),
-  HARD_SWISH: e(1, act.hardSwish),
-  L2_NORMALIZATION: e(2, l2Normalization),
-  L2_POOL_2D: e(1, l2Pool),
-  LEAKY_RELU: e(2, act.leakyRelu),
-  LESS: e(2, ew.less),
-  LESS_EQUAL: e(2, ew.lessEqual),
-  LOG: e(1, act.log),
-  LOGISTIC: e(3, act.logistic),
-  MAXIMUM: e(4, ew.maximum),
-  MAX_POOL_2D: e(3, maxPool),
-  MEAN: e(3, red.mean),
-  MINIMUM: e(4, ew.minimum),
-  MIRROR_PAD: e(2, sh.mirrorPad),
-  MUL: e(5, ew.mul),
-  NEG: e(2, act.neg),
-  NOT_EQUAL: e(2, ew.notEqual),
-  PACK: e(3, sh.pack),
-  PAD: e(4, sh.pad),
-  PADV2: e(4, sh.pad),
-  PRELU: e(1, act.prelu),
-  QUANTIZE: e(3, quantize),
-  REDUCE_MAX: e(3, red.reduceMax),
-  REDUCE_MIN: e(3, red.reduceMin),
-  REDUCE_PROD: e(2, red.reduceProd),
-  RELU: e(3, act.relu),
-  RELU6: e(3, act.relu6),
-  RELU_N1_TO_1: e(2, act.reluN1To1),
-  RESHAPE: e(2, sh.reshape),
-  RESIZE_BILINEAR: e(4, resizeBilinear),
-  RESIZE_NEAREST_NEIGHBOR: e(4, resizeNearestNeighbor),
-  RSQRT: e(1, act.rsqrt),
-  SHAPE: e(1, sh.shapeOp),
-  SLICE: e(5, sh.slice),
-  SOFTMAX: e(3, softmax),
-  SPACE_TO_BATCH_ND: e(3, sh.spaceToBatchNd),
-  SPACE_TO_DEPTH: e(2, sh.spaceToDepth),
-  SPLIT: e(4, sh.split),
-  SPLIT_V: e(2, sh.splitV),
-  SQRT: e(1, act.sqrt),
-  SQUARE: e(1, act.square),
-  SQUARED_DIFFERENCE: e(2, ew.squaredDifference),
-  SQUEEZE: e(2, sh.squeeze),
-  STRIDED_SLICE: e(6, sh.stridedSlice),
-  SUB: e(5, ew.sub),
-  SUM: e(2, red.sum),
-  TANH: e(3, act.tanh),
-  TILE: e(3, sh.tile),
-  TOPK_V2: e(2, topkV2),
-  TRANSPOSE: e(6, sh.transpose),
-  TRANSPOSE_CONV: e(3, transposeConv),
-  UNIDIRECTIONAL_SEQUENCE_LSTM: e(3, unidirectionalSequenceLstm),
-  UNPACK: e(4, sh.unpack),
+export const BUILTIN_KERNEL_FUNCTIONS: Readonly<Record<string, Kernel>> = {
+  ABS: act.abs,
+  ADD: ew.add,
+  ARG_MAX: red.argMax,
+  ARG_MIN: red.argMin,
+  AVERAGE_POOL_2D: averagePool,
+  BATCH_TO_SPACE_ND: sh.batchToSpaceNd,
+  CAST: cast,
+  CONCATENATION: sh.concatenation,
+  CONV_2D: conv2d,
+  DEPTHWISE_CONV_2D: depthwiseConv2d,
+  DEPTH_TO_SPACE: sh.depthToSpace,
+  DEQUANTIZE: dequantize,
+  DIV: ew.div,
+  EQUAL: ew.equal,
+  EXP: act.exp,
+  EXPAND_DIMS: sh.expandDims,
+  FLOOR_DIV: ew.floorDiv,
+  FLOOR_MOD: ew.floorMod,
+  FULLY_CONNECTED: fullyConnected,
+  GATHER: sh.gather,
+  GATHER_ND: sh.gatherNd,
+  GREATER: ew.greater,
+  GREATER_EQUAL: ew.greaterEqual,
+  HARD_SWISH: act.hardSwish,
+  L2_NORMALIZATION: l2Normalization,
+  L2_POOL_2D: l2Pool,
+  LEAKY_RELU: act.leakyRelu,
+  LESS: ew.less,
+  LESS_EQUAL: ew.lessEqual,
+  LOG: act.log,
+  LOGISTIC: act.logistic,
+  MAXIMUM: ew.maximum,
+  MAX_POOL_2D: maxPool,
+  MEAN: red.mean,
+  MINIMUM: ew.minimum,
+  MIRROR_PAD: sh.mirrorPad,
+  MUL: ew.mul,
+  NEG: act.neg,
+  NOT_EQUAL: ew.notEqual,
+  PACK: sh.pack,
+  PAD: sh.pad,
+  PADV2: sh.pad,
+  PRELU: act.prelu,
+  QUANTIZE: quantize,
+  REDUCE_MAX: red.reduceMax,
+  REDUCE_MIN: red.reduceMin,
+  REDUCE_PROD: red.reduceProd,
+  RELU: act.relu,
+  RELU6: act.relu6,
+  RELU_N1_TO_1: act.reluN1To1,
+  RESHAPE: sh.reshape,
+  RESIZE_BILINEAR: resizeBilinear,
+  RESIZE_NEAREST_NEIGHBOR: resizeNearestNeighbor,
+  RSQRT: act.rsqrt,
+  SHAPE: sh.shapeOp,
+  SLICE: sh.slice,
+  SOFTMAX: softmax,
+  SPACE_TO_BATCH_ND: sh.spaceToBatchNd,
+  SPACE_TO_DEPTH: sh.spaceToDepth,
+  SPLIT: sh.split,
+  SPLIT_V: sh.splitV,
+  SQRT: act.sqrt,
+  SQUARE: act.square,
+  SQUARED_DIFFERENCE: ew.squaredDifference,
+  SQUEEZE: sh.squeeze,
+  STRIDED_SLICE: sh.stridedSlice,
+  SUB: ew.sub,
+  SUM: red.sum,
+  TANH: act.tanh,
+  TILE: sh.tile,
+  TOPK_V2: topkV2,
+  TRANSPOSE: sh.transpose,
+  TRANSPOSE_CONV: transposeConv,
+  UNIDIRECTIONAL_SEQUENCE_LSTM: unidirectionalSequenceLstm,
+  UNPACK: sh.unpack,
 };
 
-export const CUSTOM_KERNELS: Readonly<Record<string, KernelEntry>> = {
-  TFLite_Detection_PostProcess: e(1, detectionPostProcess),
+export const CUSTOM_KERNEL_FUNCTIONS: Readonly<Record<string, Kernel>> = {
+  TFLite_Detection_PostProcess: detectionPostProcess,
 };
+
+/** Kernels joined with the catalog's versions: an op runs when it has both (the catalog test fails when one is missing). */
+function join(
+  fns: Readonly<Record<string, Kernel>>,
+  specs: Readonly<Record<string, { kernel?: number }>>,
+): Record<string, KernelEntry> {
+  return Object.fromEntries(
+    Object.entries(fns).flatMap(([op, prepare]) => {
+      const maxVersion = specs[op]?.kernel;
+      return maxVersion === undefined ? [] : [[op, { maxVersion, prepare }]];
+    }),
+  );
+}
+
+/** Every builtin op the interpreter runs, with the highest TFLite op version it implements. */
+export const BUILTIN_KERNELS: Readonly<Record<string, KernelEntry>> = join(BUILTIN_KERNEL_FUNCTIONS, OPS);
+export const CUSTOM_KERNELS: Readonly<Record<string, KernelEntry>> = join(CUSTOM_KERNEL_FUNCTIONS, CUSTOM_OPS);
 
 export function kernelFor(op: Op): KernelEntry | undefined {
   if (op.type === 'CUSTOM') return op.customCode ? CUSTOM_KERNELS[op.customCode] : undefined;

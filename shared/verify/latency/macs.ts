@@ -1,6 +1,8 @@
 import type { Graph } from '../../ir/graph.js';
 import { numElements } from '../../ir/graph.js';
 import type { Op } from '../../ir/types.js';
+import { OPS } from '../../ops/catalog.js';
+import type { MacRule } from '../../ops/types.js';
 
 /** How an op uses the Edge TPU: the MAC array (with a per-class utilisation) or the elementwise/data-movement path. */
 export type OpClass = 'conv' | 'depthwise' | 'fc' | 'elementwise';
@@ -27,49 +29,44 @@ function elementsOf(g: Graph, op: Op): number {
   return n;
 }
 
-/** Per-class rule: [class, macs, padded macs] from the weight shape [a, …] and the output shape. */
-const MAC_RULES: Readonly<
-  Record<string, (w: readonly number[], out: readonly number[], x: readonly number[]) => [OpClass, number, number]>
+/**
+ * Per-rule work: [class, macs, padded macs] from the weight shape [a, …], the output shape and the data input shape.
+ * Which op uses which rule, and where its weights and data inputs are, is the op catalog's `macs`.
+ */
+export const MAC_RULES: Readonly<
+  Record<MacRule, (w: readonly number[], out: readonly number[], x: readonly number[]) => [OpClass, number, number]>
 > = {
   // weights [Cout, kh, kw, Cin]; output [1, H, W, Cout]
-  CONV_2D: (w, out) => {
+  conv: (w, out) => {
     const px = out[1]! * out[2]!;
     const k = w[1]! * w[2]! * w[3]!;
     return ['conv', px * w[0]! * k, px * up(w[0]!, CHANNEL_LANES) * up(k, CHANNEL_LANES)];
   },
   // weights [1, kh, kw, C·m]
-  DEPTHWISE_CONV_2D: (w, out) => {
+  depthwise: (w, out) => {
     const px = out[1]! * out[2]!;
     const k = w[1]! * w[2]!;
     return ['depthwise', px * w[3]! * k, px * up(w[3]!, CHANNEL_LANES) * k];
   },
   // weights [units, K]
-  FULLY_CONNECTED: (w, out) => {
+  fc: (w, out) => {
     const rows = numElements(out) / w[0]!;
     return ['fc', rows * w[0]! * w[1]!, rows * up(w[0]!, CHANNEL_LANES) * up(w[1]!, CHANNEL_LANES)];
   },
   // weights [Cout, kh, kw, Cin]; every input pixel meets the whole kernel
-  TRANSPOSE_CONV: (w, _out, x) => {
+  transposeConv: (w, _out, x) => {
     const px = x[1]! * x[2]!;
     const k = w[1]! * w[2]! * w[3]!;
     return ['conv', px * w[0]! * k, px * up(w[0]!, CHANNEL_LANES) * up(k, CHANNEL_LANES)];
   },
 };
 
-/** [weights input, data input] positions per op. */
-const OPERANDS: Readonly<Record<string, readonly [number, number]>> = {
-  CONV_2D: [1, 0],
-  DEPTHWISE_CONV_2D: [1, 0],
-  FULLY_CONNECTED: [1, 0],
-  TRANSPOSE_CONV: [1, 2],
-};
-
 export function opWork(g: Graph, op: Op): OpWork {
   const elements = elementsOf(g, op);
-  const rule = MAC_RULES[op.type];
-  const at = OPERANDS[op.type];
-  const w = at ? op.inputs[at[0]] : undefined;
-  const x = at ? op.inputs[at[1]] : undefined;
+  const spec = OPS[op.type]?.macs;
+  const rule = spec ? MAC_RULES[spec.rule] : undefined;
+  const w = spec ? op.inputs[spec.weights] : undefined;
+  const x = spec ? op.inputs[spec.data] : undefined;
   if (rule && w !== undefined && w >= 0 && x !== undefined && x >= 0) {
     const [cls, macs, paddedMacs] = rule(g.tensor(w).shape, g.tensor(op.outputs[0]!).shape, g.tensor(x).shape);
     return { cls, macs, paddedMacs, elements };
