@@ -5,7 +5,7 @@ import { parseQuantizeConfig } from '../../quantize/config.js';
 import { quantizeModel } from '../../quantize/quantize-model.js';
 import { readTflite } from '../../tflite/reader.js';
 import type { StageCore } from '../core.js';
-import { loadCalibrationSet } from '../../quantize/dataset.js';
+import { loadCalibrationSet } from '../../data/dataset.js';
 import { filesIn, withTempFolder } from '../upload-data.js';
 
 /**

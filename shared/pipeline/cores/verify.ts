@@ -9,7 +9,7 @@ import { verifyModel } from '../../verify/verify-model.js';
 import type { StageCore } from '../core.js';
 import { filesIn, withTempFolder } from '../upload-data.js';
 import type { Tensor } from '../../ir/types.js';
-import type { CalibrationConfig } from '../../quantize/config.js';
+import type { CalibrationConfig } from '../../data/input-config.js';
 
 /** The first compile target's report: `compile-report.json` (one target) or `<target>/compile-report.json`. */
 function compileReportOf(artifacts: ReadonlyMap<string, Uint8Array>): { name: string; bytes: Uint8Array } | null {
