@@ -26,7 +26,9 @@ export const COMPILE_LOG = 'compile.log';
 /** compile → the compile report (placement, memory, segments). */
 export const COMPILE_REPORT = 'compile-report.json';
 /** compile → the i-th segment of a segmented model (Kiln's prediction only). */
-export const segmentModel = (index: number): string => `segment-${index}.tflite`;
+/** Every segment, as the stage table declares them (`<i>` is a number). */
+export const SEGMENT_MODELS = 'segment-<i>.tflite';
+export const segmentModel = (index: number): string => SEGMENT_MODELS.replace('<i>', String(index));
 /** verify → the build report (accuracy, placement, latency, verdict) and its page. */
 export const REPORT_JSON = 'report.json';
 export const REPORT_HTML = 'report.html';
@@ -54,5 +56,12 @@ export const dataFolder = (folder: string): string => `${folder}/`;
  */
 export function artifactMatches(declared: string, name: string): boolean {
   if (declared.endsWith('/')) return name.startsWith(declared);
+  if (declared.includes('<i>')) {
+    const [head, tail] = declared.split('<i>') as [string, string];
+    const base = name.slice(name.lastIndexOf('/') + 1);
+    return (
+      base.startsWith(head) && base.endsWith(tail) && /^\d+$/.test(base.slice(head.length, -tail.length || undefined))
+    );
+  }
   return name === declared || name.endsWith(`/${declared}`);
 }

@@ -5,6 +5,7 @@ import { parseQuantizeConfig } from '../../quantize/config.js';
 import { quantizeModel } from '../../quantize/quantize-model.js';
 import { readTflite } from '../../tflite/reader.js';
 import { CALIBRATION_DATA, CALIBRATION_STATS, FLOAT_MODEL, INT8_MODEL, QUANTIZE_REPORT } from '../artifacts.js';
+import { loadConfig } from '../config.js';
 import type { StageCore } from '../core.js';
 import { loadCalibrationSet } from '../../data/dataset.js';
 import { filesIn, withTempFolder } from '../upload-data.js';
@@ -69,3 +70,6 @@ export const quantizeCoreWith =
       },
     };
   };
+
+/** The quantize core of the pipeline: calibration threads from KILN_CALIBRATION_THREADS, read on every build. */
+export const quantizeCore: StageCore = quantizeCoreWith(() => loadConfig().calibrationThreads);
