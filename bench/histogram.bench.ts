@@ -1,6 +1,6 @@
 import { Interpreter } from '../shared/interpreter/index.js';
-import { CalibrationConfigSchema } from '../shared/quantize/config.js';
-import { loadCalibrationSet } from '../shared/quantize/dataset.js';
+import { CalibrationConfigSchema } from '../shared/data/input-config.js';
+import { loadCalibrationSet } from '../shared/data/dataset.js';
 import { calibratedTensors } from '../shared/quantize/stats.js';
 import { TensorStats } from '../shared/quantize/tensor-stats.js';
 import { mobileNetV2Size } from './quantize.bench.js';

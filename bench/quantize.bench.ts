@@ -10,8 +10,8 @@ import {
   type TensorValue,
 } from '../shared/quantize/capture.js';
 import { calibrateWithWorkers, defaultCalibrationThreads } from '../shared/quantize/calibration-pool.js';
-import { CalibrationConfigSchema } from '../shared/quantize/config.js';
-import { loadCalibrationSet } from '../shared/quantize/dataset.js';
+import { CalibrationConfigSchema } from '../shared/data/input-config.js';
+import { loadCalibrationSet } from '../shared/data/dataset.js';
 import { runPasses } from '../shared/quantize/driver.js';
 import { calibratedTensors, collectStats, statsById } from '../shared/quantize/stats.js';
 import { rng } from '../shared/util/rng.js';

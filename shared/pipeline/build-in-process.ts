@@ -3,11 +3,13 @@ import { isKilnError } from '../errors.js';
 import { parseBuildConfigText, type BuildConfig } from './build-config.js';
 import { beginUnit, completeBuild, failUnit, newBuild, succeedUnit, unitsOf, type BuildRecord } from './build-state.js';
 import type { StageCores } from './core.js';
-import { errorInfo, stageUnavailable } from './errors.js';
+import { UPLOAD_PREFIX } from './artifacts.js';
+import { errorInfo } from './errors.js';
 import { modelIdOf } from './ids.js';
 import type { LocalModel } from './local-model.js';
 import type { UploadRef } from './messages.js';
-import { STAGE_NAMES, unitArtifactName, type StageName } from './stages.js';
+import { publicSummary, routeOf, stagesOf, type StageName } from './stages.js';
+import { runStageUnit } from './unit.js';
 
 /** The one claim of an in-process build: every unit runs once, here. */
 const IN_PROCESS = 'in-process';
@@ -75,46 +77,44 @@ export async function buildInProcess(model: LocalModel, opts: InProcessOptions):
   };
   const record = newBuild(buildId, modelId, input, config, now());
   const artifacts = new Map<string, Uint8Array>();
-  const upload = new Map([...model.files].map(([name, bytes]) => [`upload/${name}`, bytes]));
+  const upload = new Map([...model.files].map(([name, bytes]) => [`${UPLOAD_PREFIX}${name}`, bytes]));
+  const sources = {
+    upload: async () => upload,
+    artifacts: async (wanted: (name: string) => boolean) => new Map([...artifacts].filter(([name]) => wanted(name))),
+  };
 
-  for (const stage of STAGE_NAMES) {
+  for (const spec of stagesOf(routeOf(input))) {
+    const stage = spec.name;
+    // Bookkeeping stages (no core) are not shown as progress.
+    const onUnit = spec.core ? opts.onUnit : undefined;
     for (const unit of unitsOf(record, stage)) {
       beginUnit(record, stage, unit.key, now(), 0, IN_PROCESS);
       try {
-        if (stage === 'finish') {
-          succeedUnit(record, stage, unit.key, { artifacts: {}, summary: {} }, now(), IN_PROCESS);
-          continue;
-        }
-        const core = opts.cores[stage];
-        if (!core) throw stageUnavailable(stage, 'no core is registered for it');
-        opts.onUnit?.({ stage, unit: unit.key, count: unit.count, state: 'started' });
+        onUnit?.({ stage, unit: unit.key, count: unit.count, state: 'started' });
         const t0 = Date.now();
-        const out = await core({
-          artifacts: stage === 'convert' ? upload : artifacts,
-          config,
-          unit,
-          build: { buildId, modelId, inputUri: uri, inputKind: model.kind },
-        });
+        const out = await runStageUnit(
+          { spec, unit, config, build: { buildId, modelId, inputUri: uri, inputKind: model.kind }, cores: opts.cores },
+          sources,
+        );
         const written: Record<string, string> = {};
-        for (const [name, bytes] of Object.entries(out.artifacts)) {
-          const full = unitArtifactName(unit, name);
+        for (const [full, bytes] of Object.entries(out.artifacts)) {
           artifacts.set(full, bytes);
           written[full] = full;
           await opts.onArtifact?.(full, bytes);
         }
         succeedUnit(record, stage, unit.key, { artifacts: written, summary: out.summary }, now(), IN_PROCESS);
-        opts.onUnit?.({ stage, unit: unit.key, count: unit.count, state: 'succeeded', ms: Date.now() - t0 });
+        onUnit?.({ stage, unit: unit.key, count: unit.count, state: 'succeeded', ms: Date.now() - t0 });
       } catch (e) {
         // In-process there is no redelivery: every failure is final.
         const info = { ...errorInfo(e), retryable: false };
         failUnit(record, stage, unit.key, info, 1, now(), IN_PROCESS);
-        opts.onUnit?.({ stage, unit: unit.key, count: unit.count, state: 'failed', error: info.message });
+        onUnit?.({ stage, unit: unit.key, count: unit.count, state: 'failed', error: info.message });
         if (!isKilnError(e)) throw e;
         return { record, artifacts };
       }
     }
   }
   completeBuild(record, {}, now());
-  delete record.summary['finish'];
+  record.summary = publicSummary(record.summary);
   return { record, artifacts };
 }

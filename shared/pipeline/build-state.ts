@@ -1,7 +1,7 @@
 import type { BuildConfig } from './build-config.js';
 import type { ErrorInfo } from './events.js';
 import type { UploadRef } from './messages.js';
-import { STAGE_NAMES, STAGES, type StageName, type UnitSpec } from './stages.js';
+import { firstStage, previousStage, routeOf, stagesOf, type StageName, type UnitSpec } from './stages.js';
 
 /**
  * The build record (Firestore `models/{modelId}/builds/{buildId}`) and its transitions, as pure functions. The cloud
@@ -51,6 +51,7 @@ export interface BuildRecord {
   status: Status;
   input: UploadRef;
   config: BuildConfig;
+  /** The stages of the build's route (stages.ts `stagesOf(routeOf(input))`), by name. */
   stages: Record<StageName, StageState>;
   /** Artifact name → gs:// URI. */
   artifacts: Record<string, string>;
@@ -73,7 +74,7 @@ export function unitsOf(record: BuildRecord, stage: StageName): UnitSpec[] {
   return entries.map(([key, u]) => ({ key, index: u.index, count: entries.length, params: u.params }));
 }
 
-/** A new build: every stage pending, with its units laid out from the build config. */
+/** A new build: every stage of its route (from the upload) pending, with its units laid out from the build config. */
 export function newBuild(
   buildId: string,
   modelId: string,
@@ -82,7 +83,7 @@ export function newBuild(
   now: string,
 ): BuildRecord {
   const stages = {} as Record<StageName, StageState>;
-  for (const spec of STAGES) {
+  for (const spec of stagesOf(routeOf(input))) {
     const units: Record<string, UnitState> = {};
     for (const u of spec.units(config))
       units[u.key] = { status: 'pending', index: u.index, attempts: 0, params: u.params };
@@ -121,8 +122,9 @@ export function rejectedBuild(
     now,
   );
   record.status = 'failed';
-  record.error = { ...error, stage: 'convert' };
-  record.stages.convert.status = 'failed';
+  const first = firstStage(routeOf(input));
+  record.error = { ...error, stage: first };
+  record.stages[first].status = 'failed';
   record.finishedAt = now;
   return record;
 }
@@ -137,7 +139,7 @@ export type BeginDecision =
 /** A message for a stage whose previous stage has not completed yet (out-of-order delivery), or undefined. */
 export function earlyDelivery(record: BuildRecord, stage: StageName): BeginDecision | undefined {
   if (record.status !== 'running') return undefined;
-  const previous = STAGE_NAMES[STAGE_NAMES.indexOf(stage) - 1];
+  const previous = previousStage(stage, routeOf(record.input));
   if (previous && record.stages[previous].status !== 'succeeded')
     return { action: 'skip', reason: `stage ${previous} has not completed (early delivery)`, redeliver: true };
   return undefined;
@@ -276,7 +278,7 @@ export function failUnit(
   return { outcome: 'build-failed' };
 }
 
-/** Marks the build succeeded (by the finish stage). True only for the call that made the transition. */
+/** Marks the build succeeded (by the route's last stage). True only for the call that made the transition. */
 export function completeBuild(record: BuildRecord, summary: Record<string, unknown>, now: string): boolean {
   if (record.status !== 'running') return false;
   record.status = 'succeeded';
@@ -297,8 +299,8 @@ export function handoffStale(since: string | undefined, now: string, leaseMs: nu
 /** Wall time per stage in ms (stages that ran). */
 export function stageTimings(record: BuildRecord): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const name of STAGE_NAMES) {
-    const d = record.stages[name].durationMs;
+  for (const { name } of stagesOf(routeOf(record.input))) {
+    const d = record.stages[name]?.durationMs;
     if (d !== undefined) out[name] = d;
   }
   return out;

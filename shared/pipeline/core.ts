@@ -30,5 +30,5 @@ export interface StageOutput {
 
 export type StageCore = (input: StageInput) => Promise<StageOutput>;
 
-/** The cores by stage. finish has no core of its own: it is pure pipeline bookkeeping. */
-export type StageCores = Partial<Record<Exclude<StageName, 'finish'>, StageCore>>;
+/** The cores by stage. A bookkeeping stage (core: null in the stage table) has none. */
+export type StageCores = Partial<Record<StageName, StageCore>>;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DATA_MANIFEST } from './artifacts.js';
 import { DATA_FOLDERS } from './upload-data.js';
 
 /**
@@ -6,7 +7,7 @@ import { DATA_FOLDERS } from './upload-data.js';
  * listed in the build document they would pass Firestore's 1 MiB limit. So the document names one artifact, the data
  * manifest (`data-files.json`: file name → gs:// URI), and later stages read the files through it. Pure.
  */
-export const DATA_MANIFEST = 'data-files.json';
+export { DATA_MANIFEST };
 
 const ManifestSchema = z.strictObject({
   schema: z.literal('dev.kiln.data-files.v1'),

@@ -10,6 +10,7 @@ import { log } from './log.js';
 import { STAGE_MESSAGE_SCHEMA_V1, type UploadRef } from './messages.js';
 import type { ObjectInfo, PipelineDeps } from './ports.js';
 import { checkUploadBytes, SNIFF_BYTES } from './sniff.js';
+import { firstStage, routeOf } from './stages.js';
 import { classifyUpload } from './uploads.js';
 
 /**
@@ -129,14 +130,10 @@ export async function ingestUpload(deps: PipelineDeps, obj: ObjectInfo, opts: In
     record.createdAt,
   );
   await deps.publisher.publishEvent(started);
-  for (const unit of unitsOf(record, 'convert')) {
-    await deps.publisher.publishStage('convert', {
-      schema: STAGE_MESSAGE_SCHEMA_V1,
-      buildId,
-      modelId,
-      stage: 'convert',
-      unit,
-    });
+  // The build's first stage follows from its upload (its route, stages.ts).
+  const stage = firstStage(routeOf(record.input));
+  for (const unit of unitsOf(record, stage)) {
+    await deps.publisher.publishStage(stage, { schema: STAGE_MESSAGE_SCHEMA_V1, buildId, modelId, stage, unit });
   }
   await deps.store.update(modelId, buildId, (r) => {
     r.ingestHandedOff = true;

@@ -3,6 +3,7 @@ import { dtypeBytes } from '../ir/dtype.js';
 import { fromTflite } from '../ir/from-tflite.js';
 import type { IrModel } from '../ir/model.js';
 import { readTflite } from '../tflite/reader.js';
+import { FLOAT_MODEL, UPLOAD_PREFIX } from './artifacts.js';
 import type { PipelineConfig } from './config.js';
 import type { StageCore, StageCores, StageInput } from './core.js';
 import { deadlineMs, FUNCTION_SETTINGS, formatDuration, type FunctionName } from './stage-settings.js';
@@ -27,7 +28,6 @@ export function limitsOf(config: PipelineConfig): BuildLimits {
 
 /** Files in an upload that are calibration data (images or .npy arrays). */
 export const CALIBRATION_FILE = /\.(png|jpe?g|bmp|gif|webp|tiff?|npy)$/i;
-const UPLOAD_PREFIX = 'upload/';
 
 export function exceeded(what: string, value: number, limit: number, envVar: string): KilnError {
   return new KilnError('E_BAD_ARGUMENT', `${what} is ${value}; the limit is ${limit} (${envVar})`, {
@@ -135,7 +135,7 @@ const CHECKS: Record<
   convert: {
     before: (i, l) => checkUpload(i.artifacts, l),
     after: (a, l) => {
-      const float = a['model.float.tflite'];
+      const float = a[FLOAT_MODEL];
       if (!float) return;
       const model = fromTflite(readTflite(float));
       checkParameters(model, l);

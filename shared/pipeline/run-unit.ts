@@ -20,13 +20,14 @@ import {
   splitArtifacts,
   DATA_MANIFEST,
 } from './data-manifest.js';
-import { errorInfo, stageUnavailable } from './errors.js';
+import { errorInfo } from './errors.js';
 import { makeEvent } from './events.js';
 import { publishFailure } from './ingest.js';
 import { log } from './log.js';
 import { STAGE_MESSAGE_SCHEMA_V1, type StageMessage } from './messages.js';
 import type { PipelineDeps } from './ports.js';
-import { nextStage, unitArtifactName, type StageName } from './stages.js';
+import { nextStage, publicSummary, routeOf, stageSpec, unitArtifactName, type StageName } from './stages.js';
+import { runStageUnit } from './unit.js';
 
 /**
  * Runs one unit of one stage for one message: claim it in Firestore, run the stage core, write its artifacts, record
@@ -82,34 +83,31 @@ export async function runUnit(deps: PipelineDeps, msg: StageMessage, opts: RunOp
   let artifacts: Record<string, string>;
   let summary: Record<string, unknown>;
   try {
-    if (stage === 'finish') {
-      artifacts = {};
-      summary = {};
-    } else {
-      const core = opts.cores[stage];
-      if (!core) throw stageUnavailable(stage, 'no core is registered for it');
-      const inputs =
-        stage === 'convert' ? await deps.objects.readUpload(record.input) : await readArtifacts(deps, record.artifacts);
-      const out = await core({
-        artifacts: inputs,
-        config: record.config,
+    const out = await runStageUnit(
+      {
+        spec: stageSpec(stage),
         unit,
+        config: record.config,
         build: { buildId, modelId, inputUri: record.input.uri, inputKind: record.input.kind },
-      });
-      const written: Record<string, string> = {};
-      for (const [name, bytes] of Object.entries(out.artifacts)) {
-        const full = unitArtifactName(unit, name);
-        written[full] = await deps.objects.writeArtifact(modelId, buildId, full, bytes);
-      }
-      // Data files are named by one manifest artifact, not each in the build document (data-manifest.ts).
-      const { listed, data } = splitArtifacts(written);
-      if (Object.keys(data).length > 0) {
-        const manifest = unitArtifactName(unit, DATA_MANIFEST);
-        listed[manifest] = await deps.objects.writeArtifact(modelId, buildId, manifest, encodeDataManifest(data));
-      }
-      artifacts = listed;
-      summary = out.summary;
+        cores: opts.cores,
+      },
+      {
+        upload: () => deps.objects.readUpload(record.input),
+        artifacts: (wanted, data) => readArtifacts(deps, record.artifacts, wanted, data),
+      },
+    );
+    const written: Record<string, string> = {};
+    for (const [full, bytes] of Object.entries(out.artifacts)) {
+      written[full] = await deps.objects.writeArtifact(modelId, buildId, full, bytes);
     }
+    // Data files are named by one manifest artifact, not each in the build document (data-manifest.ts).
+    const { listed, data } = splitArtifacts(written);
+    if (Object.keys(data).length > 0) {
+      const manifest = unitArtifactName(unit, DATA_MANIFEST);
+      listed[manifest] = await deps.objects.writeArtifact(modelId, buildId, manifest, encodeDataManifest(data));
+    }
+    artifacts = listed;
+    summary = out.summary;
   } catch (e) {
     const info = errorInfo(e);
     const { result } = await releasing(
@@ -152,7 +150,6 @@ async function release(deps: PipelineDeps, msg: StageMessage, runId: string): Pr
   log.unitReleased({ buildId: msg.buildId, modelId: msg.modelId }, msg.stage, msg.unit.key, released);
 }
 
-/** Every artifact of the build so far by name, the data files a data manifest names included. */
 /** Reads under way at once for one unit (its inputs can be thousands of calibration or validation files). */
 const READ_CONCURRENCY = 8;
 
@@ -173,19 +170,30 @@ async function readInOrder(
   return out;
 }
 
-async function readArtifacts(deps: PipelineDeps, uris: Record<string, string>): Promise<Map<string, Uint8Array>> {
+/**
+ * The artifacts of the build so far that the stage reads (`wanted`), by name; with `data`, the data manifests are read
+ * too and the wanted data files they name.
+ */
+async function readArtifacts(
+  deps: PipelineDeps,
+  uris: Record<string, string>,
+  wanted: (name: string) => boolean,
+  data: boolean,
+): Promise<Map<string, Uint8Array>> {
   const out = new Map<string, Uint8Array>();
   const read = async (uri: string) => {
     const m = /^gs:\/\/([^/]+)\/(.+)$/.exec(uri);
     return m ? deps.objects.read(m[1]!, m[2]!) : undefined;
   };
-  for (const [name, bytes] of await readInOrder(Object.entries(uris), read)) {
+  const needed = Object.entries(uris).filter(([name]) => wanted(name) || (data && isDataManifest(name)));
+  for (const [name, bytes] of await readInOrder(needed, read)) {
     if (!bytes) continue;
-    out.set(name, bytes);
-    if (!isDataManifest(name)) continue;
-    for (const [file, data] of await readInOrder(Object.entries(parseDataManifest(bytes)), read)) {
-      if (data) out.set(file, data);
+    if (!isDataManifest(name)) {
+      out.set(name, bytes);
+      continue;
     }
+    const files = Object.entries(parseDataManifest(bytes)).filter(([file]) => wanted(file));
+    for (const [file, bytes] of await readInOrder(files, read)) if (bytes) out.set(file, bytes);
   }
   return out;
 }
@@ -208,7 +216,10 @@ async function resumeHandoffs(
   }
 }
 
-/** After a stage completes: its stage event, then the next stage's messages (or, after finish, the build's end). */
+/**
+ * After a stage completes: its stage event, then what its row of the stage table says follows (`onComplete`): the next
+ * stage's messages on the build's route, or the build's end and its completion event.
+ */
 async function handOff(deps: PipelineDeps, record: BuildRecord, stage: StageName, opts: RunOptions, now: string) {
   const { buildId, modelId } = record;
   const projectId = opts.config.projectId;
@@ -231,8 +242,9 @@ async function handOff(deps: PipelineDeps, record: BuildRecord, stage: StageName
       stage,
     ),
   );
-  const next = nextStage(stage);
-  if (next) {
+  if (stageSpec(stage).onComplete === 'next-stage') {
+    const next = nextStage(stage, routeOf(record.input));
+    if (!next) throw new Error(`stage ${stage} hands off to a next stage, but none follows it on its route`);
     for (const unit of unitsOf(record, next)) {
       await deps.publisher.publishStage(next, { schema: STAGE_MESSAGE_SCHEMA_V1, buildId, modelId, stage: next, unit });
     }
@@ -241,13 +253,13 @@ async function handOff(deps: PipelineDeps, record: BuildRecord, stage: StageName
     });
     return;
   }
-  // finish completed: the build succeeds exactly once, then the completion event.
+  // The last stage completed: the build succeeds exactly once, then the completion event.
   const { record: done } = await deps.store.update(modelId, buildId, (r) => {
     completeBuild(r, {}, now);
     r.stages[stage].handedOff = true;
   });
   if (done.status !== 'succeeded' || done.terminalEventPublished) return;
-  const { finish: _finish, ...summary } = done.summary;
+  const summary = publicSummary(done.summary);
   await deps.publisher.publishEvent(
     makeEvent(
       'completed',

@@ -1,7 +1,8 @@
-import type { StageName } from './stages.js';
+import { STAGES, type StageName } from './stages.js';
 
 /**
- * Where each Cloud Function runs and how long it may take, as one table. Everything time-related is derived from it:
+ * Where each Cloud Function runs and how long it may take, as one table (the stages' rows are in the stage table,
+ * stages.ts). Everything time-related is derived from it:
  * Kiln's own in-process deadline per unit (always below the platform's request timeout, so Kiln fails the build
  * itself, with a reason, before the platform kills the request), the unit lease (a unit younger than its lease is alive
  * somewhere), the push subscriptions' acknowledgement deadline, retry back-off and dead-letter attempts, and the
@@ -52,7 +53,8 @@ export const LEASE_MARGIN_S = 60;
 /** How often the sweeper looks for stalled builds (Cloud Scheduler; the local stack runs it on a timer). */
 export const SWEEP_PERIOD_S = 300;
 
-export const FUNCTION_SETTINGS: Record<FunctionName, FunctionSetting> = {
+/** The functions that are not stages: ingest (the entry), the dead-letter consumer and the sweeper. */
+const OTHER_FUNCTIONS = {
   ingest: {
     home: 'event-function',
     memory: '512Mi',
@@ -61,51 +63,6 @@ export const FUNCTION_SETTINGS: Record<FunctionName, FunctionSetting> = {
     timeoutS: 540,
     deadlineS: 300,
     remedy: 'upload fewer files in one folder',
-  },
-  convert: {
-    home: 'http-service',
-    memory: '4Gi',
-    cpu: 2,
-    maxInstances: 5,
-    timeoutS: 1800,
-    deadlineS: 1500,
-    remedy: 'upload a smaller model, or cut it with --inputs/--outputs before uploading',
-  },
-  quantize: {
-    home: 'http-service',
-    memory: '8Gi',
-    cpu: 4,
-    maxInstances: 5,
-    timeoutS: 3600,
-    deadlineS: 3300,
-    remedy: 'use fewer calibration samples (quantize.samples in kiln.json) or a smaller model',
-  },
-  compile: {
-    home: 'http-service',
-    memory: '2Gi',
-    cpu: 1,
-    maxInstances: 8,
-    timeoutS: 1800,
-    deadlineS: 1500,
-    remedy: 'compile fewer models together, or fewer segments (compile.targets in kiln.json)',
-  },
-  verify: {
-    home: 'http-service',
-    memory: '4Gi',
-    cpu: 2,
-    maxInstances: 8,
-    timeoutS: 3600,
-    deadlineS: 3300,
-    remedy: 'use fewer validation samples (verify.maxSamples) or more shards (verify.shards in kiln.json)',
-  },
-  finish: {
-    home: 'http-service',
-    memory: '512Mi',
-    cpu: 1,
-    maxInstances: 5,
-    timeoutS: 300,
-    deadlineS: 120,
-    remedy: 'retry the build',
   },
   deadletter: {
     home: 'http-service',
@@ -125,6 +82,14 @@ export const FUNCTION_SETTINGS: Record<FunctionName, FunctionSetting> = {
     deadlineS: 120,
     remedy: 'retry the build',
   },
+} satisfies Record<Exclude<FunctionName, StageName>, FunctionSetting>;
+
+/** Every function's settings: ingest, each stage's from its row of the stage table (stages.ts), then the others. */
+export const FUNCTION_SETTINGS: Record<FunctionName, FunctionSetting> = {
+  ingest: OTHER_FUNCTIONS.ingest,
+  ...(Object.fromEntries(STAGES.map((s) => [s.name, s.settings])) as Record<StageName, FunctionSetting>),
+  deadletter: OTHER_FUNCTIONS.deadletter,
+  sweeper: OTHER_FUNCTIONS.sweeper,
 };
 
 export interface DerivedSetting extends FunctionSetting {

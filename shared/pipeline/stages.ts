@@ -1,12 +1,52 @@
+import {
+  CALIBRATION_DATA,
+  CALIBRATION_STATS,
+  COMPILE_LOG,
+  COMPILE_REPORT,
+  dataFolder,
+  DATA_MANIFEST,
+  EDGETPU_MODEL,
+  FLOAT_MODEL,
+  INT8_MODEL,
+  QUANTIZE_REPORT,
+  REPORT_HTML,
+  REPORT_JSON,
+  SEGMENT_MODELS,
+  UPLOAD_PREFIX,
+  VALIDATION_DATA,
+  artifactMatches,
+} from './artifacts.js';
 import { compileTargets, type BuildConfig } from './build-config.js';
+import type { StageCore } from './core.js';
+import type { UploadRef } from './messages.js';
+import type { FunctionSetting } from './stage-settings.js';
 
 /**
- * The stage list, as data. Each stage after ingest is one Cloud Function fed by one Pub/Sub topic; `units` says how
- * many units of work a stage fans out to for a given build config (each unit is one message). A stage completes when
- * all its units have succeeded; then the next stage's messages are published, exactly once (see build-state.ts).
+ * The stage table: the pipeline's data-flow contract, as data. Each row says what the stage reads and writes (artifact
+ * names from artifacts.ts), which core does its work, how many units it fans out to, which builds run it (its routes),
+ * what its completion does, and where its function runs (stage-settings.ts reads those rows). Each stage is one Cloud
+ * Function fed by one Pub/Sub topic; a stage completes when all its units have succeeded (fan-in), and then exactly
+ * one delivery publishes what follows (build-state.ts). The runners (run-unit.ts for the functions, build-in-process.ts
+ * for `kiln build`, both through unit.ts) read everything that differs between stages from here.
+ *
+ * Adding a stage is one row here (plus its core and its function in functions/). A stage that only some builds take
+ * names their routes: the upload decides the build's route (`UPLOAD_ROUTES`), the route decides its stages.
  */
 export const STAGE_NAMES = ['convert', 'quantize', 'compile', 'verify', 'finish'] as const;
 export type StageName = (typeof STAGE_NAMES)[number];
+
+/**
+ * What a build makes, decided by its upload: `model`, a trained model to convert and compile. (A labelled image set
+ * to train on will be the route `dataset`: ingest → train → quantize → compile → verify.)
+ */
+export const ROUTES = ['model'] as const;
+export type Route = (typeof ROUTES)[number];
+
+/** The route of each kind of upload (ingest.ts sniffs the kind; the build's first stage follows from it). */
+export const UPLOAD_ROUTES: Record<UploadRef['kind'], Route> = {
+  'single-file': 'model',
+  folder: 'model',
+};
 
 export interface UnitSpec {
   /** Stable key of the unit within its stage (a Firestore map key and an artifact folder when the stage fans out). */
@@ -17,29 +57,110 @@ export interface UnitSpec {
   params: Record<string, unknown>;
 }
 
+/** The platform settings of a stage's function (stage-settings.ts derives leases, ack deadlines and retries). */
+export type StageSettings = FunctionSetting;
+
 export interface StageSpec {
   name: StageName;
   /** What the stage does, for docs and logs. */
   title: string;
+  /** The builds that run this stage. */
+  routes: readonly Route[];
+  /**
+   * What the core is given: `upload/` (the upload's files, `upload/<path>`), or artifact names of earlier stages (a
+   * name also matches the same name under a unit's folder; `calibration/` matches every file of that data folder).
+   */
+  reads: readonly string[];
+  /** What the core writes (under `<unit key>/` when the stage fans out); data folders it passes on end in `/`. */
+  writes: readonly string[];
+  /** Loads the stage's core; null for a stage that is pipeline bookkeeping only (no artifacts, no summary). */
+  core: (() => Promise<StageCore>) | null;
+  /** Fan-out: the units of the stage for a build config, each one message. */
   units: (config: BuildConfig) => UnitSpec[];
+  /** How the stage fans out, in words (docs). */
+  fanOut: string;
+  /**
+   * What the delivery that completes the stage does after publishing `stage.succeeded`: publish the next stage's
+   * messages (`next-stage`), or mark the build succeeded and publish `completed` (`complete-build`, the last stage).
+   */
+  onComplete: 'next-stage' | 'complete-build';
+  settings: StageSettings;
 }
 
 const single = (): UnitSpec[] => [{ key: 'main', index: 0, count: 1, params: {} }];
 
+/** The rows, in pipeline order. */
 export const STAGES: readonly StageSpec[] = [
-  { name: 'convert', title: 'source model → float .tflite', units: single },
-  { name: 'quantize', title: 'calibrate and quantize to int8', units: single },
+  {
+    name: 'convert',
+    title: 'source model → float .tflite; the upload’s data folders travel on as artifacts',
+    routes: ['model'],
+    reads: [UPLOAD_PREFIX],
+    writes: [FLOAT_MODEL, dataFolder(CALIBRATION_DATA), dataFolder(VALIDATION_DATA), DATA_MANIFEST],
+    core: async () => (await import('./cores/convert.js')).convertCore,
+    units: single,
+    fanOut: 'one unit',
+    onComplete: 'next-stage',
+    settings: {
+      home: 'http-service',
+      memory: '4Gi',
+      cpu: 2,
+      maxInstances: 5,
+      timeoutS: 1800,
+      deadlineS: 1500,
+      remedy: 'upload a smaller model, or cut it with --inputs/--outputs before uploading',
+    },
+  },
+  {
+    name: 'quantize',
+    title: 'calibrate and quantize to int8',
+    routes: ['model'],
+    reads: [FLOAT_MODEL, dataFolder(CALIBRATION_DATA)],
+    writes: [INT8_MODEL, QUANTIZE_REPORT, CALIBRATION_STATS],
+    core: async () => (await import('./cores/quantize.js')).quantizeCore,
+    units: single,
+    fanOut: 'one unit',
+    onComplete: 'next-stage',
+    settings: {
+      home: 'http-service',
+      memory: '8Gi',
+      cpu: 4,
+      maxInstances: 5,
+      timeoutS: 3600,
+      deadlineS: 3300,
+      remedy: 'use fewer calibration samples (quantize.samples in kiln.json) or a smaller model',
+    },
+  },
   {
     name: 'compile',
-    title: 'compile for the Edge TPU (one unit per target)',
+    title: 'compile for the Edge TPU',
+    routes: ['model'],
+    reads: [INT8_MODEL],
+    writes: [COMPILE_REPORT, COMPILE_LOG, EDGETPU_MODEL, SEGMENT_MODELS],
+    core: async () => (await import('./cores/compile.js')).compileCore,
     units: (config) => {
       const targets = compileTargets(config);
       return targets.map((t, index) => ({ key: t.name, index, count: targets.length, params: { target: t } }));
     },
+    fanOut: 'one unit per compile target (`compile.targets`); artifacts under `<target>/` when more than one',
+    onComplete: 'next-stage',
+    settings: {
+      home: 'http-service',
+      memory: '2Gi',
+      cpu: 1,
+      maxInstances: 8,
+      timeoutS: 1800,
+      deadlineS: 1500,
+      remedy: 'compile fewer models together, or fewer segments (compile.targets in kiln.json)',
+    },
   },
   {
     name: 'verify',
-    title: 'accuracy and latency (one unit per shard)',
+    title: 'accuracy and latency, float vs int8',
+    routes: ['model'],
+    reads: [FLOAT_MODEL, INT8_MODEL, COMPILE_REPORT, dataFolder(VALIDATION_DATA), dataFolder(CALIBRATION_DATA)],
+    writes: [REPORT_JSON, REPORT_HTML],
+    core: async () => (await import('./cores/verify.js')).verifyCore,
     units: (config) => {
       const count = config.verify.shards;
       return Array.from({ length: count }, (_, index) => ({
@@ -49,19 +170,75 @@ export const STAGES: readonly StageSpec[] = [
         params: { shard: index, shards: count },
       }));
     },
+    fanOut: 'one unit per shard (`verify.shards`); artifacts under `shard-<i>/` when more than one',
+    onComplete: 'next-stage',
+    settings: {
+      home: 'http-service',
+      memory: '4Gi',
+      cpu: 2,
+      maxInstances: 8,
+      timeoutS: 3600,
+      deadlineS: 3300,
+      remedy: 'use fewer validation samples (verify.maxSamples) or more shards (verify.shards in kiln.json)',
+    },
   },
-  { name: 'finish', title: 'write the index entry and publish the completion event', units: single },
+  {
+    name: 'finish',
+    title: 'mark the build succeeded and publish the completion event',
+    routes: ['model'],
+    reads: [],
+    writes: [],
+    core: null,
+    units: single,
+    fanOut: 'one unit',
+    onComplete: 'complete-build',
+    settings: {
+      home: 'http-service',
+      memory: '512Mi',
+      cpu: 1,
+      maxInstances: 5,
+      timeoutS: 300,
+      deadlineS: 120,
+      remedy: 'retry the build',
+    },
+  },
 ];
 
-export function stageSpec(name: StageName): StageSpec {
-  const spec = STAGES.find((s) => s.name === name);
+export function stageSpec(name: StageName, table: readonly StageSpec[] = STAGES): StageSpec {
+  const spec = table.find((s) => s.name === name);
   if (!spec) throw new Error(`unknown stage ${name}`);
   return spec;
 }
 
-export function nextStage(name: StageName): StageName | undefined {
-  const i = STAGE_NAMES.indexOf(name);
-  return STAGE_NAMES[i + 1];
+/** The route of a build, from its upload (a record written before routes existed is a model build). */
+export function routeOf(input: Pick<UploadRef, 'kind'>): Route {
+  return UPLOAD_ROUTES[input.kind] ?? 'model';
+}
+
+/** The stages a build on `route` runs, in order. */
+export function stagesOf(route: Route, table: readonly StageSpec[] = STAGES): StageSpec[] {
+  return table.filter((s) => s.routes.includes(route));
+}
+
+/** The stage ingest hands a new build on `route` to. */
+export function firstStage(route: Route, table: readonly StageSpec[] = STAGES): StageName {
+  const first = stagesOf(route, table)[0];
+  if (!first) throw new Error(`no stage runs builds of route ${route}`);
+  return first.name;
+}
+
+/** The stage after `name` on `route`, or undefined after the last. */
+export function nextStage(name: StageName, route: Route = 'model', table: readonly StageSpec[] = STAGES) {
+  const names = stagesOf(route, table).map((s) => s.name);
+  const i = names.indexOf(name);
+  return i < 0 ? undefined : names[i + 1];
+}
+
+/** The stage before `name` on `route`, or undefined for the first. */
+export function previousStage(name: StageName, route: Route = 'model', table: readonly StageSpec[] = STAGES) {
+  const names = stagesOf(route, table).map((s) => s.name);
+  const i = names.indexOf(name);
+  return i <= 0 ? undefined : names[i - 1];
 }
 
 export function stageTopic(prefix: string, stage: StageName): string {
@@ -71,4 +248,33 @@ export function stageTopic(prefix: string, stage: StageName): string {
 /** Artifact name of a unit's output: plain for single-unit stages, `<unit key>/<name>` when the stage fans out. */
 export function unitArtifactName(unit: UnitSpec, name: string): string {
   return unit.count > 1 ? `${unit.key}/${name}` : name;
+}
+
+/** Whether the stage's core is given the upload (rather than artifacts of earlier stages). */
+export function readsUpload(spec: StageSpec): boolean {
+  return spec.reads.includes(UPLOAD_PREFIX);
+}
+
+/** Whether the stage's core is given the artifact `name` (a data manifest counts when the stage reads a data folder). */
+export function readsArtifact(spec: StageSpec, name: string): boolean {
+  return spec.reads.some((r) => artifactMatches(r, name));
+}
+
+/** Whether the stage reads any data folder (so the data manifests must be read). */
+export function readsData(spec: StageSpec): boolean {
+  return spec.reads.some((r) => r !== UPLOAD_PREFIX && r.endsWith('/'));
+}
+
+/** Whether the stage's summary belongs in the build's summary (bookkeeping stages have none). */
+export function summarized(name: string, table: readonly StageSpec[] = STAGES): boolean {
+  return table.some((s) => s.name === name && s.core !== null);
+}
+
+/** The build summary without the entries of bookkeeping stages. */
+export function publicSummary(summary: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(summary).filter(([k]) => summarized(k) || !isStageName(k)));
+}
+
+function isStageName(s: string): s is StageName {
+  return (STAGE_NAMES as readonly string[]).includes(s);
 }

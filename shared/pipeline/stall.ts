@@ -1,6 +1,6 @@
 import type { BuildRecord } from './build-state.js';
 import type { ErrorInfo } from './events.js';
-import { STAGE_NAMES, type StageName } from './stages.js';
+import { routeOf, stagesOf, type StageName } from './stages.js';
 
 /**
  * What to do about a build that stopped making progress, as pure functions over the build record. Two sources call
@@ -19,7 +19,9 @@ const age = (from: string | undefined, now: string): number =>
 
 /** The first stage of a running build that is not both succeeded and handed off. */
 export function activeStage(record: BuildRecord): StageName | undefined {
-  return STAGE_NAMES.find((s) => record.stages[s].status !== 'succeeded' || !record.stages[s].handedOff);
+  return stagesOf(routeOf(record.input))
+    .map((s) => s.name)
+    .find((s) => record.stages[s].status !== 'succeeded' || !record.stages[s].handedOff);
 }
 
 export function stalledError(stage: StageName, unit: string, attempts: number, leaseMs: number): ErrorInfo {

@@ -1,6 +1,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, normalize, sep } from 'node:path';
+import { CALIBRATION_DATA, VALIDATION_DATA } from './artifacts.js';
 
 /**
  * Data that travels with a model upload: a `calibration/` folder (images or .npy samples for the quantizer) and a
@@ -8,10 +9,10 @@ import { dirname, join, normalize, sep } from 'node:path';
  * the uploaded folder or archive. The convert stage keeps them as build artifacts under the same names, so later
  * stages (and users) find them with the build.
  */
-export const DATA_FOLDERS = ['calibration', 'validation'] as const;
+export const DATA_FOLDERS = [CALIBRATION_DATA, VALIDATION_DATA] as const;
 export type DataFolder = (typeof DATA_FOLDERS)[number];
 
-const DATA_PATH = /(?:^|\/)((?:calibration|validation)\/[^/].*)$/;
+const DATA_PATH = new RegExp(`(?:^|/)((?:${DATA_FOLDERS.join('|')})/[^/].*)$`);
 
 /** Upload files (relative paths) that belong to a data folder, renamed to start at that folder. */
 export function dataFilesOf(files: ReadonlyMap<string, Uint8Array>): Map<string, Uint8Array> {

@@ -3,7 +3,7 @@ import type { IrModel } from '../ir/model.js';
 import { Interpreter } from '../interpreter/index.js';
 import { calibrateWithWorkers, defaultCalibrationThreads } from './calibration-pool.js';
 import { openRunner, type CaptureRunner } from './capture.js';
-import type { Sample } from './dataset.js';
+import type { Sample } from '../data/dataset.js';
 import { collectStats, type StatsFile } from './stats.js';
 
 export interface CalibrateOptions {

@@ -8,7 +8,7 @@ import { writeTflite } from '../tflite/writer.js';
 // Type-only, but it also puts the worker module in the TypeScript program, so that deployment compiles it to .js.
 import type { FromWorker, ToWorker, WorkerFailure, WorkerSetup } from './calibration-worker.js';
 import type { CaptureRunner } from './capture.js';
-import type { Sample } from './dataset.js';
+import type { Sample } from '../data/dataset.js';
 import { calibratedTensors, observeSample, statsFile, type StatsFile } from './stats.js';
 import { TensorStats } from './tensor-stats.js';
 

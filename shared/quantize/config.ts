@@ -1,27 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { KilnError } from '../errors.js';
+import { CalibrationConfigSchema } from '../data/input-config.js';
 import { RANGE_METHODS } from './ranges.js';
-
-/** How calibration images become model inputs. */
-export const CalibrationConfigSchema = z
-  .object({
-    /** Target size; defaults to the model input's H×W. */
-    resize: z.object({ width: z.number().int().positive(), height: z.number().int().positive() }).strict().optional(),
-    /** squash: stretch to the size; cover: scale and center-crop; contain: scale and pad with black. */
-    fit: z.enum(['squash', 'cover', 'contain']).default('squash'),
-    channelOrder: z.enum(['RGB', 'BGR']).default('RGB'),
-    /** Grayscale models (1 channel) get the luminance whatever this says. */
-    normalization: z
-      .union([
-        z
-          .object({ mean: z.array(z.number()).min(1).max(3), std: z.array(z.number().positive()).min(1).max(3) })
-          .strict(),
-        z.object({ scale: z.number(), offset: z.number() }).strict(),
-      ])
-      .optional(),
-  })
-  .strict();
 
 /** The `quantize` section of kiln.json. */
 export const QuantizeConfigSchema = z
@@ -40,11 +21,7 @@ export const QuantizeConfigSchema = z
 /** kiln.json: this module reads only `quantize`; other stages own the other sections. */
 export const BuildConfigSchema = z.object({ quantize: QuantizeConfigSchema.optional() }).passthrough();
 
-export type CalibrationConfig = z.infer<typeof CalibrationConfigSchema>;
 export type QuantizeConfig = z.infer<typeof QuantizeConfigSchema>;
-
-/** Used when kiln.json says nothing about normalization: pixels to [−1, 1] (MobileNet/Keras convention). */
-export const DEFAULT_NORMALIZATION = { mean: [127.5], std: [127.5] } as const;
 
 export function parseQuantizeConfig(json: unknown, source = 'kiln.json'): QuantizeConfig {
   const parsed = BuildConfigSchema.safeParse(json);

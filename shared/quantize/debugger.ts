@@ -1,8 +1,8 @@
 import { KilnError } from '../errors.js';
 import type { IrModel } from '../ir/model.js';
 import type { CaptureRunner } from './capture.js';
-import type { Sample } from './dataset.js';
-import { feedInput } from './feed.js';
+import type { Sample } from '../data/dataset.js';
+import { feedInput } from '../data/feed.js';
 
 /** Float vs dequantized error of one tensor over the debug samples (in the spirit of TFLite's QuantizationDebugger). */
 export interface LayerError {

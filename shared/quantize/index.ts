@@ -6,15 +6,9 @@ export {
   type QuantizeReport,
   type QuantizeResult,
 } from './quantize-model.js';
-export { loadCalibrationSet, SYNTHETIC_WARNING, type CalibrationSet, type Sample } from './dataset.js';
-export {
-  loadQuantizeConfig,
-  parseQuantizeConfig,
-  QuantizeConfigSchema,
-  CalibrationConfigSchema,
-  type QuantizeConfig,
-  type CalibrationConfig,
-} from './config.js';
+export { loadCalibrationSet, SYNTHETIC_WARNING, type CalibrationSet, type Sample } from '../data/dataset.js';
+export { loadQuantizeConfig, parseQuantizeConfig, QuantizeConfigSchema, type QuantizeConfig } from './config.js';
+export { CalibrationConfigSchema, type CalibrationConfig } from '../data/input-config.js';
 export { collectStats, statsById, type StatsFile } from './stats.js';
 export { calibrate, type CalibrateOptions } from './calibrate.js';
 export { chooseRange, RANGE_METHODS, type RangeMethod, type TensorStat } from './ranges.js';

@@ -1,7 +1,7 @@
 import { KilnError } from '../errors.js';
 import type { Graph } from '../ir/graph.js';
 import type { CaptureRunner } from './capture.js';
-import type { Sample } from './dataset.js';
+import type { Sample } from '../data/dataset.js';
 import type { TensorStat } from './ranges.js';
 import { TensorStats } from './tensor-stats.js';
 

@@ -3,6 +3,7 @@ import { readBuild, recentBuilds } from '../cloud/firestore-queries.js';
 import type { BuildRecord } from '../pipeline/build-state.js';
 import { buildVerdictOf, outcomeLine, verifySummaryOf } from '../pipeline/build-result.js';
 import { STAGE_NAMES } from '../pipeline/stages.js';
+import { artifactMatches, REPORT_HTML } from '../pipeline/artifacts.js';
 
 /** One row of the results page: a build with its status, stages and links (URLs of this app). Pure view data. */
 export interface BuildRow {
@@ -33,7 +34,7 @@ export function artifactUrl(modelId: string, buildId: string, name: string): str
 
 /** The verify stage's report.html (the first shard's when verify fanned out). */
 export function reportName(r: Pick<BuildRecord, 'artifacts'>): string | null {
-  const names = Object.keys(r.artifacts ?? {}).filter((n) => n === 'report.html' || n.endsWith('/report.html'));
+  const names = Object.keys(r.artifacts ?? {}).filter((n) => artifactMatches(REPORT_HTML, n));
   return names.sort()[0] ?? null;
 }
 

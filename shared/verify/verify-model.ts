@@ -7,7 +7,7 @@ import type { Graph } from '../ir/graph.js';
 import type { IrModel } from '../ir/model.js';
 import { Interpreter } from '../interpreter/index.js';
 import type { CaptureRunner } from '../quantize/capture.js';
-import type { Sample } from '../quantize/dataset.js';
+import type { Sample } from '../data/dataset.js';
 import { readTflite } from '../tflite/reader.js';
 import { evaluateAccuracy, quantizeInput } from './accuracy/evaluate.js';
 import type { TaskType } from './accuracy/task-type.js';

@@ -128,7 +128,8 @@ test.serial('a build with 20,000 calibration images keeps its build document und
     quantize: async ({ artifacts }) => {
       quantizeSaw = [...artifacts.keys()].filter((n) => n.startsWith('calibration/')).length;
       t.deepEqual(artifacts.get(name(IMAGES - 1)), new Uint8Array([(IMAGES - 1) & 255]));
-      t.is(Buffer.from(artifacts.get('validation/labels.txt')!).toString(), 'a\nb\n');
+      // The stage table: quantize reads `calibration/`, not `validation/` (verify's), so it is not read here.
+      t.false(artifacts.has('validation/labels.txt'));
       return { artifacts: { 'model.int8.tflite': new Uint8Array([4]) }, summary: {} };
     },
   };

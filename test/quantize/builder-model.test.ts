@@ -4,8 +4,8 @@ import type { IrModel } from '../../shared/ir/model.js';
 import { TfliteRuntime } from '../../shared/oracle/tflite-runtime.js';
 import { quantizeModel } from '../../shared/quantize/quantize-model.js';
 import { precheckModel } from '../../shared/quantize/precheck.js';
-import type { Sample } from '../../shared/quantize/dataset.js';
-import { SYNTHETIC_WARNING } from '../../shared/quantize/dataset.js';
+import type { Sample } from '../../shared/data/dataset.js';
+import { SYNTHETIC_WARNING } from '../../shared/data/dataset.js';
 import { rng, uniformSamples } from '../helpers/models.js';
 import { decodeOutput, encodeInput, toBytes } from './helpers.js';
 

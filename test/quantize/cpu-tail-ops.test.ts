@@ -4,7 +4,7 @@ import { ModelBuilder } from '../../shared/ir/builder.js';
 import type { IrModel } from '../../shared/ir/model.js';
 import { Interpreter } from '../../shared/interpreter/index.js';
 import { TfliteRuntime } from '../../shared/oracle/tflite-runtime.js';
-import type { Sample } from '../../shared/quantize/dataset.js';
+import type { Sample } from '../../shared/data/dataset.js';
 import { precheckModel } from '../../shared/quantize/precheck.js';
 import { quantizeModel } from '../../shared/quantize/quantize-model.js';
 import { quantizeInput } from '../../shared/verify/accuracy/evaluate.js';

@@ -5,7 +5,7 @@ import { TfliteRuntime } from '../../shared/oracle/tflite-runtime.js';
 import { quantizeModel } from '../../shared/quantize/quantize-model.js';
 import { precheckModel } from '../../shared/quantize/precheck.js';
 import { bytesOf } from '../../shared/ir/dtype.js';
-import { feedInput } from '../../shared/quantize/feed.js';
+import { feedInput } from '../../shared/data/feed.js';
 import { rng, uniformSamples } from '../helpers/models.js';
 import { toBytes } from './helpers.js';
 

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { checkQuantized } from '../../shared/edgetpu/precheck.js';
 import { ModelBuilder } from '../../shared/ir/builder.js';
-import { feedInput } from '../../shared/quantize/feed.js';
+import { feedInput } from '../../shared/data/feed.js';
 import { quantizeModel } from '../../shared/quantize/quantize-model.js';
 import { rng } from '../helpers/models.js';
 

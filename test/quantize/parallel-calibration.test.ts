@@ -11,7 +11,7 @@ import { loadConfig } from '../../shared/pipeline/config.js';
 import { parseBuildConfig } from '../../shared/pipeline/build-config.js';
 import { quantizeCoreWith } from '../../shared/pipeline/cores/quantize.js';
 import { calibrateWithWorkers } from '../../shared/quantize/calibration-pool.js';
-import type { Sample } from '../../shared/quantize/dataset.js';
+import type { Sample } from '../../shared/data/dataset.js';
 import { Histogram } from '../../shared/quantize/histogram.js';
 import { quantizeModel } from '../../shared/quantize/quantize-model.js';
 import { calibratedTensors } from '../../shared/quantize/stats.js';

@@ -11,7 +11,7 @@ import {
 } from '../../shared/quantize/quant-params.js';
 import { chooseRange, type TensorStat } from '../../shared/quantize/ranges.js';
 import { parseQuantizeConfig } from '../../shared/quantize/config.js';
-import { normalizePixels } from '../../shared/quantize/images.js';
+import { normalizePixels } from '../../shared/data/images.js';
 import { precheckModel } from '../../shared/quantize/precheck.js';
 import { layerError } from '../../shared/quantize/debugger.js';
 import { rng } from '../helpers/models.js';

@@ -2,7 +2,7 @@ import { ModelBuilder } from '../../shared/ir/builder.js';
 import type { IrModel } from '../../shared/ir/model.js';
 import { toTfliteBytes } from '../../shared/loaders/convert.js';
 import { openInterpreterRunner } from '../../shared/quantize/capture.js';
-import type { Sample } from '../../shared/quantize/dataset.js';
+import type { Sample } from '../../shared/data/dataset.js';
 import { quantizeModel } from '../../shared/quantize/quantize-model.js';
 import { rng, uniformSamples } from '../helpers/models.js';
 

@@ -5,11 +5,11 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { compileModel } from '../../shared/edgetpu/compile-model.js';
 import { buildReport } from '../../shared/edgetpu/report.js';
-import { imageTargetOf, type Sample } from '../../shared/quantize/dataset.js';
-import { normalizePixels } from '../../shared/quantize/images.js';
+import { imageTargetOf, type Sample } from '../../shared/data/dataset.js';
+import { normalizePixels } from '../../shared/data/images.js';
 import { quantizeModel } from '../../shared/quantize/quantize-model.js';
 import { convertModel, toTfliteBytes } from '../../shared/loaders/convert.js';
-import type { CalibrationConfig } from '../../shared/quantize/config.js';
+import type { CalibrationConfig } from '../../shared/data/input-config.js';
 import { verifyModel } from '../../shared/verify/verify-model.js';
 import { FRONTENDS_DIR, haveModels, modelPath, rng } from '../helpers/models.js';
 

@@ -3,7 +3,7 @@ import { numElements } from '../../shared/ir/graph.js';
 import type { IrModel } from '../../shared/ir/model.js';
 import type { Tensor } from '../../shared/ir/types.js';
 import { TfliteRuntime } from '../../shared/oracle/tflite-runtime.js';
-import type { Sample } from '../../shared/quantize/dataset.js';
+import type { Sample } from '../../shared/data/dataset.js';
 import { quantizeModel } from '../../shared/quantize/quantize-model.js';
 import { evaluateAccuracy } from '../../shared/verify/accuracy/evaluate.js';
 import { haveModels, modelPath, rng } from '../helpers/models.js';

@@ -5,7 +5,7 @@ import { KilnError } from '../../errors.js';
 import { fromTflite } from '../../ir/from-tflite.js';
 import { toTflite } from '../../ir/to-tflite.js';
 import { loadQuantizeConfig } from '../../quantize/config.js';
-import { loadCalibrationSet } from '../../quantize/dataset.js';
+import { loadCalibrationSet } from '../../data/dataset.js';
 import { quantizeModel, type QuantizeReport } from '../../quantize/quantize-model.js';
 import { RANGE_METHODS, type RangeMethod } from '../../quantize/ranges.js';
 import type { StatsFile } from '../../quantize/stats.js';

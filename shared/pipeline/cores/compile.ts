@@ -7,10 +7,17 @@ import { compileModel, type CompileOptions } from '../../edgetpu/compile-model.j
 import { renderLog } from '../../edgetpu/render.js';
 import { buildReport, type CompileReport } from '../../edgetpu/report.js';
 import { findCompiler } from '../../edgetpu/runner.js';
+import {
+  COMPILE_LOG,
+  COMPILE_REPORT,
+  COMPILER_LOG_OF_INT8,
+  COMPILER_LOG_SUFFIX,
+  COMPILER_MODEL_SUFFIX,
+  INT8_MODEL,
+  segmentModel,
+} from '../artifacts.js';
 import type { CompileTarget } from '../build-config.js';
 import type { StageCore, StageOutput } from '../core.js';
-
-const MODEL = 'model.int8.tflite';
 
 /**
  * compile: one unit per compile target. `model.int8.tflite` → `compile.log` + `compile-report.json`. Kiln's model of
@@ -21,9 +28,9 @@ const MODEL = 'model.int8.tflite';
  * with the compiler's reason.
  */
 export const compileCore: StageCore = async ({ artifacts, unit }) => {
-  const int8 = artifacts.get(MODEL);
+  const int8 = artifacts.get(INT8_MODEL);
   if (!int8)
-    throw new KilnError('E_INTERNAL', 'compile needs model.int8.tflite from quantize', { hint: 'Rerun the build' });
+    throw new KilnError('E_INTERNAL', `compile needs ${INT8_MODEL} from quantize`, { hint: 'Rerun the build' });
   const target = unit.params['target'] as CompileTarget | undefined;
   const options: CompileOptions = {
     ...(target?.minRuntimeVersion !== undefined ? { minRuntime: target.minRuntimeVersion } : {}),
@@ -36,7 +43,7 @@ export const compileCore: StageCore = async ({ artifacts, unit }) => {
   if (findCompiler(process.env)) {
     const dir = await mkdtemp(join(tmpdir(), 'kiln-compile-'));
     try {
-      const input = join(dir, MODEL);
+      const input = join(dir, INT8_MODEL);
       await writeFile(input, int8);
       const res = await compileFiles([input], { ...options, outDir: join(dir, 'out') });
       if (res.failure)
@@ -46,26 +53,26 @@ export const compileCore: StageCore = async ({ artifacts, unit }) => {
       report = res.report;
       for (const name of await readdir(join(dir, 'out'))) {
         const bytes = new Uint8Array(await readFile(join(dir, 'out', name)));
-        if (name.endsWith('_edgetpu.tflite')) out[basename(name)] = bytes;
-        else if (name.endsWith('_edgetpu.log')) out[name === 'model.int8_edgetpu.log' ? 'compile.log' : name] = bytes;
+        if (name.endsWith(COMPILER_MODEL_SUFFIX)) out[basename(name)] = bytes;
+        else if (name.endsWith(COMPILER_LOG_SUFFIX)) out[name === COMPILER_LOG_OF_INT8 ? COMPILE_LOG : name] = bytes;
       }
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
   } else {
-    const result = compileModel([{ path: MODEL, bytes: int8 }], options);
+    const result = compileModel([{ path: INT8_MODEL, bytes: int8 }], options);
     const failure = result.models.find((m) => m.failure)?.failure;
     if (failure)
       throw new KilnError(failure.code, `the Edge TPU compiler would reject the model: ${failure.message}`, {
         hint: failure.hint,
       });
-    report = buildReport(result, 'compile-report.json');
-    out['compile.log'] = enc.encode(result.models.map((m) => renderLog(m)).join('\n'));
+    report = buildReport(result, COMPILE_REPORT);
+    out[COMPILE_LOG] = enc.encode(result.models.map((m) => renderLog(m)).join('\n'));
     result.models.forEach((m, i) => {
-      if (m.segmentBytes) out[`segment-${i}.tflite`] = m.segmentBytes;
+      if (m.segmentBytes) out[segmentModel(i)] = m.segmentBytes;
     });
   }
-  out['compile-report.json'] = enc.encode(`${JSON.stringify(report, null, 2)}\n`);
+  out[COMPILE_REPORT] = enc.encode(`${JSON.stringify(report, null, 2)}\n`);
   return { artifacts: out, summary: summaryOf(report, target) };
 };
 

@@ -4,6 +4,7 @@ import { isZip, readZip } from '../../loaders/archive/zip.js';
 import { convertFiles, toTfliteBytes } from '../../loaders/convert.js';
 import { MemoryFiles, type ModelFiles } from '../../loaders/files.js';
 import { convertOptionsFromConfig } from '../../loaders/options.js';
+import { CALIBRATION_DATA, FLOAT_MODEL, UPLOAD_PREFIX, VALIDATION_DATA, dataFolder } from '../artifacts.js';
 import type { StageCore } from '../core.js';
 import { checkConvertedModel } from '../model-checks.js';
 import { dataFilesOf } from '../upload-data.js';
@@ -12,8 +13,6 @@ import { dataFilesOf } from '../upload-data.js';
  * convert: the upload (`upload/...` inputs) → `model.float.tflite` (or the uploaded .tflite as is, re-serialized
  * through the IR) via shared/loaders. Summary: source format, packaging, inputs/outputs, op counts.
  */
-export const UPLOAD_PREFIX = 'upload/';
-
 /**
  * The upload as ModelFiles (a single archive is unpacked in memory; a single file or a folder is used as is), and the
  * calibration/validation data that came with it.
@@ -45,7 +44,7 @@ export const convertCore: StageCore = async ({ artifacts, config, build }) => {
   checkConvertedModel(result.model);
   return {
     // Calibration/validation data travels on as build artifacts under the same names (shared/pipeline/upload-data.ts).
-    artifacts: { 'model.float.tflite': toTfliteBytes(result.model), ...Object.fromEntries(data) },
+    artifacts: { [FLOAT_MODEL]: toTfliteBytes(result.model), ...Object.fromEntries(data) },
     summary: {
       format: result.format,
       packaging: result.packaging,
@@ -55,8 +54,8 @@ export const convertCore: StageCore = async ({ artifacts, config, build }) => {
       ...(result.inputLayout ? { inputLayout: result.inputLayout } : {}),
       totalOps: Object.values(result.ops).reduce((a, b) => a + b, 0),
       data: {
-        calibrationFiles: [...data.keys()].filter((n) => n.startsWith('calibration/')).length,
-        validationFiles: [...data.keys()].filter((n) => n.startsWith('validation/')).length,
+        calibrationFiles: [...data.keys()].filter((n) => n.startsWith(dataFolder(CALIBRATION_DATA))).length,
+        validationFiles: [...data.keys()].filter((n) => n.startsWith(dataFolder(VALIDATION_DATA))).length,
       },
       ops: result.ops,
     },

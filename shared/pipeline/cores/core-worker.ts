@@ -11,11 +11,17 @@ import type { UnitWorkerReply, UnitWorkerSetup } from './isolate.js';
 
 const setup = workerData as UnitWorkerSetup;
 
+function loaderOf(stage: CoreStage): () => Promise<StageCore> {
+  const load = CORE_LOADERS[stage];
+  if (!load) throw new Error(`stage ${stage} has no core`);
+  return load;
+}
+
 async function run(): Promise<UnitWorkerReply> {
   try {
     const core: StageCore = setup.module
       ? ((await import(setup.module)) as Record<string, StageCore>)[setup.exportName!]!
-      : await CORE_LOADERS[setup.stage as CoreStage]();
+      : await loaderOf(setup.stage as CoreStage)();
     const output = await core({ ...setup.input, artifacts: new Map(setup.input.artifacts) });
     return { ok: true, output };
   } catch (e) {

@@ -27,14 +27,19 @@ function lazyCore(stage: string, load: () => Promise<StageCore>): StageCore {
 const settings = () => loadConfig();
 
 /** A stage's core in this process, or in a unit worker of its own (KILN_UNIT_ISOLATION=worker), per build. */
-function stageCore(stage: CoreStage): StageCore {
-  const inProcess = lazyCore(stage, CORE_LOADERS[stage]);
+function stageCore(stage: CoreStage, load: () => Promise<StageCore>): StageCore {
+  const inProcess = lazyCore(stage, load);
   const inWorker = isolatedCore(stage);
   return (input) => (settings().unitIsolation === 'worker' ? inWorker : inProcess)(input);
 }
 
 /** The cores under the limits of the KILN_* environment (shared/pipeline/limits.ts) and its resource settings. */
 export const STAGE_CORES: StageCores = withLimits(
-  Object.fromEntries((Object.keys(CORE_LOADERS) as CoreStage[]).map((s) => [s, stageCore(s)])) as StageCores,
+  Object.fromEntries(
+    (Object.entries(CORE_LOADERS) as [CoreStage, () => Promise<StageCore>][]).map(([s, load]) => [
+      s,
+      stageCore(s, load),
+    ]),
+  ) as StageCores,
   () => limitsOf(settings()),
 );

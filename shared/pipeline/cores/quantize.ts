@@ -4,8 +4,10 @@ import { toTfliteBytes } from '../../loaders/convert.js';
 import { parseQuantizeConfig } from '../../quantize/config.js';
 import { quantizeModel } from '../../quantize/quantize-model.js';
 import { readTflite } from '../../tflite/reader.js';
+import { CALIBRATION_DATA, CALIBRATION_STATS, FLOAT_MODEL, INT8_MODEL, QUANTIZE_REPORT } from '../artifacts.js';
+import { loadConfig } from '../config.js';
 import type { StageCore } from '../core.js';
-import { loadCalibrationSet } from '../../quantize/dataset.js';
+import { loadCalibrationSet } from '../../data/dataset.js';
 import { filesIn, withTempFolder } from '../upload-data.js';
 
 /**
@@ -18,13 +20,13 @@ import { filesIn, withTempFolder } from '../upload-data.js';
 export const quantizeCoreWith =
   (calibrationThreads: () => number): StageCore =>
   async ({ artifacts, config }) => {
-    const float = artifacts.get('model.float.tflite');
+    const float = artifacts.get(FLOAT_MODEL);
     if (!float)
-      throw new KilnError('E_INTERNAL', 'quantize needs model.float.tflite from convert', { hint: 'Rerun the build' });
+      throw new KilnError('E_INTERNAL', `quantize needs ${FLOAT_MODEL} from convert`, { hint: 'Rerun the build' });
     const q = parseQuantizeConfig({ quantize: config.quantize });
     const threads = calibrationThreads();
     const floatModel = fromTflite(readTflite(float));
-    const calibration = filesIn(artifacts, 'calibration');
+    const calibration = filesIn(artifacts, CALIBRATION_DATA);
     const set = calibration
       ? await withTempFolder(calibration, (dir) =>
           loadCalibrationSet(
@@ -49,10 +51,10 @@ export const quantizeCoreWith =
     });
     const json = (v: unknown) => new TextEncoder().encode(`${JSON.stringify(v, null, 2)}\n`);
     const out: Record<string, Uint8Array> = {
-      'model.int8.tflite': toTfliteBytes(result.model),
-      'quantize-report.json': json(result.report),
+      [INT8_MODEL]: toTfliteBytes(result.model),
+      [QUANTIZE_REPORT]: json(result.report),
     };
-    if (result.stats) out['calibration-stats.json'] = json(result.stats);
+    if (result.stats) out[CALIBRATION_STATS] = json(result.stats);
     const r = result.report;
     return {
       artifacts: out,
@@ -68,3 +70,6 @@ export const quantizeCoreWith =
       },
     };
   };
+
+/** The quantize core of the pipeline: calibration threads from KILN_CALIBRATION_THREADS, read on every build. */
+export const quantizeCore: StageCore = quantizeCoreWith(() => loadConfig().calibrationThreads);

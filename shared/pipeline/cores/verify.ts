@@ -6,14 +6,25 @@ import { readTflite } from '../../tflite/reader.js';
 import { loadValidationSet } from '../../verify/accuracy/validation.js';
 import { renderReportHtml } from '../../verify/report/html.js';
 import { verifyModel } from '../../verify/verify-model.js';
+import {
+  artifactMatches,
+  CALIBRATION_DATA,
+  COMPILE_REPORT,
+  FLOAT_MODEL,
+  INT8_MODEL,
+  REPORT_HTML,
+  REPORT_JSON,
+  VALIDATION_DATA,
+  VALIDATION_LABEL_FILES,
+} from '../artifacts.js';
 import type { StageCore } from '../core.js';
 import { filesIn, withTempFolder } from '../upload-data.js';
 import type { Tensor } from '../../ir/types.js';
-import type { CalibrationConfig } from '../../quantize/config.js';
+import type { CalibrationConfig } from '../../data/input-config.js';
 
 /** The first compile target's report: `compile-report.json` (one target) or `<target>/compile-report.json`. */
 function compileReportOf(artifacts: ReadonlyMap<string, Uint8Array>): { name: string; bytes: Uint8Array } | null {
-  const names = [...artifacts.keys()].filter((n) => n === 'compile-report.json' || n.endsWith('/compile-report.json'));
+  const names = [...artifacts.keys()].filter((n) => artifactMatches(COMPILE_REPORT, n));
   const name = names.sort()[0];
   return name ? { name, bytes: artifacts.get(name)! } : null;
 }
@@ -25,10 +36,10 @@ function compileReportOf(artifacts: ReadonlyMap<string, Uint8Array>): { name: st
  * kiln.json `verify.maxSamples` / `verify.debugSamples` cap the work. With shards > 1 each shard scores its slice.
  */
 export const verifyCore: StageCore = async ({ artifacts, config, unit }) => {
-  const float = artifacts.get('model.float.tflite');
-  const int8 = artifacts.get('model.int8.tflite');
+  const float = artifacts.get(FLOAT_MODEL);
+  const int8 = artifacts.get(INT8_MODEL);
   if (!float || !int8)
-    throw new KilnError('E_INTERNAL', 'verify needs model.float.tflite and model.int8.tflite', {
+    throw new KilnError('E_INTERNAL', `verify needs ${FLOAT_MODEL} and ${INT8_MODEL}`, {
       hint: 'Rerun the build',
     });
   const v = config.verify as { maxSamples?: unknown; debugSamples?: unknown };
@@ -49,8 +60,8 @@ export const verifyCore: StageCore = async ({ artifacts, config, unit }) => {
   const validation = { ...set, samples: set.samples.filter((_, i) => i % shards === shard) };
   const cr = compileReportOf(artifacts);
   const report = await verifyModel({
-    float: { name: 'model.float.tflite', bytes: float },
-    int8: { name: 'model.int8.tflite', bytes: int8 },
+    float: { name: FLOAT_MODEL, bytes: float },
+    int8: { name: INT8_MODEL, bytes: int8 },
     ...(cr ? { compileReport: JSON.parse(new TextDecoder().decode(cr.bytes)) as CompileReport } : {}),
     validation,
     maxSamples,
@@ -61,8 +72,8 @@ export const verifyCore: StageCore = async ({ artifacts, config, unit }) => {
   const c = report.accuracy.classification;
   return {
     artifacts: {
-      'report.json': enc.encode(`${JSON.stringify(report, null, 2)}\n`),
-      'report.html': enc.encode(renderReportHtml(report)),
+      [REPORT_JSON]: enc.encode(`${JSON.stringify(report, null, 2)}\n`),
+      [REPORT_HTML]: enc.encode(renderReportHtml(report)),
     },
     summary: {
       verdict: report.verdict.level,
@@ -92,8 +103,6 @@ export const verifyCore: StageCore = async ({ artifacts, config, unit }) => {
   };
 };
 
-const LABEL_FILES = ['labels.txt', 'labels.csv'];
-
 /** The validation set for this build, from the upload's data folders (see verifyCore). */
 async function validationData(
   artifacts: ReadonlyMap<string, Uint8Array>,
@@ -102,14 +111,14 @@ async function validationData(
   max: number,
   calibrationSamples: number,
 ): ReturnType<typeof loadValidationSet> {
-  const validation = filesIn(artifacts, 'validation');
+  const validation = filesIn(artifacts, VALIDATION_DATA);
   if (validation) {
-    const labels = LABEL_FILES.find((f) => validation.has(f));
+    const labels = VALIDATION_LABEL_FILES.find((f) => validation.has(f));
     return withTempFolder(validation, (dir) =>
       loadValidationSet(dir, labels ? `${dir}/${labels}` : undefined, inputs, cal, max),
     );
   }
-  const calibration = filesIn(artifacts, 'calibration');
+  const calibration = filesIn(artifacts, CALIBRATION_DATA);
   // The quantizer calibrates on the first `samples` files in name order; the rest are held back for verification.
   const heldBack = calibration
     ? new Map(

@@ -1,9 +1,9 @@
 import type { IrModel } from '../../ir/model.js';
 import type { Tensor } from '../../ir/types.js';
 import { openInterpreterRunner, type CaptureRunner, type TensorValue } from '../../quantize/capture.js';
-import type { Sample } from '../../quantize/dataset.js';
+import type { Sample } from '../../data/dataset.js';
 import { compareLayers, worstLayers, type LayerError } from '../../quantize/debugger.js';
-import { feedInput } from '../../quantize/feed.js';
+import { feedInput } from '../../data/feed.js';
 import { quantizationState } from '../../quantize/quantize-model.js';
 import {
   addClassification,

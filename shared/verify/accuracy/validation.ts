@@ -3,9 +3,9 @@ import { basename, extname, join } from 'node:path';
 import { KilnError } from '../../errors.js';
 import { numElements } from '../../ir/graph.js';
 import type { Tensor } from '../../ir/types.js';
-import type { CalibrationConfig } from '../../quantize/config.js';
-import { imageTargetOf, loadCalibrationSet, type Sample } from '../../quantize/dataset.js';
-import { IMAGE_EXTENSIONS, loadPixels, normalizePixels } from '../../quantize/images.js';
+import type { CalibrationConfig } from '../../data/input-config.js';
+import { imageTargetOf, loadCalibrationSet, type Sample } from '../../data/dataset.js';
+import { IMAGE_EXTENSIONS, loadPixels, normalizePixels } from '../../data/images.js';
 import { readNpyFloat32 as readNpy } from '../../npy/index.js';
 
 /** Validation samples with their labels (class index per sample, or null when unlabelled). */

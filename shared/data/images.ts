@@ -1,7 +1,7 @@
 import * as bmp from 'bmp-ts';
 import sharp from 'sharp';
 import { KilnError } from '../errors.js';
-import { DEFAULT_NORMALIZATION, type CalibrationConfig } from './config.js';
+import { DEFAULT_NORMALIZATION, type CalibrationConfig } from './input-config.js';
 
 /** File extensions read as images: sharp decodes all but BMP (libvips has no BMP loader), bmp-ts decodes BMP. */
 export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.bmp', '.webp', '.gif', '.tif', '.tiff'] as const;

@@ -3,7 +3,7 @@ import { extname, join } from 'node:path';
 import { KilnError } from '../errors.js';
 import { numElements } from '../ir/graph.js';
 import type { Tensor } from '../ir/types.js';
-import type { CalibrationConfig } from './config.js';
+import type { CalibrationConfig } from './input-config.js';
 import { IMAGE_EXTENSIONS, loadPixels, normalizePixels, type ImageTarget } from './images.js';
 import { readNpyFloat32 as readNpy } from '../npy/index.js';
 import { rng } from '../util/rng.js';
