@@ -7,6 +7,7 @@ import { register as latencyTable } from './latency-table.js';
 import { register as local } from './local.js';
 import { register as quantize } from './quantize.js';
 import { register as run } from './run.js';
+import { register as train } from './train.js';
 import { register as upload } from './upload.js';
 import { register as verify } from './verify.js';
 import { register as watch } from './watch.js';
@@ -21,6 +22,7 @@ export const COMMANDS: ((program: Command) => void)[] = [
   verify,
   latencyTable,
   build,
+  train,
   local,
   upload,
   watch,
