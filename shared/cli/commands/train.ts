@@ -75,10 +75,16 @@ async function uploadOf(
   const out = new Map<string, Uint8Array>([['model.tflite', trained.model]]);
   if (!trained.quantized)
     for (const [i, p] of trained.decoded.train.paths.entries())
-      out.set(`calibration/${flatName(i, p)}`, await files.read(p));
+      out.set(
+        `calibration/${flatName(i, `${trained.classes[trained.decoded.train.labels[i]!]}-${basename(p)}`)}`,
+        await files.read(p),
+      );
   const test = trained.decoded.test;
   for (const [i, p] of test.paths.entries())
-    out.set(`validation/${trained.classes[test.labels[i]!]}/${flatName(i, p)}`, await files.read(p));
+    out.set(
+      `validation/${trained.classes[test.labels[i]!]}/${flatName(i, `${trained.classes[test.labels[i]!]}-${basename(p)}`)}`,
+      await files.read(p),
+    );
   out.set('validation/labels.txt', new TextEncoder().encode(`${trained.classes.join('\n')}\n`));
   const { train: _train, ...rest } = raw;
   const verify = { ...((rest['verify'] as object | undefined) ?? {}), maxSamples: Math.max(1, test.paths.length) };
