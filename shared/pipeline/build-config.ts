@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { KilnError } from '../errors.js';
+import { TrainConfigSchema } from '../train/config.js';
 import { TaskSettingSchema } from '../verify/accuracy/task-type.js';
 
 /**
@@ -30,6 +31,8 @@ export const BuildConfigSchema = z.looseObject({
   task: TaskSettingSchema.optional(),
   /** Folder uploads: the model file or folder inside the upload, relative to kiln.json. */
   model: z.string().min(1).optional(),
+  /** Folder uploads of a labelled image set: train a model from it (shared/train/config.ts). */
+  train: TrainConfigSchema.optional(),
 });
 export type BuildConfig = z.output<typeof BuildConfigSchema>;
 

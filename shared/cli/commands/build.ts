@@ -14,7 +14,8 @@ import {
 import { loadConfig } from '../../pipeline/config.js';
 import { STAGE_CORES } from '../../pipeline/cores/index.js';
 import type { StageCores } from '../../pipeline/core.js';
-import { readLocalModel } from '../../pipeline/local-model.js';
+import { readLocalModel, type LocalModel } from '../../pipeline/local-model.js';
+import { isDatasetFolder, trainToDir, printTraining } from './train.js';
 
 /**
  * `kiln build <model> -o DIR`: the whole pipeline in this process (no emulators, no cloud), with the same stage cores
@@ -39,6 +40,15 @@ export function unitLine(e: UnitProgress): string {
 
 export async function buildToDir(model: string, opts: BuildCommandOptions): Promise<BuildResult> {
   const local = await readLocalModel(model, opts.config);
+  return buildLocalToDir(local, pathToFileURL(resolve(model)).href, opts);
+}
+
+/** Builds a model already in memory (what `kiln train` trained) into DIR, as `kiln build` does. */
+export async function buildLocalToDir(
+  local: LocalModel,
+  sourceUri: string,
+  opts: BuildCommandOptions & { onUnit?: (e: UnitProgress) => void },
+): Promise<BuildResult> {
   const out = resolve(opts.out);
   const write = async (name: string, bytes: Uint8Array): Promise<void> => {
     const file = join(out, name);
@@ -49,9 +59,12 @@ export async function buildToDir(model: string, opts: BuildCommandOptions): Prom
   const { record } = await buildInProcess(local, {
     cores: opts.cores ?? STAGE_CORES,
     maxFanout: loadConfig().limits.maxFanout,
-    sourceUri: pathToFileURL(resolve(model)).href,
+    sourceUri,
     onArtifact: write,
-    onUnit: (e) => progress.step(unitLine(e)),
+    onUnit: (e) => {
+      progress.step(unitLine(e));
+      opts.onUnit?.(e);
+    },
   });
   await write('build.json', new TextEncoder().encode(`${JSON.stringify(record, null, 2)}\n`));
   return resultFromRecord(record, (name) => join(out, name));
@@ -63,7 +76,10 @@ export function register(program: Command): void {
     .description(
       'run the whole pipeline (convert → quantize → compile → verify) in this process and write every artifact to DIR',
     )
-    .argument('<model>', 'a model file (.tflite, .h5, .keras, .zip, .tar.gz) or folder (SavedModel, TF.js, …)')
+    .argument(
+      '<model>',
+      'a model file (.tflite, .h5, .keras, .zip, .tar.gz) or folder (SavedModel, TF.js, …), or a labelled image set to train from (see kiln train)',
+    )
     .requiredOption('-o, --out <dir>', 'output folder')
     .option(
       '--config <kiln.json>',
@@ -71,6 +87,17 @@ export function register(program: Command): void {
     )
     .option('--json', 'print {buildId, status, artifacts, summary, error?} as JSON')
     .action(async (model: string, flags: { out: string; config?: string; json?: boolean }) => {
+      if (await isDatasetFolder(model, flags.config)) {
+        // A labelled image set: train a model from it, then build that (as `kiln train`).
+        const { result, training } = await trainToDir(model, {
+          out: flags.out,
+          ...(flags.config ? { config: flags.config } : {}),
+        });
+        printTraining(result, training, flags.json === true);
+        const failure = buildFailure(result, `The artifacts made before the failure are in ${flags.out}`);
+        if (failure) throw failure;
+        return;
+      }
       const result = await buildToDir(model, { out: flags.out, ...(flags.config ? { config: flags.config } : {}) });
       process.stdout.write(flags.json ? `${JSON.stringify(resultJson(result), null, 2)}\n` : formatResult(result));
       const failure = buildFailure(result, `The artifacts made before the failure are in ${flags.out}`);

@@ -6,6 +6,7 @@ import { register as inspect } from './inspect.js';
 import { register as latencyTable } from './latency-table.js';
 import { register as quantize } from './quantize.js';
 import { register as run } from './run.js';
+import { register as train } from './train.js';
 import { register as upload } from './upload.js';
 import { register as verify } from './verify.js';
 import { register as watch } from './watch.js';
@@ -20,6 +21,7 @@ export const BUILD_COMMANDS: ((program: Command) => void)[] = [
   verify,
   latencyTable,
   build,
+  train,
 ];
 
 /** The commands that talk to a deployed (or local) Kiln. */

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { CHART, layerBars, layoutGraph } from './layout.js';
 import { formatBytes } from '../../util/format-bytes.js';
 import type { VerifyReport } from './schema.js';
+import { trainingLayout } from './training.js';
 
 /**
  * report.html from report.json alone, through the eta template engine with auto-escaping: every value from the model
@@ -92,5 +93,6 @@ export function renderReportHtml(report: VerifyReport): string {
     chart: CHART,
     mb: formatBytes,
     pct,
+    training: report.training ? trainingLayout(report.training) : null,
   });
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { TASK_TYPES } from '../accuracy/task-type.js';
+import { TrainingReportSchema } from './training.js';
 
 /**
  * report.json, the verify stage's source of truth (report.html is rendered from it alone). Versioned by `schema`;
@@ -145,6 +146,8 @@ export const VerifyReportSchema = z.object({
     node: z.string(),
   }),
   warnings: z.array(z.string()),
+  /** Models Kiln trained from a labelled image set: the training block (training.ts). */
+  training: TrainingReportSchema.optional(),
 });
 
 export type VerifyReport = z.infer<typeof VerifyReportSchema>;
