@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import type { ImageTarget } from '../quantize/images.js';
+import type { ImageTarget } from '../data/images.js';
 import type { TrainingReport } from '../verify/report/training.js';
 import type { TrainedModel } from './route.js';
 
