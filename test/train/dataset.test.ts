@@ -215,6 +215,11 @@ test('looksLikeDataset: class folders of images yes, a SavedModel folder no', (t
     looksLikeDataset(['saved_model.pb', 'variables/variables.index', 'variables/variables.data-00000-of-00001'], false),
   );
   t.true(looksLikeDataset(['data.csv'], true));
+  // A model folder with its validation images stays a model upload.
+  t.false(looksLikeDataset(['saved_model.pb', 'validation/cat/1.jpg', 'validation/dog/1.jpg'], false));
+  t.false(looksLikeDataset(['validation/cat/1.jpg', 'validation/dog/1.jpg'], false));
+  t.false(looksLikeDataset(['model.tflite', 'cat/1.jpg', 'dog/1.jpg'], false));
+  t.true(looksLikeDataset(['train/cat/1.jpg', 'train/dog/1.jpg', 'test/cat/2.jpg'], false));
 });
 
 test('a bucket prefix reads through the same code: gs:// paths of its own prefix, nothing else listed is readable', async (t) => {
