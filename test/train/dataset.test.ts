@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { KilnError } from '../../shared/errors.js';
 import { parseBuildConfig } from '../../shared/pipeline/build-config.js';
 import { decodeDataset } from '../../shared/train/dataset/decode.js';
-import { localDatasetFiles, memoryDatasetFiles } from '../../shared/train/dataset/files.js';
+import { bucketDatasetFiles, localDatasetFiles, memoryDatasetFiles } from '../../shared/train/dataset/files.js';
 import { looksLikeDataset, readDataset } from '../../shared/train/dataset/read-dataset.js';
 import { shapeFiles, shapePng, writeFiles } from '../helpers/image-sets.js';
 
@@ -215,4 +215,34 @@ test('looksLikeDataset: class folders of images yes, a SavedModel folder no', (t
     looksLikeDataset(['saved_model.pb', 'variables/variables.index', 'variables/variables.data-00000-of-00001'], false),
   );
   t.true(looksLikeDataset(['data.csv'], true));
+  // A model folder with its validation images stays a model upload.
+  t.false(looksLikeDataset(['saved_model.pb', 'validation/cat/1.jpg', 'validation/dog/1.jpg'], false));
+  t.false(looksLikeDataset(['validation/cat/1.jpg', 'validation/dog/1.jpg'], false));
+  t.false(looksLikeDataset(['model.tflite', 'cat/1.jpg', 'dog/1.jpg'], false));
+  t.true(looksLikeDataset(['train/cat/1.jpg', 'train/dog/1.jpg', 'test/cat/2.jpg'], false));
+});
+
+test('a bucket prefix reads through the same code: gs:// paths of its own prefix, nothing else listed is readable', async (t) => {
+  const objects = new Map<string, Uint8Array>();
+  for (const [p, b] of await shapeFiles(8, 24)) objects.set(`uploads/flowers/${p}`, b);
+  objects.set('uploads/other/secret.png', await png(0, 1));
+  const csv = [...objects.keys()]
+    .filter((n) => n.startsWith('uploads/flowers/'))
+    .map((n) => `gs://kiln-uploads/${n},${n.split('/')[2]}`);
+  objects.set('uploads/flowers/set.csv', new TextEncoder().encode(csv.join('\n')));
+  const listed: string[] = [];
+  const files = bucketDatasetFiles({
+    bucket: 'kiln-uploads',
+    prefix: 'uploads/flowers',
+    list: (prefix) => {
+      listed.push(prefix);
+      return Promise.resolve([...objects.keys()].filter((n) => n.startsWith(prefix)));
+    },
+    read: (name) => Promise.resolve(objects.get(name)!),
+  });
+  const d = await readDataset(files);
+  t.deepEqual(listed, ['uploads/flowers/']);
+  t.is(d.label, 'gs://kiln-uploads/uploads/flowers/');
+  t.deepEqual(d.counts, { disc: 8, hstripes: 8, vstripes: 8 });
+  await t.throwsAsync(files.read('../other/secret.png'), { message: /is not an object of the dataset/ });
 });

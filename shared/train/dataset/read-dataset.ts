@@ -82,9 +82,18 @@ export async function readDataset(files: DatasetFiles, opts: DatasetOptions = {}
   };
 }
 
-/** Whether a file listing looks like a dataset rather than a model: class folders of images or a CSV. Pure. */
+/** Files that make a folder a model upload (its `calibration/` and `validation/` images are data, not a dataset). */
+const MODEL_FILE = /(\.(tflite|h5|hdf5|keras|pb|pbtxt|onnx|zip|tgz|tar\.gz)|(^|\/)model\.json)$/i;
+
+/**
+ * Whether a file listing looks like a dataset rather than a model (pure): a kiln.json train block, or — with no model
+ * file in it — at least two class folders of images outside `validation/`/`test/` (a model upload's validation data
+ * alone never makes it a dataset).
+ */
 export function looksLikeDataset(paths: readonly string[], hasTrainBlock: boolean): boolean {
   if (hasTrainBlock) return true;
+  if (paths.some((p) => MODEL_FILE.test(p))) return false;
   const index = indexFolders(paths.map((path) => ({ path })));
-  return index.classes.filter((c) => index.images.some((i) => i.label === c)).length >= 2;
+  const training = index.images.filter((i) => i.split === undefined || i.split === 'train');
+  return new Set(training.map((i) => i.label)).size >= 2;
 }
