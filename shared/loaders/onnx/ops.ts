@@ -66,6 +66,7 @@ import {
   transposeOp,
   where,
 } from './ops/shape.js';
+import { conv3d, orVolume, pool3d } from './ops/volume.js';
 
 export { operands, type OnnxOpConverter } from './ops/common.js';
 
@@ -115,9 +116,9 @@ export const ONNX_OPS: Record<string, OnnxOpConverter> = {
       throw c.refuse('dropout in training mode (its mask output is used)');
     return [c.value(0)];
   },
-  Conv: conv,
-  MaxPool: pool('MAX_POOL_2D'),
-  AveragePool: pool('AVERAGE_POOL_2D'),
+  Conv: orVolume(conv, conv3d),
+  MaxPool: orVolume(pool('MAX_POOL_2D'), (c) => pool3d(c, 'MAX_POOL_2D')),
+  AveragePool: orVolume(pool('AVERAGE_POOL_2D'), (c) => pool3d(c, 'AVERAGE_POOL_2D')),
   GlobalAveragePool: globalPool('MEAN'),
   GlobalMaxPool: globalPool('REDUCE_MAX'),
   BatchNormalization: batchNorm,

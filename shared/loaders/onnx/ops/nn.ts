@@ -385,9 +385,40 @@ export function lrn(c: OnnxCtx): Value[] {
 export function prelu(c: OnnxCtx): Value[] {
   floatOnly(c);
   if (c.isConst(1) && numElements(c.shape(1)) === 1) return unary('LEAKY_RELU', () => ({ alpha: c.const(1).v[0]! }))(c);
-  if (c.rank(0) > 4) throw c.refuse(`a rank-${c.rank(0)} input`, 'TFLite PRELU takes up to 4-D tensors');
+  if (c.rank(0) > 4) return preluMerged(c);
   const { ids, perm, shape } = operands(c, [0, 1]);
   return [tensorVal(one(c, 'PRELU', ids, {}, applyPerm(shape, perm), F32), perm)];
+}
+
+/**
+ * PRelu over more than 4 dimensions (TFLite PRELU takes up to 4): neighbouring dimensions along which the slope does
+ * not vary are merged into one, the op runs on the 4-D view, and the result is reshaped back.
+ */
+function preluMerged(c: OnnxCtx): Value[] {
+  const s = c.shape(0);
+  const r = s.length;
+  const slope = c.isConst(1) ? c.const(1) : undefined;
+  if (!slope)
+    throw c.refuse(`a rank-${r} input with a slope computed at run time`, 'TFLite PRELU takes up to 4-D tensors');
+  const ss = [...new Array<number>(r - slope.shape.length).fill(1), ...slope.shape];
+  // groups of dimensions: a run of dimensions where the slope is 1 merges with the one before it
+  const groups: number[][] = [];
+  for (let i = 0; i < r; i++) {
+    const last = groups[groups.length - 1];
+    if (last && ss[i] === 1 && last.every((k) => ss[k] === 1)) last.push(i);
+    else groups.push([i]);
+  }
+  if (groups.length > 4)
+    throw c.refuse(
+      `a rank-${r} input whose slope varies along more than 4 dimensions`,
+      'TFLite PRELU takes up to 4-D tensors',
+    );
+  const xs = groups.map((g) => g.reduce((n, k) => n * s[k]!, 1));
+  const as = groups.map((g) => g.reduce((n, k) => n * ss[k]!, 1));
+  const x = c.b.reshape(c.tensor(0, null), xs, { name: `${c.name}/merged` });
+  const a = c.b.constant(`${c.name}/slope`, F32, as, Float32Array.from(slope.v));
+  const y = c.b.op('PRELU', [x, a], {}, { outputs: [{ name: `${c.name}/prelu`, shape: xs, dtype: F32 }] })[0]!;
+  return [tensorVal(c.b.reshape(y, s, { name: c.out() }))];
 }
 
 export function layerNorm(c: OnnxCtx): Value[] {
