@@ -75,7 +75,7 @@ function prepare(suite: string, dir: string, name: string): Prepared {
     }
     const shapes = inputNames.slice(0, ins.length).map((n, i) => ({ name: n, shape: ins[i]!.shape }));
     const conv = convertModel(modelPath, {
-      inputs: shapes.filter((s) => s.shape.length > 0 && s.shape.every((d) => d > 0)),
+      inputs: shapes.filter((s) => s.shape.length > 0 && s.shape.every((d) => d >= 0)),
     });
     const tflite = toTfliteBytes(conv.model);
     const inputs = conv.inputs.map((info, i) => {

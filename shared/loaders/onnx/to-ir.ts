@@ -17,6 +17,7 @@ import { FOLDS } from './fold.js';
 import { channelsLast, norm, unapplyPerm } from './layout.js';
 import { CONST_ONLY, ONNX_OPS } from './ops.js';
 import { ONNX_TYPE_NAMES, constOf, onnxDtype, tensorFromOnnx, type ConstVal } from './tensor.js';
+import { SEQUENCE_OPS, convertSequenceNode, type OnnxSequence } from './sequences.js';
 import type { OnnxModel, OnnxNode, OnnxValueInfo } from './types.js';
 
 export const MIN_OPSET = 1;
@@ -77,7 +78,11 @@ export function opsetOf(m: OnnxModel, label: string): number {
 
 /** Refuses, before conversion, every node whose op Kiln cannot convert, all named at once. */
 export function checkOps(nodes: OnnxNode[]): void {
-  const bad = nodes.filter((n) => (n.domain && n.domain !== 'ai.onnx') || !(n.opType in ONNX_OPS || n.opType in FOLDS));
+  const bad = nodes.filter(
+    (n) =>
+      (n.domain && n.domain !== 'ai.onnx') ||
+      !(n.opType in ONNX_OPS || n.opType in FOLDS || SEQUENCE_OPS.has(n.opType)),
+  );
   if (bad.length === 0) return;
   const ops = [...new Set(bad.map((n) => (n.domain && n.domain !== 'ai.onnx' ? `${n.domain}.${n.opType}` : n.opType)))];
   const flow = ops.filter((o) => SUBGRAPH_OPS.has(o));
@@ -175,8 +180,22 @@ export function onnxToIr(m: OnnxModel, label: string, opts: ConvertOptions): { m
     values.set(vi.name, tensorVal(b.input(vi.name, phys, dtype), perm));
     layout.push({ name: vi.name, layout: asNhwc ? 'NHWC' : 'as exported' });
   }
-  for (const node of g.node) convertNode(b, mat, values, node, opset);
+  const seqs = new Map<string, OnnxSequence>();
+  const scope = {
+    values,
+    seqs,
+    shape: (v: Value) => logicalShape(b, v),
+    emit: (n: OnnxNode) => convertNode(b, mat, values, n, 11),
+  };
+  for (const node of g.node) {
+    if (SEQUENCE_OPS.has(node.opType) && !node.domain) convertSequenceNode(node, scope);
+    else convertNode(b, mat, values, node, opset);
+  }
   const outIds = g.output.map((o) => {
+    if (seqs.has(o.name))
+      throw new KilnError('E_UNSUPPORTED_TYPE', `output ${o.name} is a sequence; TFLite models return tensors`, {
+        hint: 'Return the tensors (ConcatFromSequence, or one output per element)',
+      });
     const v = values.get(o.name);
     if (!v) throw new KilnError('E_BAD_ARGUMENT', `output ${o.name} is not produced by any node`);
     let id = mat.tensor(v, null, o.name);
