@@ -31,6 +31,7 @@ import {
   isInf,
   isNaN,
   reduce,
+  shrink,
   sign,
   thresholdedRelu,
   trilu,
@@ -72,6 +73,7 @@ export { operands, type OnnxOpConverter } from './ops/common.js';
 
 export const ONNX_OPS: Record<string, OnnxOpConverter> = {
   Sign: sign,
+  Shrink: shrink,
   Asinh: inverseHyperbolic(1),
   Acosh: inverseHyperbolic(-1),
   Atanh: composite((c, x) => {

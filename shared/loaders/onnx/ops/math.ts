@@ -284,3 +284,22 @@ export const inverseHyperbolic = (k: number): OnnxOpConverter =>
     const r = c.b.unary('SQRT', c.b.binary('ADD', c.b.binary('MUL', x, x), c.b.constant(`${c.name}/k`, F32, [], [k])));
     return c.b.unary('LOG', c.b.binary('ADD', x, r), { name: c.out() });
   });
+
+/** Shrink: x − bias above lambd, x + bias below −lambd, 0 between (two SELECT_V2s). */
+export const shrink = composite((c, x) => {
+  const lambd = c.attr.f('lambd', 0.5);
+  const bias = c.attr.f('bias', 0);
+  const s = c.b.g.tensor(x).shape;
+  const k = (what: string, v: number): number => c.b.constant(`${c.name}/${what}`, F32, [], [v]);
+  const cmp = (type: string, v: number, what: string): number =>
+    c.b.op(type, [x, k(what, v)], {}, { outputs: [{ name: `${c.name}/${what}_mask`, shape: s, dtype: 'bool' }] })[0]!;
+  const select = (cond: number, a: number, b: number, name: string): number =>
+    c.b.op('SELECT_V2', [cond, a, b], {}, { outputs: [{ name, shape: s, dtype: F32 }] })[0]!;
+  const above = select(
+    cmp('GREATER', lambd, 'above'),
+    c.b.binary('SUB', x, k('bias', bias)),
+    k('zero', 0),
+    `${c.name}/upper`,
+  );
+  return select(cmp('LESS', -lambd, 'below'), c.b.binary('ADD', x, k('bias_up', bias)), above, c.out());
+});
