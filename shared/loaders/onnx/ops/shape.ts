@@ -291,10 +291,24 @@ export function tile(c: OnnxCtx): Value[] {
 
 export function depthSpace(type: 'DEPTH_TO_SPACE' | 'SPACE_TO_DEPTH'): OnnxOpConverter {
   return (c) => {
-    if (type === 'DEPTH_TO_SPACE' && c.attr.s('mode', 'DCR') !== 'DCR')
-      throw c.refuse(`${c.attr.s('mode', 'DCR')} mode`, 'TFLite DEPTH_TO_SPACE orders channels as DCR');
+    const mode = type === 'DEPTH_TO_SPACE' ? c.attr.s('mode', 'DCR') : 'DCR';
+    if (mode !== 'DCR' && mode !== 'CRD') throw c.refuse(`${mode} mode`);
     const cl = channelsLast(4);
-    return [tensorVal(one(c, type, [c.tensor(0, cl)], { blockSize: c.attr.i('blocksize', 1) }), cl)];
+    const r = c.attr.i('blocksize', 1);
+    let x = c.tensor(0, cl);
+    if (mode === 'CRD') {
+      // TFLite's DEPTH_TO_SPACE reads channels as DCR (block row, block column, channel): reorder the CRD channels
+      const s = c.b.g.tensor(x).shape;
+      const C = s[3]! / (r * r);
+      const order = Array.from({ length: s[3]! }, (_v, k) => (k % C) * r * r + Math.floor(k / C));
+      x = c.b.op(
+        'GATHER',
+        [x, c.b.constant(`${c.name}/dcr_order`, 'int32', [order.length], order)],
+        { axis: 3, batchDims: 0 },
+        { outputs: [{ name: `${c.name}/dcr`, shape: s, dtype: c.b.g.tensor(x).dtype }] },
+      )[0]!;
+    }
+    return [tensorVal(one(c, type, [x], { blockSize: r }), cl)];
   };
 }
 
