@@ -96,6 +96,8 @@ export interface OnnxCtx {
   materialize(v: Value, perm: Perm): number;
   /** Name for output k. */
   out(k?: number): string;
+  /** The fixed shape the model declares for output k (graph output or value_info), if it does. */
+  declared(k?: number): number[] | undefined;
   refuse(why: string, hint?: string): KilnError;
 }
 

@@ -180,16 +180,26 @@ export function onnxToIr(m: OnnxModel, label: string, opts: ConvertOptions): { m
     values.set(vi.name, tensorVal(b.input(vi.name, phys, dtype), perm));
     layout.push({ name: vi.name, layout: asNhwc ? 'NHWC' : 'as exported' });
   }
+  // the shapes the model declares for its values (outputs and value_info), where every dimension is fixed
+  const declared = new Map<string, number[]>();
+  for (const vi of [...g.valueInfo, ...g.output]) {
+    const dims = vi.type?.tensorType?.shape?.dim;
+    if (dims && dims.every((d) => d.dimValue !== undefined && Number(d.dimValue) >= 0))
+      declared.set(
+        vi.name,
+        dims.map((d) => Number(d.dimValue)),
+      );
+  }
   const seqs = new Map<string, OnnxSequence>();
   const scope = {
     values,
     seqs,
     shape: (v: Value) => logicalShape(b, v),
-    emit: (n: OnnxNode) => convertNode(b, mat, values, n, 11),
+    emit: (n: OnnxNode) => convertNode(b, mat, values, n, 11, declared),
   };
   for (const node of g.node) {
     if (SEQUENCE_OPS.has(node.opType) && !node.domain) convertSequenceNode(node, scope);
-    else convertNode(b, mat, values, node, opset);
+    else convertNode(b, mat, values, node, opset, declared);
   }
   const outIds = g.output.map((o) => {
     if (seqs.has(o.name))
@@ -221,6 +231,7 @@ function convertNode(
   values: Map<string, Value>,
   node: OnnxNode,
   opset: number,
+  declared: ReadonlyMap<string, number[]>,
 ): void {
   const name = node.name || node.output[0] || node.opType;
   const what = `node ${name} (${node.opType})`;
@@ -293,6 +304,7 @@ function convertNode(
     tensor: (i, perm = null, as) => mat.tensor(value(i), perm, `${name}/in${i}`, as),
     materialize: (v, perm) => mat.tensor(v, perm, `${name}/value`),
     out: (k = 0) => node.output[k] || `${name}:${k}`,
+    declared: (k = 0) => declared.get(node.output[k] ?? ''),
     refuse,
   };
   let outs: Value[] | undefined;

@@ -264,6 +264,7 @@ export function where(c: OnnxCtx): Value[] {
 }
 
 export function expand(c: OnnxCtx): Value[] {
+  if (!c.isConst(1)) return runtimeExpand(c);
   const target = broadcastShapes(c.shape(0), c.ints(1));
   const p = c.rank(0) === target.length ? c.perm(0) : null;
   const x = c.tensor(0, p);
@@ -287,6 +288,32 @@ export function tile(c: OnnxCtx): Value[] {
       p,
     ),
   ];
+}
+
+/**
+ * Expand to a shape computed at run time: x · FILL(shape, 1), whose bidirectional broadcast is Expand's. The output
+ * shape must be declared in the model (the result's size is fixed there); the runtime sizes the filled tensor from the
+ * shape values it is given.
+ */
+function runtimeExpand(c: OnnxCtx): Value[] {
+  const out = c.declared();
+  const k = c.shape(1)[0];
+  if (!out || k === undefined || k > out.length)
+    throw c.refuse(
+      'input 1 (shape) is computed at run time and the model declares no fixed output shape',
+      'Fix the input shapes (--inputs) so that shape computations fold away',
+    );
+  const dtype = c.dtype(0);
+  if (dtype !== F32 && dtype !== 'int32') throw c.refuse(`expanding ${dtype} to a run-time shape`);
+  let shape = c.tensor(1);
+  if (c.dtype(1) !== 'int32') shape = castTo(c, shape, 'int32', `${c.name}/shape32`);
+  const ones = c.b.op(
+    'FILL',
+    [shape, c.b.constant(`${c.name}/one`, dtype, [], [1])],
+    {},
+    { outputs: [{ name: `${c.name}/ones`, shape: out.slice(out.length - k), dtype }] },
+  )[0]!;
+  return [tensorVal(one(c, 'MUL', [c.tensor(0), ones], {}, out, dtype))];
 }
 
 export function depthSpace(type: 'DEPTH_TO_SPACE' | 'SPACE_TO_DEPTH'): OnnxOpConverter {
