@@ -165,14 +165,21 @@ export function onnxToIr(m: OnnxModel, label: string, opts: ConvertOptions): { m
         hint: 'Kiln converts models with tensor inputs',
       });
     const dtype = onnxDtype(tt.elemType, `input ${vi.name}`);
-    if (!(['float32', 'int32', 'int64', 'bool', 'uint8', 'int8'] as DType[]).includes(dtype))
+    if (!(['float32', 'int32', 'int64', 'bool', 'uint8', 'int8'] as DType[]).includes(dtype)) {
+      // name the ops that would compute on it: none has a TFLite kernel for this type
+      const readers = g.node.filter((n) => n.input.includes(vi.name));
+      const ops = [...new Set(readers.map((n) => n.opType))];
       throw new KilnError(
         'E_UNSUPPORTED_TYPE',
-        `input ${vi.name} is ${ONNX_TYPE_NAMES[tt.elemType ?? 0]}; TFLite computes in float32 (and int32/int64 indices)`,
+        `input ${vi.name} is ${ONNX_TYPE_NAMES[tt.elemType ?? 0]}` +
+          (readers.length ? `, read by ${listNodes(readers)}` : '') +
+          `: TFLite has no ${ONNX_TYPE_NAMES[tt.elemType ?? 0]} kernel${ops.length ? ` for ${ops.join(', ')}` : ''}; it computes in float32 (and int32/int64 indices)`,
         {
-          hint: 'Export the model with float32 inputs',
+          hint: 'Export the model with float32 inputs (model.float() before torch.onnx.export)',
+          details: { unsupportedOps: ops, nodes: readers.map((n) => n.name || n.output[0] || '') },
         },
       );
+    }
     const shape = inputShape(vi, opts);
     const asNhwc = nhwc && shape.length === 4 && dtype === 'float32';
     const perm = asNhwc ? channelsLast(4) : null;
