@@ -60,6 +60,7 @@ import {
   pad,
   reshapeTo,
   resize,
+  runtimeReshape,
   shapeOp,
   slice,
   split,
@@ -257,10 +258,12 @@ export const ONNX_OPS: Record<string, OnnxOpConverter> = {
   ArgMax: argMinMax('ARG_MAX'),
   ArgMin: argMinMax('ARG_MIN'),
   Reshape: (c) =>
-    reshapeTo(
-      c,
-      reshapeTarget(c.shape(0), c.opset >= 5 ? c.ints(1) : c.attr.ints('shape')!, c.attr.i('allowzero', 0) === 1),
-    ),
+    c.opset >= 5 && !c.isConst(1)
+      ? runtimeReshape(c)
+      : reshapeTo(
+          c,
+          reshapeTarget(c.shape(0), c.opset >= 5 ? c.ints(1) : c.attr.ints('shape')!, c.attr.i('allowzero', 0) === 1),
+        ),
   Flatten: (c) => {
     const s = c.shape(0);
     const axis = flattenAxis(c.attr.i('axis', 1), s.length);

@@ -15,6 +15,44 @@ export function reshapeTo(c: OnnxCtx, shape: number[]): Value[] {
   return [tensorVal(c.b.reshape(c.tensor(0, null), shape, { name: c.out() }))];
 }
 
+/**
+ * Reshape to a shape computed at run time: RESHAPE with the shape tensor (int32; a 0 copies the input's dimension
+ * unless allowzero, via SELECT_V2). The model must declare the output's fixed shape, which the IR records.
+ */
+export function runtimeReshape(c: OnnxCtx): Value[] {
+  const out = c.declared();
+  const k = c.shape(1)[0];
+  if (!out || k === undefined || c.rank(1) !== 1)
+    throw c.refuse(
+      'input 1 (shape) is computed at run time and the model declares no fixed output shape',
+      'Fix the input shapes (--inputs) so that shape computations fold away',
+    );
+  let s = c.tensor(1);
+  if (c.dtype(1) !== 'int32') s = castTo(c, s, 'int32', `${c.name}/shape32`);
+  if (c.attr.i('allowzero', 0) === 0) {
+    const inShape = c.shape(0);
+    const copy = Array.from({ length: k }, (_v, i) => inShape[i] ?? 0);
+    const zero = c.b.op(
+      'EQUAL',
+      [s, c.b.constant(`${c.name}/zero`, 'int32', [], [0])],
+      {},
+      {
+        outputs: [{ name: `${c.name}/copies`, shape: [k], dtype: 'bool' }],
+      },
+    )[0]!;
+    s = c.b.op(
+      'SELECT_V2',
+      [zero, c.b.constant(`${c.name}/input_dims`, 'int32', [k], copy), s],
+      {},
+      {
+        outputs: [{ name: `${c.name}/shape`, shape: [k], dtype: 'int32' }],
+      },
+    )[0]!;
+  }
+  const x = c.tensor(0, null);
+  return [tensorVal(one(c, 'RESHAPE', [x, s], {}, out, c.dtype(0)))];
+}
+
 export function concat(c: OnnxCtx): Value[] {
   const idx = Array.from({ length: c.n }, (_v, i) => i).filter((i) => c.has(i) && numElements(c.shape(i)) > 0);
   const r = c.rank(idx[0]!);
