@@ -197,6 +197,20 @@ export function resize(c: OnnxCtx): Value[] {
   throw c.refuse(`${mode} interpolation`, 'TFLite resizes with nearest or bilinear interpolation');
 }
 
+/** Indices computed at run time may count from the end (−d … d−1); TFLite's GATHER takes 0 … d−1: FLOOR_MOD by d. */
+function runtimeIndices(c: OnnxCtx, d: number): number {
+  const idx = c.tensor(1, null);
+  const t = c.b.g.tensor(idx);
+  return c.b.op(
+    'FLOOR_MOD',
+    [idx, c.b.constant(`${c.name}/axis_size`, t.dtype, [], [d])],
+    {},
+    {
+      outputs: [{ name: `${c.name}/indices`, shape: t.shape, dtype: t.dtype }],
+    },
+  )[0]!;
+}
+
 export function gather(c: OnnxCtx): Value[] {
   const r = c.rank(0);
   const axis = normAxis(c.attr.i('axis', 0), r);
@@ -213,7 +227,7 @@ export function gather(c: OnnxCtx): Value[] {
         c.shape(1),
         Int32Array.from(c.const(1).v, (i) => (i < 0 ? i + d : i)),
       )
-    : c.tensor(1, null);
+    : runtimeIndices(c, d);
   const phys = c.b.g.tensor(x).shape;
   const shape = [...phys.slice(0, pa), ...c.shape(1), ...phys.slice(pa + 1)];
   const y = one(c, 'GATHER', [x, idx], { axis: pa }, shape, c.dtype(0));
