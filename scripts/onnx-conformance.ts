@@ -8,7 +8,7 @@
  */
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isKilnError } from '../shared/errors.js';
+import { exitCodeFor, isKilnError } from '../shared/errors.js';
 import { typedView, type DType } from '../shared/ir/dtype.js';
 import { numElements } from '../shared/ir/graph.js';
 import { convertModel, toTfliteBytes } from '../shared/loaders/convert.js';
@@ -75,7 +75,7 @@ function prepare(suite: string, dir: string, name: string): Prepared {
     }
     const shapes = inputNames.slice(0, ins.length).map((n, i) => ({ name: n, shape: ins[i]!.shape }));
     const conv = convertModel(modelPath, {
-      inputs: shapes.filter((s) => s.shape.length > 0 && s.shape.every((d) => d > 0)),
+      inputs: shapes.filter((s) => s.shape.length > 0 && s.shape.every((d) => d >= 0)),
     });
     const tflite = toTfliteBytes(conv.model);
     const inputs = conv.inputs.map((info, i) => {
@@ -91,7 +91,8 @@ function prepare(suite: string, dir: string, name: string): Prepared {
     });
     return { result, tflite, inputs, expected, outDtypes: conv.outputs.map((o) => o.dtype as DType) };
   } catch (e) {
-    if (isKilnError(e)) return { result: { ...result, status: 'refused', reason: e.message } };
+    // refused: bad input the CLI answers with exit 2; any other failure (exit 1) is a crash
+    if (isKilnError(e) && exitCodeFor(e) === 2) return { result: { ...result, status: 'refused', reason: e.message } };
     return {
       result: {
         ...result,
@@ -237,8 +238,44 @@ export function renderDoc(results: CaseResult[]): string {
       .join('; ');
     lines.push(`| ${op} | ${e.tests} | ${e.converted} | ${e.matched} | ${why} |`);
   }
+  const models = results.filter((r) => r.status !== 'matched' && r.suite !== 'node');
+  lines.push(
+    '',
+    '## Models not matched (pytorch-converted, pytorch-operator, simple)',
+    '',
+    '| model | status | why |',
+    '| --- | --- | --- |',
+    ...models.map((r) => `| ${r.suite}/${r.name} | ${r.status} | ${(r.reason ?? '').replace(/\|/g, '\\|')} |`),
+    '',
+    '## Node tests not matched, by reason',
+    '',
+    'The reasons of the node suite refusals, with the node and input names taken out, most frequent first.',
+    '',
+    '| reason | tests |',
+    '| --- | ---: |',
+  );
+  const why = new Map<string, number>();
+  for (const r of results)
+    if (r.suite === 'node' && r.status !== 'matched') {
+      const k = `${r.status}: ${groupReason(r.reason ?? '')}`;
+      why.set(k, (why.get(k) ?? 0) + 1);
+    }
+  for (const [k, n] of [...why].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])))
+    lines.push(`| ${k.replace(/\|/g, '\\|')} | ${n} |`);
   lines.push('');
   return lines.join('\n');
+}
+
+/** A refusal reason without the names of nodes and inputs, so that like reasons group together. */
+function groupReason(r: string): string {
+  return r
+    .replace(/^node \S+ \((\S+)\): /, '$1: ')
+    .replace(/ \(nodes .*$/, '')
+    .replace(/input (\d+) \([^)]*\)/g, 'input $1')
+    .replace(/^input \S+ /, 'an input ')
+    .replace(/, read by [^;]*;/, ';')
+    .replace(/\n[\s\S]*$/, '')
+    .slice(0, 160);
 }
 
 async function main(): Promise<void> {

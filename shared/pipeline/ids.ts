@@ -12,7 +12,7 @@ export function buildIdOf(bucket: string, object: string, generation: string): s
 export function modelIdOf(modelPath: string): string {
   const base = modelPath
     .replace(/\/kiln\.json$/, '')
-    .replace(/\.(tar\.gz|tgz|tflite|h5|hdf5|keras|zip)$/i, '')
+    .replace(/\.(tar\.gz|tgz|tflite|h5|hdf5|keras|onnx|zip)$/i, '')
     .replace(/[^A-Za-z0-9_.-]+/g, '-')
     .replace(/^[-.]+|[-.]+$/g, '');
   const id = base === '' || base === '..' ? 'model' : base;

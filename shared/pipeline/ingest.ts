@@ -99,7 +99,7 @@ export async function ingestUpload(deps: PipelineDeps, obj: ObjectInfo, opts: In
       if (kind.kind === 'single-file') {
         // Only the leading bytes (a ranged read): a 512 MiB upload costs ingest no more memory than a small one.
         const head = await deps.objects.readHead(obj.bucket, obj.name, obj.generation, SNIFF_BYTES);
-        checkUploadBytes(obj.name, kind.format, head);
+        checkUploadBytes(obj.name, kind.format, head, head.length < SNIFF_BYTES);
         if (!(await deps.objects.stat(obj.bucket, kind.configObject))) configObject = undefined;
       }
       const config = await loadConfig(deps, opts, obj.bucket, configObject);

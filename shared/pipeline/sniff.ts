@@ -16,13 +16,14 @@ const MAGIC: Record<string, { offset: number; bytes: number[]; what: string }> =
 /** How many leading bytes ingest reads to classify a single-file upload (every magic number lies within them). */
 export const SNIFF_BYTES = 64;
 
-export function checkUploadBytes(name: string, format: string, head: Uint8Array): void {
+/** `whole`: `head` is the entire file (false: its first bytes, as ingest reads them). */
+export function checkUploadBytes(name: string, format: string, head: Uint8Array, whole = true): void {
   if (head.length === 0) {
     throw new KilnError('E_FILE_EMPTY', `${name} is empty`, { hint: 'Upload the model file again' });
   }
   if (format === 'onnx') {
-    // no magic number: a protobuf ModelProto, checked by its top-level fields (the whole file is at hand)
-    if (!isOnnxModel(head))
+    // no magic number: a protobuf ModelProto, checked by its top-level fields (as far as `head` reaches)
+    if (!isOnnxModel(head, !whole))
       throw new KilnError('E_BAD_ARGUMENT', `${name} is not an ONNX model (no ModelProto graph)`, {
         hint: 'The file is corrupt or has the wrong extension; upload the .onnx the exporter wrote',
       });

@@ -51,6 +51,8 @@ test.serial('the installed bundle holds its runtime files and only the productio
     'functions/index.js',
     'shared/verify/report/templates/report.eta',
     'shared/loaders/proto/saved_model.proto',
+    'shared/loaders/proto/onnx.proto',
+    'node_modules/protobufjs/package.json',
     'shared/oracle/tflite-worker.cjs',
     'shared/quantize/calibration-worker.js',
     'package-lock.json',

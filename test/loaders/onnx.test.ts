@@ -10,7 +10,7 @@ import { TfliteRuntime } from '../../shared/oracle/tflite-runtime.js';
 import { buildInProcess } from '../../shared/pipeline/build-in-process.js';
 import { STAGE_CORES } from '../../shared/pipeline/cores/index.js';
 import { readLocalModel } from '../../shared/pipeline/local-model.js';
-import { checkUploadBytes } from '../../shared/pipeline/sniff.js';
+import { checkUploadBytes, SNIFF_BYTES } from '../../shared/pipeline/sniff.js';
 import { classifyUpload } from '../../shared/pipeline/uploads.js';
 import { pytorchCnn, unsupportedModel } from './helpers/onnx-models.js';
 
@@ -39,6 +39,12 @@ test('an .onnx file is detected from its content, and upload sniffing accepts it
   t.notThrows(() => checkUploadBytes('net.onnx', 'onnx', bytes));
   const e = t.throws(() => checkUploadBytes('net.onnx', 'onnx', new TextEncoder().encode('not a model at all')));
   t.true(isKilnError(e) && e.message.includes('not an ONNX model'));
+  // ingest reads only the first SNIFF_BYTES: the graph field is cut off there, and that prefix still passes
+  const head = bytes.subarray(0, SNIFF_BYTES);
+  t.notThrows(() => checkUploadBytes('net.onnx', 'onnx', head, false));
+  t.throws(() => checkUploadBytes('net.onnx', 'onnx', head), { message: /not an ONNX model/ });
+  const text = new TextEncoder().encode('x'.repeat(SNIFF_BYTES));
+  t.throws(() => checkUploadBytes('net.onnx', 'onnx', text, false), { message: /not an ONNX model/ });
 });
 
 test('a PyTorch-style CNN converts with one transpose at its input, none inside, and matches onnxruntime', async (t) => {

@@ -42,6 +42,7 @@ test('ids: buildId depends on bucket, object and generation only', (t) => {
   t.is(modelIdOf('mobilenet v1.tflite'), 'mobilenet-v1');
   t.is(modelIdOf('nets/a/kiln.json'), 'nets-a');
   t.is(modelIdOf('x.tar.gz'), 'x');
+  t.is(modelIdOf('nets/resnet18.onnx'), 'nets-resnet18');
 });
 
 test('uploads: single files at the top level, folders on kiln.json, artifacts never', (t) => {

@@ -69,7 +69,7 @@ export function register(program: Command): void {
     .description(
       'upload a model to the uploads bucket (local stack or Google Cloud); --wait prints its completion event',
     )
-    .argument('<model>', 'a model file (.tflite, .h5, .keras, .zip, .tar.gz) or folder')
+    .argument('<model>', 'a model file (.tflite, .h5, .keras, .onnx, .zip, .tar.gz) or folder')
     .option('--wait', 'wait for the build and print its completed/failed event')
     .option('--as <name>', 'file or folder name in the bucket (default: the local name)')
     .option(

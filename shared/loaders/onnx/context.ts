@@ -96,6 +96,8 @@ export interface OnnxCtx {
   materialize(v: Value, perm: Perm): number;
   /** Name for output k. */
   out(k?: number): string;
+  /** The fixed shape the model declares for output k (graph output or value_info), if it does. */
+  declared(k?: number): number[] | undefined;
   refuse(why: string, hint?: string): KilnError;
 }
 
@@ -144,14 +146,7 @@ export class Materializer {
         const phys = b.g.tensor(v.id).shape;
         const newShape = rel.map((r) => phys[r]!);
         const tname = `${b.g.tensor(v.id).name}/${tgt ? 'nhwc' : 'onnx_layout'}`;
-        id = onlyMovesUnitDims(phys, rel)
-          ? b.reshape(v.id, newShape, { name: tname })
-          : b.op(
-              'TRANSPOSE',
-              [v.id, b.constant(`${tname}/perm`, 'int32', [rel.length], rel)],
-              {},
-              { outputs: [{ name: tname, shape: newShape, dtype: b.g.tensor(v.id).dtype }] },
-            )[0]!;
+        id = onlyMovesUnitDims(phys, rel) ? b.reshape(v.id, newShape, { name: tname }) : transpose(b, v.id, rel, tname);
         this.cache.set(key, id);
       }
     }
@@ -159,6 +154,52 @@ export class Materializer {
       throw new KilnError('E_UNSUPPORTED_TYPE', `${name}: needs ${as}, has ${b.g.tensor(id).dtype}`);
     return id;
   }
+}
+
+/** TFLite's TRANSPOSE takes up to 5 dimensions. */
+const MAX_TRANSPOSE_RANK = 5;
+
+/**
+ * TRANSPOSE of `x` by `perm`. Past TFLite's rank limit, axes that stay neighbours in the same order are merged first
+ * (a reshape, the transpose of the merged view, and a reshape back): PixelShuffle's 6-D [N, C, r, r, H, W] transpose
+ * moves only four groups.
+ */
+export function transpose(b: ModelBuilder, x: number, perm: number[], name: string): number {
+  const phys = b.g.tensor(x).shape;
+  const dtype = b.g.tensor(x).dtype;
+  const outShape = perm.map((r) => phys[r]!);
+  const emit = (src: number, p: number[], shape: number[], n: string): number =>
+    b.op(
+      'TRANSPOSE',
+      [src, b.constant(`${n}/perm`, 'int32', [p.length], p)],
+      {},
+      { outputs: [{ name: n, shape, dtype }] },
+    )[0]!;
+  if (perm.length <= MAX_TRANSPOSE_RANK) return emit(x, perm, outShape, name);
+  // runs of source axes that appear consecutively in the output
+  const runs: number[][] = [];
+  for (const a of perm) {
+    const last = runs[runs.length - 1];
+    if (last && last[last.length - 1]! + 1 === a) last.push(a);
+    else runs.push([a]);
+  }
+  const bySource = [...runs].sort((p, q) => p[0]! - q[0]!);
+  const merged = bySource.map((r) => r.reduce((n, a) => n * phys[a]!, 1));
+  const small = runs.map((r) => bySource.indexOf(r));
+  if (small.length > MAX_TRANSPOSE_RANK)
+    throw new KilnError(
+      'E_UNSUPPORTED_OP',
+      `${name}: a ${perm.length}-D transpose (${perm.join(', ')}) that moves ${small.length} separate groups of axes`,
+      { hint: 'TFLite transposes up to 5 dimensions' },
+    );
+  const view = b.reshape(x, merged, { name: `${name}/merged` });
+  const t = emit(
+    view,
+    small,
+    small.map((k) => merged[k]!),
+    `${name}/transposed`,
+  );
+  return b.reshape(t, outShape, { name });
 }
 
 function permutedConst(c: ConstVal, p: number[]): ConstVal {

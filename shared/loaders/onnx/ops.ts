@@ -31,6 +31,7 @@ import {
   isInf,
   isNaN,
   reduce,
+  shrink,
   sign,
   thresholdedRelu,
   trilu,
@@ -59,6 +60,7 @@ import {
   pad,
   reshapeTo,
   resize,
+  runtimeReshape,
   shapeOp,
   slice,
   split,
@@ -66,11 +68,13 @@ import {
   transposeOp,
   where,
 } from './ops/shape.js';
+import { conv3d, orVolume, pool3d } from './ops/volume.js';
 
 export { operands, type OnnxOpConverter } from './ops/common.js';
 
 export const ONNX_OPS: Record<string, OnnxOpConverter> = {
   Sign: sign,
+  Shrink: shrink,
   Asinh: inverseHyperbolic(1),
   Acosh: inverseHyperbolic(-1),
   Atanh: composite((c, x) => {
@@ -115,9 +119,9 @@ export const ONNX_OPS: Record<string, OnnxOpConverter> = {
       throw c.refuse('dropout in training mode (its mask output is used)');
     return [c.value(0)];
   },
-  Conv: conv,
-  MaxPool: pool('MAX_POOL_2D'),
-  AveragePool: pool('AVERAGE_POOL_2D'),
+  Conv: orVolume(conv, conv3d),
+  MaxPool: orVolume(pool('MAX_POOL_2D'), (c) => pool3d(c, 'MAX_POOL_2D')),
+  AveragePool: orVolume(pool('AVERAGE_POOL_2D'), (c) => pool3d(c, 'AVERAGE_POOL_2D')),
   GlobalAveragePool: globalPool('MEAN'),
   GlobalMaxPool: globalPool('REDUCE_MAX'),
   BatchNormalization: batchNorm,
@@ -254,10 +258,12 @@ export const ONNX_OPS: Record<string, OnnxOpConverter> = {
   ArgMax: argMinMax('ARG_MAX'),
   ArgMin: argMinMax('ARG_MIN'),
   Reshape: (c) =>
-    reshapeTo(
-      c,
-      reshapeTarget(c.shape(0), c.opset >= 5 ? c.ints(1) : c.attr.ints('shape')!, c.attr.i('allowzero', 0) === 1),
-    ),
+    c.opset >= 5 && !c.isConst(1)
+      ? runtimeReshape(c)
+      : reshapeTo(
+          c,
+          reshapeTarget(c.shape(0), c.opset >= 5 ? c.ints(1) : c.attr.ints('shape')!, c.attr.i('allowzero', 0) === 1),
+        ),
   Flatten: (c) => {
     const s = c.shape(0);
     const axis = flattenAxis(c.attr.i('axis', 1), s.length);

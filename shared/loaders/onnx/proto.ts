@@ -43,8 +43,14 @@ export function encodeOnnxTensor(tensor: object): Uint8Array {
 /**
  * Is this a serialized ModelProto? A structural scan of the top-level protobuf fields: every field well formed, and a
  * graph (field 7) present. SavedModel (fields 1, 2) and GraphDef (1, 2, 3, 4) never carry field 7.
+ *
+ * `prefix`: `b` is only the file's leading bytes (upload sniffing reads a few dozen): the scan stops where they end, and
+ * a field cut off there (the graph, as a rule, being most of the file) counts as well formed.
  */
-export function isOnnxModel(b: Uint8Array): boolean {
+/** ModelProto's top-level fields and their wire types (0 varint, 2 length-delimited). */
+const MODEL_FIELDS: Record<number, number> = { 1: 0, 2: 2, 3: 2, 4: 2, 5: 0, 6: 2, 7: 2, 8: 2, 14: 2, 20: 2, 25: 2 };
+
+export function isOnnxModel(b: Uint8Array, prefix = false): boolean {
   let p = 0;
   let graph = false;
   const varint = (): number | null => {
@@ -62,20 +68,21 @@ export function isOnnxModel(b: Uint8Array): boolean {
   let fields = 0;
   while (p < b.length) {
     const key = varint();
-    if (key === null) return false;
+    if (key === null) return prefix && p >= b.length && fields > 0;
     const field = Math.floor(key / 8);
     const wire = key & 7;
-    if (field < 1 || field > 25) return false;
+    if (MODEL_FIELDS[field] !== wire) return false;
     if (wire === 0) {
-      if (varint() === null) return false;
+      if (varint() === null) return prefix && p >= b.length;
     } else if (wire === 2) {
       const len = varint();
-      if (len === null || p + len > b.length) return false;
+      if (len === null) return prefix && p >= b.length;
       if (field === 7) graph = true;
+      if (p + len > b.length) return prefix;
       p += len;
     } else return false;
     // the graph and opsets come within the first few fields; no need to walk a long file
     if (++fields > 64) break;
   }
-  return graph;
+  return graph || (prefix && fields > 0 && p >= b.length);
 }

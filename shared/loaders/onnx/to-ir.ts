@@ -17,6 +17,7 @@ import { FOLDS } from './fold.js';
 import { channelsLast, norm, unapplyPerm } from './layout.js';
 import { CONST_ONLY, ONNX_OPS } from './ops.js';
 import { ONNX_TYPE_NAMES, constOf, onnxDtype, tensorFromOnnx, type ConstVal } from './tensor.js';
+import { SEQUENCE_OPS, convertSequenceNode, type OnnxSequence } from './sequences.js';
 import type { OnnxModel, OnnxNode, OnnxValueInfo } from './types.js';
 
 export const MIN_OPSET = 1;
@@ -77,7 +78,11 @@ export function opsetOf(m: OnnxModel, label: string): number {
 
 /** Refuses, before conversion, every node whose op Kiln cannot convert, all named at once. */
 export function checkOps(nodes: OnnxNode[]): void {
-  const bad = nodes.filter((n) => (n.domain && n.domain !== 'ai.onnx') || !(n.opType in ONNX_OPS || n.opType in FOLDS));
+  const bad = nodes.filter(
+    (n) =>
+      (n.domain && n.domain !== 'ai.onnx') ||
+      !(n.opType in ONNX_OPS || n.opType in FOLDS || SEQUENCE_OPS.has(n.opType)),
+  );
   if (bad.length === 0) return;
   const ops = [...new Set(bad.map((n) => (n.domain && n.domain !== 'ai.onnx' ? `${n.domain}.${n.opType}` : n.opType)))];
   const flow = ops.filter((o) => SUBGRAPH_OPS.has(o));
@@ -160,14 +165,21 @@ export function onnxToIr(m: OnnxModel, label: string, opts: ConvertOptions): { m
         hint: 'Kiln converts models with tensor inputs',
       });
     const dtype = onnxDtype(tt.elemType, `input ${vi.name}`);
-    if (!(['float32', 'int32', 'int64', 'bool', 'uint8', 'int8'] as DType[]).includes(dtype))
+    if (!(['float32', 'int32', 'int64', 'bool', 'uint8', 'int8'] as DType[]).includes(dtype)) {
+      // name the ops that would compute on it: none has a TFLite kernel for this type
+      const readers = g.node.filter((n) => n.input.includes(vi.name));
+      const ops = [...new Set(readers.map((n) => n.opType))];
       throw new KilnError(
         'E_UNSUPPORTED_TYPE',
-        `input ${vi.name} is ${ONNX_TYPE_NAMES[tt.elemType ?? 0]}; TFLite computes in float32 (and int32/int64 indices)`,
+        `input ${vi.name} is ${ONNX_TYPE_NAMES[tt.elemType ?? 0]}` +
+          (readers.length ? `, read by ${listNodes(readers)}` : '') +
+          `; Kiln converts models whose inputs are float32, int32, int64, bool, uint8 or int8 (TFLite computes in float32)`,
         {
-          hint: 'Export the model with float32 inputs',
+          hint: 'Export the model with float32 inputs (model.float() before torch.onnx.export)',
+          details: { unsupportedOps: ops, nodes: readers.map((n) => n.name || n.output[0] || '') },
         },
       );
+    }
     const shape = inputShape(vi, opts);
     const asNhwc = nhwc && shape.length === 4 && dtype === 'float32';
     const perm = asNhwc ? channelsLast(4) : null;
@@ -175,8 +187,32 @@ export function onnxToIr(m: OnnxModel, label: string, opts: ConvertOptions): { m
     values.set(vi.name, tensorVal(b.input(vi.name, phys, dtype), perm));
     layout.push({ name: vi.name, layout: asNhwc ? 'NHWC' : 'as exported' });
   }
-  for (const node of g.node) convertNode(b, mat, values, node, opset);
+  // the shapes the model declares for its values (outputs and value_info), where every dimension is fixed
+  const declared = new Map<string, number[]>();
+  for (const vi of [...g.valueInfo, ...g.output]) {
+    const dims = vi.type?.tensorType?.shape?.dim;
+    if (dims && dims.every((d) => d.dimValue !== undefined && Number(d.dimValue) >= 0))
+      declared.set(
+        vi.name,
+        dims.map((d) => Number(d.dimValue)),
+      );
+  }
+  const seqs = new Map<string, OnnxSequence>();
+  const scope = {
+    values,
+    seqs,
+    shape: (v: Value) => logicalShape(b, v),
+    emit: (n: OnnxNode) => convertNode(b, mat, values, n, 11, declared),
+  };
+  for (const node of g.node) {
+    if (SEQUENCE_OPS.has(node.opType) && !node.domain) convertSequenceNode(node, scope);
+    else convertNode(b, mat, values, node, opset, declared);
+  }
   const outIds = g.output.map((o) => {
+    if (seqs.has(o.name))
+      throw new KilnError('E_UNSUPPORTED_TYPE', `output ${o.name} is a sequence; TFLite models return tensors`, {
+        hint: 'Return the tensors (ConcatFromSequence, or one output per element)',
+      });
     const v = values.get(o.name);
     if (!v) throw new KilnError('E_BAD_ARGUMENT', `output ${o.name} is not produced by any node`);
     let id = mat.tensor(v, null, o.name);
@@ -202,6 +238,7 @@ function convertNode(
   values: Map<string, Value>,
   node: OnnxNode,
   opset: number,
+  declared: ReadonlyMap<string, number[]>,
 ): void {
   const name = node.name || node.output[0] || node.opType;
   const what = `node ${name} (${node.opType})`;
@@ -274,6 +311,7 @@ function convertNode(
     tensor: (i, perm = null, as) => mat.tensor(value(i), perm, `${name}/in${i}`, as),
     materialize: (v, perm) => mat.tensor(v, perm, `${name}/value`),
     out: (k = 0) => node.output[k] || `${name}:${k}`,
+    declared: (k = 0) => declared.get(node.output[k] ?? ''),
     refuse,
   };
   let outs: Value[] | undefined;

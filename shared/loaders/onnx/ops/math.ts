@@ -129,9 +129,23 @@ export function trilu(c: OnnxCtx): Value[] {
   const s = c.shape(0);
   if (s.length < 2) throw c.refuse('a tensor of rank below 2');
   if (!ARITH.includes(c.dtype(0))) throw c.refuse(`${c.dtype(0)} values`);
-  const k = c.has(1) ? c.const(1).v[0]! : 0;
   const upper = c.attr.i('upper', 1) === 1;
   const [n, m] = s.slice(-2) as [number, number];
+  if (c.has(1) && !c.isConst(1)) {
+    // k computed at run time: the mask is (j − i ≥ k) or (j − i ≤ k), compared in the graph
+    const kt = c.tensor(1, null);
+    const kd = c.b.g.tensor(kt).dtype;
+    const diag = Array.from({ length: n * m }, (_v, q) => (q % m) - Math.floor(q / m));
+    const keep = c.b.op(
+      upper ? 'GREATER_EQUAL' : 'LESS_EQUAL',
+      [c.b.constant(`${c.name}/j_minus_i`, kd, [n, m], diag), c.b.reshape(kt, [], { name: `${c.name}/k` })],
+      {},
+      { outputs: [{ name: `${c.name}/mask`, shape: [n, m], dtype: 'bool' }] },
+    )[0]!;
+    const zero = c.b.constant(`${c.name}/zero`, c.dtype(0), [], [0]);
+    return [tensorVal(one(c, 'SELECT_V2', [keep, c.tensor(0, null), zero], {}, s, c.dtype(0)))];
+  }
+  const k = c.has(1) ? c.const(1).v[0]! : 0;
   const mask = Array.from({ length: n * m }, (_v, q) => {
     const i = Math.floor(q / m);
     const j = q % m;
@@ -284,3 +298,22 @@ export const inverseHyperbolic = (k: number): OnnxOpConverter =>
     const r = c.b.unary('SQRT', c.b.binary('ADD', c.b.binary('MUL', x, x), c.b.constant(`${c.name}/k`, F32, [], [k])));
     return c.b.unary('LOG', c.b.binary('ADD', x, r), { name: c.out() });
   });
+
+/** Shrink: x − bias above lambd, x + bias below −lambd, 0 between (two SELECT_V2s). */
+export const shrink = composite((c, x) => {
+  const lambd = c.attr.f('lambd', 0.5);
+  const bias = c.attr.f('bias', 0);
+  const s = c.b.g.tensor(x).shape;
+  const k = (what: string, v: number): number => c.b.constant(`${c.name}/${what}`, F32, [], [v]);
+  const cmp = (type: string, v: number, what: string): number =>
+    c.b.op(type, [x, k(what, v)], {}, { outputs: [{ name: `${c.name}/${what}_mask`, shape: s, dtype: 'bool' }] })[0]!;
+  const select = (cond: number, a: number, b: number, name: string): number =>
+    c.b.op('SELECT_V2', [cond, a, b], {}, { outputs: [{ name, shape: s, dtype: F32 }] })[0]!;
+  const above = select(
+    cmp('GREATER', lambd, 'above'),
+    c.b.binary('SUB', x, k('bias', bias)),
+    k('zero', 0),
+    `${c.name}/upper`,
+  );
+  return select(cmp('LESS', -lambd, 'below'), c.b.binary('ADD', x, k('bias_up', bias)), above, c.out());
+});

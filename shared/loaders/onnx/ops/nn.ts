@@ -137,7 +137,15 @@ export function pool(type: 'MAX_POOL_2D' | 'AVERAGE_POOL_2D'): OnnxOpConverter {
     if (c.node.output.length > 1 && c.node.output[1])
       throw c.refuse('the Indices output', 'TFLite max pooling does not return indices');
     const dil = c.attr.ints('dilations');
-    if (dil && dil.some((d) => d !== 1)) throw c.refuse('dilated pooling');
+    if (dil && dil.some((d) => d !== 1)) {
+      const st = c.attr.ints('strides') ?? dil.map(() => 1);
+      if (type !== 'MAX_POOL_2D' || dil.some((d, i) => st[i]! % d !== 0))
+        throw c.refuse(
+          'dilated pooling',
+          'TFLite pools have no dilation; Kiln converts dilated max pooling whose strides are multiples of the dilations',
+        );
+      return spatial2d(c, (x, hw, is1d) => dilatedMaxPool(c, x, hw, is1d));
+    }
     return spatial2d(c, (x, hw, is1d) => {
       const win = as2d(
         windowOf(c, is1d ? [hw[1]] : hw, c.attr.ints('kernel_shape')!, c.attr.i('ceil_mode', 0) === 1),
@@ -175,6 +183,52 @@ export function pool(type: 'MAX_POOL_2D' | 'AVERAGE_POOL_2D'): OnnxOpConverter {
       return c.b.pool(type, padded, opts('VALID'), { name });
     });
   };
+}
+
+/**
+ * Dilated max pooling with strides that are multiples of the dilations: every window reads only the positions
+ * 0, d, 2d, … of the padded input, so those are picked (STRIDED_SLICE by d) and pooled with a dense window of the
+ * same size and the stride divided by d.
+ */
+function dilatedMaxPool(c: OnnxCtx, x: number, hw: [number, number], is1d: boolean): number {
+  const win = as2d(
+    windowOf(c, is1d ? [hw[1]] : hw, c.attr.ints('kernel_shape')!, c.attr.i('ceil_mode', 0) === 1),
+    is1d,
+  );
+  const s = c.b.g.tensor(x).shape;
+  const pads = [[0, 0], win.pads[0]!, win.pads[1]!, [0, 0]];
+  const padded = noPads(win)
+    ? x
+    : c.b.op(
+        'PADV2',
+        [
+          x,
+          c.b.constant(`${c.name}/paddings`, 'int32', [4, 2], pads.flat()),
+          c.b.constant(`${c.name}/pad_value`, F32, [], [-3.4028234663852886e38]),
+        ],
+        {},
+        { outputs: [{ name: `${c.name}/pad` }] },
+      )[0]!;
+  const ps = s.map((d, i) => d + pads[i]![0]! + pads[i]![1]!);
+  const [dh, dw] = win.dilations as [number, number];
+  const picked = [ps[0]!, Math.ceil(ps[1]! / dh), Math.ceil(ps[2]! / dw), ps[3]!];
+  const k = (what: string, v: number[]): number => c.b.constant(`${c.name}/${what}`, 'int32', [4], v);
+  const sub = c.b.op(
+    'STRIDED_SLICE',
+    [padded, k('begin', [0, 0, 0, 0]), k('end', ps), k('strides', [1, dh, dw, 1])],
+    { beginMask: 0, endMask: 0, shrinkAxisMask: 0 },
+    { outputs: [{ name: `${c.name}/dilation_taps`, shape: picked, dtype: F32 }] },
+  )[0]!;
+  return c.b.pool(
+    'MAX_POOL_2D',
+    sub,
+    {
+      filter: win.kernel as [number, number],
+      stride: [win.strides[0]! / dh, win.strides[1]! / dw],
+      padding: 'VALID',
+    },
+    { name: is1d ? `${c.name}/pool2d` : c.out() },
+  );
 }
 
 export function globalPool(type: 'MEAN' | 'REDUCE_MAX'): OnnxOpConverter {
@@ -385,9 +439,40 @@ export function lrn(c: OnnxCtx): Value[] {
 export function prelu(c: OnnxCtx): Value[] {
   floatOnly(c);
   if (c.isConst(1) && numElements(c.shape(1)) === 1) return unary('LEAKY_RELU', () => ({ alpha: c.const(1).v[0]! }))(c);
-  if (c.rank(0) > 4) throw c.refuse(`a rank-${c.rank(0)} input`, 'TFLite PRELU takes up to 4-D tensors');
+  if (c.rank(0) > 4) return preluMerged(c);
   const { ids, perm, shape } = operands(c, [0, 1]);
   return [tensorVal(one(c, 'PRELU', ids, {}, applyPerm(shape, perm), F32), perm)];
+}
+
+/**
+ * PRelu over more than 4 dimensions (TFLite PRELU takes up to 4): neighbouring dimensions along which the slope does
+ * not vary are merged into one, the op runs on the 4-D view, and the result is reshaped back.
+ */
+function preluMerged(c: OnnxCtx): Value[] {
+  const s = c.shape(0);
+  const r = s.length;
+  const slope = c.isConst(1) ? c.const(1) : undefined;
+  if (!slope)
+    throw c.refuse(`a rank-${r} input with a slope computed at run time`, 'TFLite PRELU takes up to 4-D tensors');
+  const ss = [...new Array<number>(r - slope.shape.length).fill(1), ...slope.shape];
+  // groups of dimensions: a run of dimensions where the slope is 1 merges with the one before it
+  const groups: number[][] = [];
+  for (let i = 0; i < r; i++) {
+    const last = groups[groups.length - 1];
+    if (last && ss[i] === 1 && last.every((k) => ss[k] === 1)) last.push(i);
+    else groups.push([i]);
+  }
+  if (groups.length > 4)
+    throw c.refuse(
+      `a rank-${r} input whose slope varies along more than 4 dimensions`,
+      'TFLite PRELU takes up to 4-D tensors',
+    );
+  const xs = groups.map((g) => g.reduce((n, k) => n * s[k]!, 1));
+  const as = groups.map((g) => g.reduce((n, k) => n * ss[k]!, 1));
+  const x = c.b.reshape(c.tensor(0, null), xs, { name: `${c.name}/merged` });
+  const a = c.b.constant(`${c.name}/slope`, F32, as, Float32Array.from(slope.v));
+  const y = c.b.op('PRELU', [x, a], {}, { outputs: [{ name: `${c.name}/prelu`, shape: xs, dtype: F32 }] })[0]!;
+  return [tensorVal(c.b.reshape(y, s, { name: c.out() }))];
 }
 
 export function layerNorm(c: OnnxCtx): Value[] {

@@ -15,6 +15,44 @@ export function reshapeTo(c: OnnxCtx, shape: number[]): Value[] {
   return [tensorVal(c.b.reshape(c.tensor(0, null), shape, { name: c.out() }))];
 }
 
+/**
+ * Reshape to a shape computed at run time: RESHAPE with the shape tensor (int32; a 0 copies the input's dimension
+ * unless allowzero, via SELECT_V2). The model must declare the output's fixed shape, which the IR records.
+ */
+export function runtimeReshape(c: OnnxCtx): Value[] {
+  const out = c.declared();
+  const k = c.shape(1)[0];
+  if (!out || k === undefined || c.rank(1) !== 1)
+    throw c.refuse(
+      'input 1 (shape) is computed at run time and the model declares no fixed output shape',
+      'Fix the input shapes (--inputs) so that shape computations fold away',
+    );
+  let s = c.tensor(1);
+  if (c.dtype(1) !== 'int32') s = castTo(c, s, 'int32', `${c.name}/shape32`);
+  if (c.attr.i('allowzero', 0) === 0) {
+    const inShape = c.shape(0);
+    const copy = Array.from({ length: k }, (_v, i) => inShape[i] ?? 0);
+    const zero = c.b.op(
+      'EQUAL',
+      [s, c.b.constant(`${c.name}/zero`, 'int32', [], [0])],
+      {},
+      {
+        outputs: [{ name: `${c.name}/copies`, shape: [k], dtype: 'bool' }],
+      },
+    )[0]!;
+    s = c.b.op(
+      'SELECT_V2',
+      [zero, c.b.constant(`${c.name}/input_dims`, 'int32', [k], copy), s],
+      {},
+      {
+        outputs: [{ name: `${c.name}/shape`, shape: [k], dtype: 'int32' }],
+      },
+    )[0]!;
+  }
+  const x = c.tensor(0, null);
+  return [tensorVal(one(c, 'RESHAPE', [x, s], {}, out, c.dtype(0)))];
+}
+
 export function concat(c: OnnxCtx): Value[] {
   const idx = Array.from({ length: c.n }, (_v, i) => i).filter((i) => c.has(i) && numElements(c.shape(i)) > 0);
   const r = c.rank(idx[0]!);
@@ -159,6 +197,20 @@ export function resize(c: OnnxCtx): Value[] {
   throw c.refuse(`${mode} interpolation`, 'TFLite resizes with nearest or bilinear interpolation');
 }
 
+/** Indices computed at run time may count from the end (−d … d−1); TFLite's GATHER takes 0 … d−1: FLOOR_MOD by d. */
+function runtimeIndices(c: OnnxCtx, d: number): number {
+  const idx = c.tensor(1, null);
+  const t = c.b.g.tensor(idx);
+  return c.b.op(
+    'FLOOR_MOD',
+    [idx, c.b.constant(`${c.name}/axis_size`, t.dtype, [], [d])],
+    {},
+    {
+      outputs: [{ name: `${c.name}/indices`, shape: t.shape, dtype: t.dtype }],
+    },
+  )[0]!;
+}
+
 export function gather(c: OnnxCtx): Value[] {
   const r = c.rank(0);
   const axis = normAxis(c.attr.i('axis', 0), r);
@@ -175,7 +227,7 @@ export function gather(c: OnnxCtx): Value[] {
         c.shape(1),
         Int32Array.from(c.const(1).v, (i) => (i < 0 ? i + d : i)),
       )
-    : c.tensor(1, null);
+    : runtimeIndices(c, d);
   const phys = c.b.g.tensor(x).shape;
   const shape = [...phys.slice(0, pa), ...c.shape(1), ...phys.slice(pa + 1)];
   const y = one(c, 'GATHER', [x, idx], { axis: pa }, shape, c.dtype(0));
@@ -264,6 +316,7 @@ export function where(c: OnnxCtx): Value[] {
 }
 
 export function expand(c: OnnxCtx): Value[] {
+  if (!c.isConst(1)) return runtimeExpand(c);
   const target = broadcastShapes(c.shape(0), c.ints(1));
   const p = c.rank(0) === target.length ? c.perm(0) : null;
   const x = c.tensor(0, p);
@@ -289,12 +342,52 @@ export function tile(c: OnnxCtx): Value[] {
   ];
 }
 
+/**
+ * Expand to a shape computed at run time: x · FILL(shape, 1), whose bidirectional broadcast is Expand's. The output
+ * shape must be declared in the model (the result's size is fixed there); the runtime sizes the filled tensor from the
+ * shape values it is given.
+ */
+function runtimeExpand(c: OnnxCtx): Value[] {
+  const out = c.declared();
+  const k = c.shape(1)[0];
+  if (!out || k === undefined || k > out.length)
+    throw c.refuse(
+      'input 1 (shape) is computed at run time and the model declares no fixed output shape',
+      'Fix the input shapes (--inputs) so that shape computations fold away',
+    );
+  const dtype = c.dtype(0);
+  if (dtype !== F32 && dtype !== 'int32') throw c.refuse(`expanding ${dtype} to a run-time shape`);
+  let shape = c.tensor(1);
+  if (c.dtype(1) !== 'int32') shape = castTo(c, shape, 'int32', `${c.name}/shape32`);
+  const ones = c.b.op(
+    'FILL',
+    [shape, c.b.constant(`${c.name}/one`, dtype, [], [1])],
+    {},
+    { outputs: [{ name: `${c.name}/ones`, shape: out.slice(out.length - k), dtype }] },
+  )[0]!;
+  return [tensorVal(one(c, 'MUL', [c.tensor(0), ones], {}, out, dtype))];
+}
+
 export function depthSpace(type: 'DEPTH_TO_SPACE' | 'SPACE_TO_DEPTH'): OnnxOpConverter {
   return (c) => {
-    if (type === 'DEPTH_TO_SPACE' && c.attr.s('mode', 'DCR') !== 'DCR')
-      throw c.refuse(`${c.attr.s('mode', 'DCR')} mode`, 'TFLite DEPTH_TO_SPACE orders channels as DCR');
+    const mode = type === 'DEPTH_TO_SPACE' ? c.attr.s('mode', 'DCR') : 'DCR';
+    if (mode !== 'DCR' && mode !== 'CRD') throw c.refuse(`${mode} mode`);
     const cl = channelsLast(4);
-    return [tensorVal(one(c, type, [c.tensor(0, cl)], { blockSize: c.attr.i('blocksize', 1) }), cl)];
+    const r = c.attr.i('blocksize', 1);
+    let x = c.tensor(0, cl);
+    if (mode === 'CRD') {
+      // TFLite's DEPTH_TO_SPACE reads channels as DCR (block row, block column, channel): reorder the CRD channels
+      const s = c.b.g.tensor(x).shape;
+      const C = s[3]! / (r * r);
+      const order = Array.from({ length: s[3]! }, (_v, k) => (k % C) * r * r + Math.floor(k / C));
+      x = c.b.op(
+        'GATHER',
+        [x, c.b.constant(`${c.name}/dcr_order`, 'int32', [order.length], order)],
+        { axis: 3, batchDims: 0 },
+        { outputs: [{ name: `${c.name}/dcr`, shape: s, dtype: c.b.g.tensor(x).dtype }] },
+      )[0]!;
+    }
+    return [tensorVal(one(c, type, [x], { blockSize: r }), cl)];
   };
 }
 
