@@ -598,4 +598,137 @@
       (i32.store8 (i32.add (local.get $out) (local.get $i)) (local.get $v))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br $loop))))
+
+  ;; Vector requantization of 4 channels: v = ((acc + bias) << l) * m + 2^30 >> 31, then the right shift by r with
+  ;; its rounding, + zp, clamped. $p points at the channels' parameters, fields 32 bytes apart (one 8-channel group):
+  ;; +0 bias, +32 2^l, +64 m, +96 2^(30-r), +128 mask, +160 threshold, +192 rnd. The shift is ((v + rnd) >> r) + 1 when
+  ;; (v & mask) > threshold (+ 1 for negative v when $gl is all ones). ruy (ties up, wrapping add as its AVX code):
+  ;; rnd 2^(r-1), mask and threshold 0. gemmlowp's RoundingDivideByPOT (ties away from zero): rnd 0, mask 2^r - 1,
+  ;; threshold mask >> 1. x >> r is (x * 2^(30-r)) >> 30 in 64 bits (r <= 30), exact for every int32 x.
+  ;; ((x * m + 2^30) >> 31) is both ruy's first rounding and gemmlowp's SaturatingRoundingDoublingHighMul (m > 0).
+  (func $rqv (param $acc v128) (param $p i32) (param $zp v128) (param $lo v128) (param $hi v128) (param $gl v128)
+    (result v128)
+    (local $x v128) (local $m v128) (local $v v128) (local $s v128) (local $rm v128) (local $c v128)
+    (local.set $c (i64x2.splat (i64.const 1073741824)))
+    (local.set $x (i32x4.mul (i32x4.add (local.get $acc) (v128.load offset=0 (local.get $p)))
+      (v128.load offset=32 (local.get $p))))
+    (local.set $m (v128.load offset=64 (local.get $p)))
+    (local.set $v (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27
+      (i64x2.shr_s (i64x2.add (i64x2.extmul_low_i32x4_s (local.get $x) (local.get $m)) (local.get $c)) (i32.const 31))
+      (i64x2.shr_s (i64x2.add (i64x2.extmul_high_i32x4_s (local.get $x) (local.get $m)) (local.get $c)) (i32.const 31))))
+    (local.set $rm (v128.load offset=96 (local.get $p)))
+    (local.set $x (i32x4.add (local.get $v) (v128.load offset=192 (local.get $p))))
+    (local.set $s (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27
+      (i64x2.shr_s (i64x2.extmul_low_i32x4_s (local.get $x) (local.get $rm)) (i32.const 30))
+      (i64x2.shr_s (i64x2.extmul_high_i32x4_s (local.get $x) (local.get $rm)) (i32.const 30))))
+    (local.set $s
+      (i32x4.sub (local.get $s)
+        (i32x4.gt_s
+          (v128.and (local.get $v) (v128.load offset=128 (local.get $p)))
+          (i32x4.add (v128.load offset=160 (local.get $p))
+            (v128.and (i32x4.shr_u (local.get $v) (i32.const 31)) (local.get $gl))))))
+    (i32x4.min_s (i32x4.max_s (i32x4.add (local.get $s) (local.get $zp)) (local.get $lo)) (local.get $hi)))
+
+  ;; 8 requantized channels (two i32x4 accumulators, parameters of one group at $p) as 8 bytes at $at.
+  (func $store8 (param $at i32) (param $a v128) (param $b v128) (param $p i32) (param $zp v128) (param $lo v128)
+    (param $hi v128) (param $gl v128) (param $signed i32)
+    (local $h v128)
+    (local.set $h (i16x8.narrow_i32x4_s
+      (call $rqv (local.get $a) (local.get $p) (local.get $zp) (local.get $lo) (local.get $hi) (local.get $gl))
+      (call $rqv (local.get $b) (i32.add (local.get $p) (i32.const 16)) (local.get $zp) (local.get $lo) (local.get $hi)
+        (local.get $gl))))
+    (if (local.get $signed)
+      (then (i64.store (local.get $at) (i64x2.extract_lane 0 (i8x16.narrow_i16x8_s (local.get $h) (local.get $h)))))
+      (else (i64.store (local.get $at) (i64x2.extract_lane 0 (i8x16.narrow_i16x8_u (local.get $h) (local.get $h)))))))
+
+  ;; Quantized GEMM with the requantization inside, channels in lanes: out[m][n] for m < M, n < 8G, row stride $stride
+  ;; (out needs 8 bytes of slack: a row's last group may write up to 7 bytes past it, which the next row overwrites;
+  ;; groups run last to first for that). a: M rows of kp int16 (kp a multiple of 8). w: per 8-channel group, per pair
+  ;; of k, 8 channels x 2 int16 (group g at w + g * kp * 16). rq: per group 224 bytes of $rqv parameters.
+  ;; 4 rows x 8 channels per block; rows past M repeat row M - 1 and are not stored.
+  (func (export "qgemm8")
+    (param $a i32) (param $w i32) (param $rq i32) (param $out i32) (param $M i32) (param $G i32) (param $kp i32)
+    (param $stride i32) (param $zp i32) (param $lo i32) (param $hi i32) (param $signed i32) (param $gl i32)
+    (local $rb i32) (local $wb i32) (local $m i32) (local $g i32) (local $ka i32) (local $wp i32)
+    (local $a0 i32) (local $a1 i32) (local $a2 i32) (local $a3 i32) (local $last i32) (local $o i32) (local $q i32)
+    (local $w0 v128) (local $w1 v128) (local $x v128)
+    (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
+    (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
+    (local $zpv v128) (local $lov v128) (local $hiv v128) (local $glv v128)
+    (local.set $zpv (i32x4.splat (local.get $zp)))
+    (local.set $lov (i32x4.splat (local.get $lo)))
+    (local.set $hiv (i32x4.splat (local.get $hi)))
+    (local.set $glv (i32x4.splat (i32.sub (i32.const 0) (local.get $gl))))
+    (local.set $rb (i32.shl (local.get $kp) (i32.const 1)))
+    (local.set $wb (i32.shl (local.get $kp) (i32.const 4)))
+    (local.set $last (i32.add (local.get $a) (i32.mul (i32.sub (local.get $M) (i32.const 1)) (local.get $rb))))
+    (local.set $m (i32.const 0))
+    (block $mdone (loop $mloop
+      (br_if $mdone (i32.ge_s (local.get $m) (local.get $M)))
+      (local.set $a0 (i32.add (local.get $a) (i32.mul (local.get $m) (local.get $rb))))
+      (local.set $a1 (i32.add (local.get $a0) (local.get $rb)))
+      (if (i32.gt_u (local.get $a1) (local.get $last)) (then (local.set $a1 (local.get $last))))
+      (local.set $a2 (i32.add (local.get $a0) (i32.shl (local.get $rb) (i32.const 1))))
+      (if (i32.gt_u (local.get $a2) (local.get $last)) (then (local.set $a2 (local.get $last))))
+      (local.set $a3 (i32.add (local.get $a2) (local.get $rb)))
+      (if (i32.gt_u (local.get $a3) (local.get $last)) (then (local.set $a3 (local.get $last))))
+      (local.set $g (local.get $G))
+      (block $gdone (loop $gloop
+        (br_if $gdone (i32.le_s (local.get $g) (i32.const 0)))
+        (local.set $g (i32.sub (local.get $g) (i32.const 1)))
+        (local.set $wp (i32.add (local.get $w) (i32.mul (local.get $g) (local.get $wb))))
+        (local.set $c00 (v128.const i32x4 0 0 0 0))
+        (local.set $c01 (v128.const i32x4 0 0 0 0))
+        (local.set $c10 (v128.const i32x4 0 0 0 0))
+        (local.set $c11 (v128.const i32x4 0 0 0 0))
+        (local.set $c20 (v128.const i32x4 0 0 0 0))
+        (local.set $c21 (v128.const i32x4 0 0 0 0))
+        (local.set $c30 (v128.const i32x4 0 0 0 0))
+        (local.set $c31 (v128.const i32x4 0 0 0 0))
+        (local.set $ka (i32.const 0))
+        (block $kdone (loop $kloop
+          (br_if $kdone (i32.ge_u (local.get $ka) (local.get $rb)))
+          (local.set $w0 (v128.load (local.get $wp)))
+          (local.set $w1 (v128.load offset=16 (local.get $wp)))
+          (local.set $x (v128.load32_splat (i32.add (local.get $a0) (local.get $ka))))
+          (local.set $c00 (i32x4.add (local.get $c00) (i32x4.dot_i16x8_s (local.get $x) (local.get $w0))))
+          (local.set $c01 (i32x4.add (local.get $c01) (i32x4.dot_i16x8_s (local.get $x) (local.get $w1))))
+          (local.set $x (v128.load32_splat (i32.add (local.get $a1) (local.get $ka))))
+          (local.set $c10 (i32x4.add (local.get $c10) (i32x4.dot_i16x8_s (local.get $x) (local.get $w0))))
+          (local.set $c11 (i32x4.add (local.get $c11) (i32x4.dot_i16x8_s (local.get $x) (local.get $w1))))
+          (local.set $x (v128.load32_splat (i32.add (local.get $a2) (local.get $ka))))
+          (local.set $c20 (i32x4.add (local.get $c20) (i32x4.dot_i16x8_s (local.get $x) (local.get $w0))))
+          (local.set $c21 (i32x4.add (local.get $c21) (i32x4.dot_i16x8_s (local.get $x) (local.get $w1))))
+          (local.set $x (v128.load32_splat (i32.add (local.get $a3) (local.get $ka))))
+          (local.set $c30 (i32x4.add (local.get $c30) (i32x4.dot_i16x8_s (local.get $x) (local.get $w0))))
+          (local.set $c31 (i32x4.add (local.get $c31) (i32x4.dot_i16x8_s (local.get $x) (local.get $w1))))
+          (local.set $ka (i32.add (local.get $ka) (i32.const 4)))
+          (local.set $wp (i32.add (local.get $wp) (i32.const 32)))
+          (br $kloop)))
+        (local.set $q (i32.add (local.get $rq) (i32.mul (local.get $g) (i32.const 224))))
+        (local.set $o (i32.add (i32.add (local.get $out) (i32.mul (local.get $m) (local.get $stride)))
+          (i32.shl (local.get $g) (i32.const 3))))
+        (call $store8 (local.get $o) (local.get $c00) (local.get $c01) (local.get $q) (local.get $zpv) (local.get $lov)
+          (local.get $hiv) (local.get $glv) (local.get $signed))
+        (if (i32.lt_s (i32.add (local.get $m) (i32.const 1)) (local.get $M)) (then
+          (call $store8 (i32.add (local.get $o) (local.get $stride)) (local.get $c10) (local.get $c11) (local.get $q)
+            (local.get $zpv) (local.get $lov) (local.get $hiv) (local.get $glv) (local.get $signed))))
+        (if (i32.lt_s (i32.add (local.get $m) (i32.const 2)) (local.get $M)) (then
+          (call $store8 (i32.add (local.get $o) (i32.shl (local.get $stride) (i32.const 1))) (local.get $c20)
+            (local.get $c21) (local.get $q) (local.get $zpv) (local.get $lov) (local.get $hiv) (local.get $glv)
+            (local.get $signed))))
+        (if (i32.lt_s (i32.add (local.get $m) (i32.const 3)) (local.get $M)) (then
+          (call $store8 (i32.add (local.get $o) (i32.mul (local.get $stride) (i32.const 3))) (local.get $c30)
+            (local.get $c31) (local.get $q) (local.get $zpv) (local.get $lov) (local.get $hiv) (local.get $glv)
+            (local.get $signed))))
+        (br $gloop)))
+      (local.set $m (i32.add (local.get $m) (i32.const 4)))
+      (br $mloop))))
+
+  ;; Test entry of $rqv: requantizes the 8 int32 at $acc with the group parameters at $p, 8 bytes to $out.
+  (func (export "rq8") (param $acc i32) (param $p i32) (param $out i32) (param $zp i32) (param $lo i32) (param $hi i32)
+    (param $signed i32) (param $gl i32)
+    (call $store8 (local.get $out) (v128.load (local.get $acc)) (v128.load offset=16 (local.get $acc)) (local.get $p)
+      (i32x4.splat (local.get $zp)) (i32x4.splat (local.get $lo)) (i32x4.splat (local.get $hi))
+      (i32x4.splat (i32.sub (i32.const 0) (local.get $gl))) (local.get $signed)))
 )
