@@ -182,15 +182,16 @@
     (call $mbqm (local.get $acc) (local.get $m) (local.get $l) (local.get $r)))
 
   ;; Quantized depthwise convolution, depth multiplier 1. $p points to an i32 parameter block:
-  ;; 0 x (int8/uint8 NHWC image, 8 bytes of slack), 1 w (int16 [tap][Cp], filter - filter zero point), 2 bias (i32 Cp),
-  ;; 3 mult, 4 lsh, 5 rsh (i32 C), 6 out, 7 acc scratch (i32 Cp), 8 inH, 9 inW, 10 C, 11 kH, 12 kW, 13 outH, 14 outW,
+  ;; 0 x (int8/uint8 NHWC image, 8 bytes of slack), 1 w (int16 [tap][Cp], filter - filter zero point), 2 unused,
+  ;; 3 the $rqv parameters (gemmlowp rounding) of each group of 8 channels, 4, 5 unused, 6 out (8 bytes of slack: the
+  ;; last group of a pixel may write past it, the next pixel overwrites), 7 unused, 8 inH, 9 inW, 10 C, 11 kH, 12 kW, 13 outH, 14 outW,
   ;; 15 strideH, 16 strideW, 17 dilH, 18 dilW, 19 padH, 20 padW, 21 input offset, 22 output zero point, 23 act min,
   ;; 24 act max, 25 signed input (1) or unsigned (0), 26 Cp (C rounded up to 8).
   (func (export "dwq") (param $p i32)
     (local $x i32) (local $w i32) (local $bias i32) (local $mult i32) (local $lsh i32) (local $rsh i32) (local $out i32)
     (local $acc i32) (local $inH i32) (local $inW i32) (local $C i32) (local $kH i32) (local $kW i32) (local $outH i32)
     (local $outW i32) (local $sH i32) (local $sW i32) (local $dH i32) (local $dW i32) (local $pH i32) (local $pW i32)
-    (local $off v128) (local $zp i32) (local $lo i32) (local $hi i32) (local $signed i32) (local $Cp i32)
+    (local $off v128) (local $zpv v128) (local $lov v128) (local $hiv v128) (local $signed i32) (local $Cp i32)
     (local $oy i32) (local $ox i32) (local $cb i32) (local $ky i32) (local $kx i32) (local $iy i32) (local $ix i32)
     (local $a0 v128) (local $a1 v128) (local $xv v128) (local $wv v128) (local $xp i32) (local $wp i32) (local $c i32)
     (local $o i32) (local $v i32) (local $j i32)
@@ -216,9 +217,9 @@
     (local.set $pH (i32.load offset=76 (local.get $p)))
     (local.set $pW (i32.load offset=80 (local.get $p)))
     (local.set $off (i16x8.splat (i32.load offset=84 (local.get $p))))
-    (local.set $zp (i32.load offset=88 (local.get $p)))
-    (local.set $lo (i32.load offset=92 (local.get $p)))
-    (local.set $hi (i32.load offset=96 (local.get $p)))
+    (local.set $zpv (i32x4.splat (i32.load offset=88 (local.get $p))))
+    (local.set $lov (i32x4.splat (i32.load offset=92 (local.get $p))))
+    (local.set $hiv (i32x4.splat (i32.load offset=96 (local.get $p))))
     (local.set $signed (i32.load offset=100 (local.get $p)))
     (local.set $Cp (i32.load offset=104 (local.get $p)))
     (local.set $o (local.get $out))
@@ -231,8 +232,8 @@
         (local.set $cb (i32.const 0))
         (block $cdone (loop $cloop
           (br_if $cdone (i32.ge_s (local.get $cb) (local.get $Cp)))
-          (local.set $a0 (v128.load (i32.add (local.get $bias) (i32.shl (local.get $cb) (i32.const 2)))))
-          (local.set $a1 (v128.load offset=16 (i32.add (local.get $bias) (i32.shl (local.get $cb) (i32.const 2)))))
+          (local.set $a0 (v128.const i32x4 0 0 0 0))
+          (local.set $a1 (v128.const i32x4 0 0 0 0))
           (local.set $ky (i32.const 0))
           (block $kydone (loop $kyloop
             (br_if $kydone (i32.ge_s (local.get $ky) (local.get $kH)))
@@ -263,24 +264,11 @@
                   (br $kxloop)))))
             (local.set $ky (i32.add (local.get $ky) (i32.const 1)))
             (br $kyloop)))
-          (v128.store (i32.add (local.get $acc) (i32.shl (local.get $cb) (i32.const 2))) (local.get $a0))
-          (v128.store offset=16 (i32.add (local.get $acc) (i32.shl (local.get $cb) (i32.const 2))) (local.get $a1))
+          (call $store8 (i32.add (local.get $o) (local.get $cb)) (local.get $a0) (local.get $a1)
+            (i32.add (local.get $mult) (i32.mul (i32.shr_u (local.get $cb) (i32.const 3)) (i32.const 224)))
+            (local.get $zpv) (local.get $lov) (local.get $hiv) (v128.const i32x4 -1 -1 -1 -1) (local.get $signed))
           (local.set $cb (i32.add (local.get $cb) (i32.const 8)))
           (br $cloop)))
-        (local.set $c (i32.const 0))
-        (block $rdone (loop $rloop
-          (br_if $rdone (i32.ge_s (local.get $c) (local.get $C)))
-          (local.set $j (i32.shl (local.get $c) (i32.const 2)))
-          (local.set $v
-            (i32.add
-              (call $mbqm (i32.load (i32.add (local.get $acc) (local.get $j))) (i32.load (i32.add (local.get $mult) (local.get $j)))
-                (i32.load (i32.add (local.get $lsh) (local.get $j))) (i32.load (i32.add (local.get $rsh) (local.get $j))))
-              (local.get $zp)))
-          (if (i32.lt_s (local.get $v) (local.get $lo)) (then (local.set $v (local.get $lo))))
-          (if (i32.gt_s (local.get $v) (local.get $hi)) (then (local.set $v (local.get $hi))))
-          (i32.store8 (i32.add (local.get $o) (local.get $c)) (local.get $v))
-          (local.set $c (i32.add (local.get $c) (i32.const 1)))
-          (br $rloop)))
         (local.set $o (i32.add (local.get $o) (local.get $C)))
         (local.set $ox (i32.add (local.get $ox) (i32.const 1)))
         (br $xloop)))

@@ -56,6 +56,7 @@ function wasmQGemm8(s: QGemmSpec, rqParams: Int32Array): QGemm {
   };
   views();
   return {
+    name: 'wasm qgemm8',
     kp,
     rows: s.rows,
     aPtr: a,
@@ -103,6 +104,7 @@ function wasmQGemmScalar(s: QGemmSpec): QGemm {
   };
   views();
   return {
+    name: 'wasm qgemm',
     kp,
     rows: s.rows,
     aPtr: a,
