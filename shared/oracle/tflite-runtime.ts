@@ -16,7 +16,7 @@ export interface RuntimeOutput extends RuntimeTensorInfo {
 
 type Reply =
   | { type: 'loaded'; inputs: RuntimeTensorInfo[]; outputs: RuntimeTensorInfo[] }
-  | { type: 'result'; outputs: RuntimeOutput[] }
+  | { type: 'result'; outputs: RuntimeOutput[]; inferMs?: number }
   | { type: 'error'; message: string };
 
 const WORKER = fileURLToPath(new URL('./tflite-worker.cjs', import.meta.url));
@@ -47,6 +47,11 @@ export class TfliteRuntime {
   /** Runs one inference; `inputs` are the raw bytes of each input tensor, in input order. */
   run(inputs: Uint8Array[]): Promise<RuntimeOutput[]> {
     return this.session.run(inputs);
+  }
+
+  /** Wall ms of the last run's Invoke() alone, timed in the runtime's process (no input/output copies, no IPC). */
+  get lastInvokeMs(): number | undefined {
+    return this.session.lastInvokeMs;
   }
 
   close(): void {
@@ -118,6 +123,9 @@ export class TfliteSession {
     return { inputs: reply.inputs, outputs: reply.outputs };
   }
 
+  /** Wall ms of the last run's Invoke() in the child. */
+  lastInvokeMs: number | undefined;
+
   async run(inputs: Uint8Array[]): Promise<RuntimeOutput[]> {
     const reply = await request(this.child, { type: 'run', inputs }, () => this.stderr);
     if (reply.type !== 'result')
@@ -125,6 +133,7 @@ export class TfliteSession {
         'E_ORACLE',
         `the TFLite runtime failed to run the model: ${reply.type === 'error' ? reply.message : reply.type}`,
       );
+    this.lastInvokeMs = reply.inferMs;
     return reply.outputs;
   }
 
