@@ -3,6 +3,7 @@ import { CalibrationConfigSchema } from '../shared/data/input-config.js';
 import { loadCalibrationSet } from '../shared/data/dataset.js';
 import { calibratedTensors } from '../shared/quantize/stats.js';
 import { TensorStats } from '../shared/quantize/tensor-stats.js';
+import type { Figure } from './history.js';
 import { mobileNetV2Size } from './quantize.bench.js';
 
 const cpuMs = (): number => {
@@ -50,8 +51,23 @@ export async function run(): Promise<Record<string, unknown>> {
   const steady = bestOf(8, observeLater) / later.length;
   const first = bestOf(8, () => images.forEach((img) => new TensorStats(ids).observe(img, nameOf))) / images.length;
 
+  const inference = bestOf(4, () => interpreter.run(set.samples[0]!));
   const ns = (ms: number): number => +((ms * 1e6) / valuesPerImage).toFixed(2);
+  const figures: Record<string, Figure> = {
+    steadyVsInference: {
+      ratio: +(steady / inference).toFixed(3),
+      better: 'lower',
+      of: 'statistics CPU ms per image (steady state) ÷ interpreter inference CPU ms per image',
+    },
+    firstObservationVsInference: {
+      ratio: +(first / inference).toFixed(3),
+      better: 'lower',
+      of: 'statistics CPU ms per image (first observation) ÷ interpreter inference CPU ms per image',
+    },
+  };
   return {
+    figures,
+    inferenceMsPerImage: +inference.toFixed(1),
     summary: `histogram: statistics ${ns(steady)} ns/value in the steady state (${steady.toFixed(1)} ms per image), ${ns(first)} ns/value on a first observation (${first.toFixed(1)} ms per image); ${valuesPerImage} values per image`,
     valuesPerImage,
     steady: { nsPerValue: ns(steady), msPerImage: +steady.toFixed(1) },

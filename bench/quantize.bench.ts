@@ -15,6 +15,7 @@ import { loadCalibrationSet } from '../shared/data/dataset.js';
 import { runPasses } from '../shared/quantize/driver.js';
 import { calibratedTensors, collectStats, statsById } from '../shared/quantize/stats.js';
 import { rng } from '../shared/util/rng.js';
+import type { Figure } from './history.js';
 
 /** MobileNetV2 1.0 / 224 topology (inverted residuals, RELU6, 1000 classes) with He-initialized random weights. */
 export function mobileNetV2Size(): { model: IrModel; params: number } {
@@ -182,7 +183,26 @@ export async function run(): Promise<Record<string, unknown>> {
   const ips = +((pn * 1000) / poolMs).toFixed(2);
   const sequentialIps = +((n * 1000) / calibrateMs).toFixed(2);
   const loadAfter = load1m();
+  const seqMsPerImage = 1000 / sequentialIps;
+  const figures: Record<string, Figure> = {
+    calibrationVsInference: {
+      ratio: +(seqMsPerImage / interpreterPlain.wall).toFixed(3),
+      better: 'lower',
+      of: 'one-thread calibration ms per image ÷ plain interpreter inference ms per image',
+    },
+    poolSpeedup: {
+      ratio: +(ips / sequentialIps).toFixed(3),
+      better: 'higher',
+      of: `pool images/s ÷ one-thread images/s (${threads} threads)`,
+    },
+    oracleVsInterpreterCapture: {
+      ratio: +(oracleCapture.wall / interpreterCapture.wall).toFixed(3),
+      better: 'higher',
+      of: 'oracle inference+capture ms ÷ interpreter inference+capture ms',
+    },
+  };
   return {
+    figures,
     summary:
       `quantize: ${ips} calibration images/s on ${threads} threads (${pn} images, worker start-up included; ` +
       `${steady.toFixed(1)}/s over the second half), ${sequentialIps}/s on one thread (${executor}, ${ids.length} tensors ` +

@@ -1,2 +1,2 @@
-export { Interpreter, type RunOptions, type RunResult, type TensorValue } from './interpreter.js';
+export { Interpreter, type OpTiming, type RunOptions, type RunResult, type TensorValue } from './interpreter.js';
 export { supportedOps } from './kernels/registry.js';

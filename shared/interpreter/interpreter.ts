@@ -17,8 +17,15 @@ export interface RunResult {
   outputs: TensorValue[];
   /** Every activation and input tensor's value, keyed by IR tensor id (with `capture`). */
   tensors?: Map<number, TensorValue>;
-  /** Wall time of each op (with `timings`), in execution order. */
-  timings?: { opId: number; type: string; ms: number }[];
+  /** Wall time of each op (with `timings`), in execution order, with the implementation (`kernel`) it ran on. */
+  timings?: OpTiming[];
+}
+
+export interface OpTiming {
+  opId: number;
+  type: string;
+  kernel: string;
+  ms: number;
 }
 
 export interface RunOptions {
@@ -65,7 +72,7 @@ export class Interpreter {
   readonly outputs: Tensor[];
   private readonly graph: Graph;
   private readonly slots = new Map<number, Slot>();
-  private readonly steps: { op: Op; exec: () => void }[] = [];
+  private readonly steps: { op: Op; exec: () => void; kernel: string }[] = [];
 
   private readonly maxTensorBytes: number;
   private allocatedBytes = 0;
@@ -104,12 +111,13 @@ export class Interpreter {
     for (const t of g.tensors) if (t.isVariable && !this.slots.has(t.id)) this.slots.set(t.id, this.variableSlot(t));
     g.ops.forEach((op, i) => {
       let exec: () => void;
+      const step = { kernel: 'js' };
       try {
-        exec = entries[i]!.prepare(this.args(op));
+        exec = entries[i]!.prepare(this.args(op, step));
       } catch (e) {
         throw isKilnError(e) ? e : opFailure(op, i, 'prepared', e);
       }
-      this.steps.push({ op, exec });
+      this.steps.push({ op, exec, kernel: step.kernel });
     });
     for (const t of this.outputs) {
       if (!this.slots.has(t.id) && !g.isConstant(t.id))
@@ -172,7 +180,7 @@ export class Interpreter {
     throw new KilnError('E_TFLITE_MALFORMED', `tensor ${t.name} (#${id}) is read before any op writes it`);
   }
 
-  private args(op: Op): KernelArgs {
+  private args(op: Op, step: { kernel: string }): KernelArgs {
     const g = this.graph;
     const inId = (i: number): number => op.inputs[i] ?? -1;
     return {
@@ -181,6 +189,9 @@ export class Interpreter {
       opts: (op.options ?? {}) as Record<string, any>,
       numInputs: op.inputs.length,
       numOutputs: op.outputs.length,
+      kernel: (name) => {
+        step.kernel = name;
+      },
       tensor: (i) => (inId(i) >= 0 ? g.tensor(inId(i)) : undefined),
       outTensor: (i) => g.tensor(op.outputs[i]!),
       shape: (i) => this.slot(inId(i)).shape,
@@ -238,6 +249,7 @@ export class Interpreter {
       timings?.push({
         opId: step.op.id,
         type: step.op.type === 'CUSTOM' ? `CUSTOM:${step.op.customCode}` : step.op.type,
+        kernel: step.kernel,
         ms: performance.now() - t0,
       });
     });

@@ -25,6 +25,8 @@ export interface KernelArgs {
   output(i: number, shape: number[]): AnyTypedArray;
   readonly numInputs: number;
   readonly numOutputs: number;
+  /** Names the implementation this op runs on (for profiles, e.g. "wasm qgemm8 + im2col"); default "js". */
+  kernel(name: string): void;
 }
 
 /** Prepares one op once (validates, packs weights, precomputes multipliers) and returns the function that runs it. */

@@ -16,7 +16,7 @@ export interface RuntimeOutput extends RuntimeTensorInfo {
 
 type Reply =
   | { type: 'loaded'; inputs: RuntimeTensorInfo[]; outputs: RuntimeTensorInfo[] }
-  | { type: 'result'; outputs: RuntimeOutput[] }
+  | { type: 'result'; outputs: RuntimeOutput[]; inferMs?: number; inferCpuMs?: number }
   | { type: 'error'; message: string };
 
 const WORKER = fileURLToPath(new URL('./tflite-worker.cjs', import.meta.url));
@@ -47,6 +47,16 @@ export class TfliteRuntime {
   /** Runs one inference; `inputs` are the raw bytes of each input tensor, in input order. */
   run(inputs: Uint8Array[]): Promise<RuntimeOutput[]> {
     return this.session.run(inputs);
+  }
+
+  /** Wall ms of the last run's Invoke() alone, timed in the runtime's process (no input/output copies, no IPC). */
+  get lastInvokeMs(): number | undefined {
+    return this.session.lastInvokeMs;
+  }
+
+  /** CPU ms (user + system) of the runtime's process during the last run's Invoke(): what preemption does not inflate. */
+  get lastInvokeCpuMs(): number | undefined {
+    return this.session.lastInvokeCpuMs;
   }
 
   close(): void {
@@ -118,6 +128,10 @@ export class TfliteSession {
     return { inputs: reply.inputs, outputs: reply.outputs };
   }
 
+  /** Wall and CPU ms of the last run's Invoke() in the child. */
+  lastInvokeMs: number | undefined;
+  lastInvokeCpuMs: number | undefined;
+
   async run(inputs: Uint8Array[]): Promise<RuntimeOutput[]> {
     const reply = await request(this.child, { type: 'run', inputs }, () => this.stderr);
     if (reply.type !== 'result')
@@ -125,6 +139,8 @@ export class TfliteSession {
         'E_ORACLE',
         `the TFLite runtime failed to run the model: ${reply.type === 'error' ? reply.message : reply.type}`,
       );
+    this.lastInvokeMs = reply.inferMs;
+    this.lastInvokeCpuMs = reply.inferCpuMs;
     return reply.outputs;
   }
 

@@ -50,9 +50,14 @@ process.on('message', (msg) => {
         }
         new Uint8Array(dst.buffer, dst.byteOffset, dst.byteLength).set(src);
       });
+      const c0 = process.cpuUsage();
+      const t0 = performance.now();
       if (!interpreter.infer()) throw new Error('TFLite Invoke() failed');
+      const inferMs = performance.now() - t0;
+      const c1 = process.cpuUsage(c0);
+      const inferCpuMs = (c1.user + c1.system) / 1000;
       const outputs = interpreter.getOutputs().map((t) => ({ ...info(t), bytes: bytesOf(t.data()) }));
-      process.send({ type: 'result', outputs });
+      process.send({ type: 'result', outputs, inferMs, inferCpuMs });
     }
   } catch (e) {
     process.send({ type: 'error', message: String((e && e.message) || e) });

@@ -76,7 +76,7 @@ test('inputs of the wrong dtype or count are bad-input errors', async (t) => {
   t.regex(e2!.message, /takes 1 input/);
 });
 
-test('kiln run --json prints the outputs as JSON', async (t) => {
+test.serial('kiln run --json prints the outputs as JSON', async (t) => {
   const dir = fixture();
   const program = new Command().exitOverride();
   register(program);
@@ -101,4 +101,55 @@ test('kiln run --json prints the outputs as JSON', async (t) => {
   t.deepEqual(json.outputs[0]!.values, [5.5, 0.5]);
   t.is(typeof json.msPerInference, 'number');
   t.is(json.outputs[0]!.sha256.length, 64);
+});
+
+test.serial('kiln run --profile prints the time of every op and of every kernel', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kiln-run-'));
+  const b = new ModelBuilder();
+  const x = b.input('x', [1, 8, 8, 4]);
+  const w = b.constant(
+    'w',
+    'float32',
+    [4, 3, 3, 4],
+    Float32Array.from({ length: 144 }, (_, i) => (i % 7) - 3),
+  );
+  const c = b.conv2d(x, w, b.constant('b', 'float32', [4], [0, 1, 2, 3]), { activation: 'RELU' });
+  b.output(b.unary('TANH', c));
+  const file = join(dir, 'conv.tflite');
+  writeFileSync(file, writeTflite(toTflite(b.build())));
+
+  const r = await runModel(file, { repeat: 3, profile: true });
+  const p = r.profile!;
+  t.deepEqual(
+    p.ops.map((o) => [o.index, o.type, o.output]),
+    [
+      [0, 'CONV_2D', [1, 8, 8, 4]],
+      [1, 'TANH', [1, 8, 8, 4]],
+    ],
+  );
+  t.is(p.ops[1]!.kernel, 'js');
+  t.is(
+    p.kernels.reduce((a, k) => a + k.ops, 0),
+    2,
+  );
+  t.true(Math.abs(p.ops.reduce((a, o) => a + o.share, 0) - 1) < 1e-9 || p.totalMs === 0);
+  t.is(p.kernels.find((k) => k.kernel === p.ops[0]!.kernel)!.types[0], 'CONV_2D');
+
+  const program = new Command().exitOverride();
+  register(program);
+  let printed = '';
+  const write = process.stdout.write.bind(process.stdout);
+  process.stdout.write = ((s: string) => {
+    printed += s;
+    return true;
+  }) as typeof process.stdout.write;
+  try {
+    await program.parseAsync(['run', file, '--repeat', '2', '--profile'], { from: 'user' });
+  } finally {
+    process.stdout.write = write;
+  }
+  t.regex(printed, /per kernel:\n.*ms .*%/);
+  t.regex(printed, /#0 .* ms .*CONV_2D \[1,8,8,4\]/);
+  t.regex(printed, /#1 .* ms .*TANH \[1,8,8,4\] {2}js/);
+  t.false((await runModel(file, {})).profile !== undefined);
 });

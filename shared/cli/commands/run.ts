@@ -8,6 +8,7 @@ import { randomInputs } from '../../interpreter/random-inputs.js';
 import { readNpy } from '../../npy/index.js';
 import { readTflite } from '../../tflite/reader.js';
 import { readInputFile } from '../io.js';
+import { formatProfile, median, profileOf, type OpTiming, type RunProfile } from './run-profile.js';
 
 export interface RunOutput {
   name: string;
@@ -22,12 +23,16 @@ export interface RunReport {
   outputs: RunOutput[];
   /** Median over `repeat` timed runs after one warm-up. */
   msPerInference: number;
+  /** With `profile`: where the time goes. */
+  profile?: RunProfile;
 }
 
 export interface RunOptions {
   inputs?: string[];
   seed?: number;
   repeat?: number;
+  /** Time every op in each timed run and report medians per op and per kernel. */
+  profile?: boolean;
 }
 
 /** `kiln run`'s core: loads the model, reads or generates its inputs, runs the interpreter and reports the outputs. */
@@ -71,15 +76,15 @@ export async function runModel(file: string, opts: RunOptions = {}): Promise<Run
     throw new KilnError('E_BAD_ARGUMENT', `--repeat must be a positive integer, not ${repeat}`);
   let result = interp.run(inputs);
   const times: number[] = [];
+  const runs: OpTiming[][] = [];
   for (let i = 0; i < repeat; i++) {
     const t0 = performance.now();
-    result = interp.run(inputs);
+    result = interp.run(inputs, { timings: opts.profile === true });
     times.push(performance.now() - t0);
+    if (result.timings) runs.push(result.timings);
   }
-  times.sort((a, b) => a - b);
-  const mid = times.length >> 1;
-  const median = times.length % 2 ? times[mid]! : (times[mid - 1]! + times[mid]!) / 2;
   return {
+    ...(opts.profile ? { profile: profileOf(model.subgraphs[0]!, runs) } : {}),
     outputs: result.outputs.map((o, i) => {
       const t = interp.outputs[i]!;
       return {
@@ -91,12 +96,13 @@ export async function runModel(file: string, opts: RunOptions = {}): Promise<Run
         values: Array.from(o.data as ArrayLike<number | bigint>, (v) => Number(v)),
       };
     }),
-    msPerInference: median,
+    msPerInference: median(times),
   };
 }
 
 export function formatRun(file: string, r: RunReport): string {
   const lines = [`${file}: ${r.msPerInference.toFixed(2)} ms per inference`];
+  if (r.profile) lines.push(formatProfile(r.profile));
   for (const o of r.outputs) {
     const head = o.values.slice(0, 8).join(', ');
     lines.push(
@@ -123,13 +129,20 @@ export function register(program: Command): void {
     .option('--input <file...>', 'one .npy file per model input, in input order')
     .option('--seed <n>', 'seed of the random inputs used when no --input is given', positiveInt('--seed'), 0)
     .option('--repeat <n>', 'timed runs after one warm-up (the median is reported)', positiveInt('--repeat'), 1)
+    .option('--profile', 'time every op: median ms per op and per kernel over the --repeat runs')
     .option('--json', 'print outputs and timing as JSON')
-    .action(async (file: string, opts: { input?: string[]; seed: number; repeat: number; json?: boolean }) => {
-      const report = await runModel(file, {
-        ...(opts.input ? { inputs: opts.input } : {}),
-        seed: opts.seed,
-        repeat: opts.repeat,
-      });
-      process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : formatRun(file, report));
-    });
+    .action(
+      async (
+        file: string,
+        opts: { input?: string[]; seed: number; repeat: number; profile?: boolean; json?: boolean },
+      ) => {
+        const report = await runModel(file, {
+          ...(opts.input ? { inputs: opts.input } : {}),
+          seed: opts.seed,
+          repeat: opts.repeat,
+          profile: opts.profile === true,
+        });
+        process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : formatRun(file, report));
+      },
+    );
 }

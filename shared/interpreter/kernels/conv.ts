@@ -67,6 +67,7 @@ export const conv2d: Kernel = (k) => {
     const [lo, hi] = floatActivationRange(act);
     const fast = wasmFConv({ g, w, bias, outC, lo, hi });
     if (fast) {
+      k.kernel('wasm fgemm + im2col');
       const inSize = g.inH * g.inW * g.inC;
       return () => {
         for (let b = 0; b < g.batch; b++) fast(src as Float32Array, b * inSize, out as Float32Array, b * M * outC);
@@ -125,6 +126,7 @@ export const conv2d: Kernel = (k) => {
   });
   const o8 = out as Int8Array | Uint8Array;
   const fast = gemm.aPtr !== undefined ? wasmIm2colQ(g, kp, inOff, dt === 'int8') : null;
+  k.kernel(`${gemm.name} + ${fast ? 'wasm' : 'js'} im2col`);
   if (fast) {
     const aPtr = gemm.aPtr!;
     return () => {

@@ -43,6 +43,7 @@ export const depthwiseConv2d: Kernel = (k) => {
     const o32 = out as Float32Array;
     const fast = dm === 1 ? wasmFDepthwise({ g, w, bias, lo, hi }) : null;
     if (fast) {
+      k.kernel('wasm dwf');
       const inSize = g.inH * g.inW * inC;
       const outSize = g.outH * g.outW * outC;
       return () => {
@@ -91,6 +92,7 @@ export const depthwiseConv2d: Kernel = (k) => {
   const fast =
     dm === 1 ? wasmQDepthwise({ g, w, bias, mult, shift, inOff, zp, actMin, actMax, signed: dt === 'int8' }) : null;
   if (fast) {
+    k.kernel('wasm dwq');
     const inSize = g.inH * g.inW * inC;
     const outSize = g.outH * g.outW * outC;
     return () => {

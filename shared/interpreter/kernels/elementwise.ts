@@ -82,6 +82,7 @@ function quantAddSub(k: KernelArgs, sign: 1 | -1): () => void {
       signed,
     });
     if (fast) {
+      k.kernel('wasm addq');
       const a = k.input(0) as Int8Array | Uint8Array;
       const b = k.input(1) as Int8Array | Uint8Array;
       const y = k.output(0, plan.shape) as Int8Array | Uint8Array;

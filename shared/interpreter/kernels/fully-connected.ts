@@ -28,7 +28,10 @@ export const fullyConnected: Kernel = (k) => {
     const g = { batch: 1, inH: 1, inW: batch, inC: depth, kH: 1, kW: 1, outH: 1, outW: batch };
     const unit = { strideH: 1, strideW: 1, dilH: 1, dilW: 1, padH: 0, padW: 0 };
     const fast = wasmFConv({ g: { ...g, ...unit }, w, bias, outC: units, lo, hi });
-    if (fast) return () => fast(x, 0, y, 0);
+    if (fast) {
+      k.kernel('wasm fgemm');
+      return () => fast(x, 0, y, 0);
+    }
     return () => {
       for (let b = 0; b < batch; b++) {
         const xb = b * depth;
@@ -73,6 +76,7 @@ export const fullyConnected: Kernel = (k) => {
   });
   const x = k.input(0) as Int8Array | Uint8Array;
   const y = out as Int8Array | Uint8Array;
+  k.kernel(gemm.name);
   return () => {
     const a = gemm.a;
     for (let b = 0; b < batch; b++) for (let i = 0; i < depth; i++) a[b * kp + i] = x[b * depth + i]! + inOff;

@@ -7,6 +7,8 @@ import { wasmQGemm } from '../wasm/qgemm-wasm.js';
  * exact; rows are `kp` long (K rounded up to 8, zero tail). The caller fills `a` (up to `rows` rows) and calls run.
  */
 export interface QGemm {
+  /** The implementation, for profiles. */
+  readonly name: string;
   readonly kp: number;
   readonly rows: number;
   /** Scratch rows the caller fills before run(). */
@@ -51,6 +53,7 @@ export function jsQGemm(s: QGemmSpec): QGemm {
   const rq =
     s.rounding === 'ruy-avx' ? mulByQuantMulRuy : s.rounding === 'single' ? mulByQuantMulSingle : mulByQuantMul;
   return {
+    name: 'js qgemm',
     kp,
     rows: s.rows,
     a,

@@ -40,6 +40,19 @@ export const quantize: Kernel = (k) => {
   if (din === 'int8' || din === 'uint8' || din === 'int16') {
     const i = qp(k.tensor(0));
     const m = quantizeMultiplier(i.scale / o.scale);
+    if ((din === 'int8' || din === 'uint8') && (out.dtype === 'int8' || out.dtype === 'uint8')) {
+      // 8 bits in, 8 out: the requantization of every input byte, computed once.
+      const table = new Int16Array(256);
+      for (let b = 0; b < 256; b++) {
+        const xv = din === 'int8' ? (b << 24) >> 24 : b;
+        const v = mulByQuantMul(xv - i.zp, m.multiplier, m.shift) + o.zp;
+        table[b] = v < qmin ? qmin : v > qmax ? qmax : v;
+      }
+      k.kernel('js 256-entry table');
+      return () => {
+        for (let j = 0; j < n; j++) y[j] = table[x[j]! & 255]!;
+      };
+    }
     return () => {
       for (let j = 0; j < n; j++) {
         const v = mulByQuantMul(x[j]! - i.zp, m.multiplier, m.shift) + o.zp;

@@ -161,8 +161,9 @@ export const reduceProd: Kernel = (k) => {
   return extreme(1, (a, v) => a * v)(k);
 };
 
+/** ARG_MAX / ARG_MIN: the first index of the largest (smallest) value along the axis; one loop each (no callback). */
 const argExtreme =
-  (better: (v: number, best: number) => boolean): Kernel =>
+  (max: boolean): Kernel =>
   (k) => {
     const s = k.shape(0);
     const raw = k.constInts(1);
@@ -183,11 +184,21 @@ const argExtreme =
           const base = o * dim * inner + i;
           let best = x[base]!;
           let idx = 0;
-          for (let j = 1; j < dim; j++) {
-            const v = x[base + j * inner]!;
-            if (better(v, best)) {
-              best = v;
-              idx = j;
+          if (max) {
+            for (let j = 1; j < dim; j++) {
+              const v = x[base + j * inner]!;
+              if (v > best) {
+                best = v;
+                idx = j;
+              }
+            }
+          } else {
+            for (let j = 1; j < dim; j++) {
+              const v = x[base + j * inner]!;
+              if (v < best) {
+                best = v;
+                idx = j;
+              }
             }
           }
           y[(o * inner + i) * stride] = idx;
@@ -195,5 +206,5 @@ const argExtreme =
     };
   };
 
-export const argMax = argExtreme((v, b) => v > b);
-export const argMin = argExtreme((v, b) => v < b);
+export const argMax = argExtreme(true);
+export const argMin = argExtreme(false);

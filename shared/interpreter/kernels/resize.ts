@@ -90,6 +90,7 @@ export const resizeBilinear: Kernel = (k) => {
         )
       : null;
   if (fast) {
+    k.kernel('wasm resizeu8');
     return () => {
       for (let b = 0; b < n; b++) fast(x as Uint8Array, b * ih * iw * c, y as Uint8Array, b * oh * ow * c);
     };

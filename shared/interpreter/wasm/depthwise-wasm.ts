@@ -1,4 +1,5 @@
 import type { ConvGeometry } from '../kernels/conv-common.js';
+import { requantParams } from './requant-params.js';
 import { wasmAlloc, wasmKernels, wasmScratch } from './runtime.js';
 
 /** A depthwise convolution (depth multiplier 1) of one batch image, reading `src` from `srcBase`, writing `dst`. */
@@ -50,27 +51,18 @@ export function wasmQDepthwise(s: QDepthwiseSpec): DepthwiseRun | null {
   const taps = g.kH * g.kW;
   const inBytes = g.inH * g.inW * C;
   const outBytes = g.outH * g.outW * C;
+  const rqParams = requantParams(s.bias, s.mult, s.shift, C, true);
+  if (!rqParams) return null;
   const w = wasmAlloc(taps * cp * 2);
-  const bias = wasmAlloc(cp * 4);
-  const mult = wasmAlloc(cp * 4);
-  const lsh = wasmAlloc(cp * 4);
-  const rsh = wasmAlloc(cp * 4);
-  const acc = wasmAlloc(cp * 4);
+  const rq = wasmAlloc(rqParams.byteLength);
   const p = wasmAlloc(PARAMS * 4);
   const x = wasmScratch('in', inBytes + 16);
   const out = wasmScratch('out', outBytes + 16);
   const buf = k.mem.buffer;
   const wv = new Int16Array(buf, w, taps * cp);
   for (let t = 0; t < taps; t++) wv.set(s.w.subarray(t * C, t * C + C), t * cp);
-  new Int32Array(buf, bias, cp).set(s.bias);
-  new Int32Array(buf, mult, cp).set(s.mult);
-  new Int32Array(buf, lsh, cp).set(Array.from(s.shift, (v) => (v > 0 ? v : 0)));
-  new Int32Array(buf, rsh, cp).set(Array.from(s.shift, (v) => (v > 0 ? 0 : -v)));
-  const block = paramBlock(
-    g,
-    [x, w, bias, mult, lsh, rsh, out, acc],
-    [s.inOff, s.zp, s.actMin, s.actMax, s.signed ? 1 : 0, cp],
-  );
+  new Int32Array(buf, rq, rqParams.length).set(rqParams);
+  const block = paramBlock(g, [x, w, 0, rq, 0, 0, out, 0], [s.inOff, s.zp, s.actMin, s.actMax, s.signed ? 1 : 0, cp]);
   new Int32Array(buf, p, PARAMS).set(block);
   return (src, srcBase, dst, dstBase) => {
     const mem = k.mem.buffer;

@@ -182,15 +182,16 @@
     (call $mbqm (local.get $acc) (local.get $m) (local.get $l) (local.get $r)))
 
   ;; Quantized depthwise convolution, depth multiplier 1. $p points to an i32 parameter block:
-  ;; 0 x (int8/uint8 NHWC image, 8 bytes of slack), 1 w (int16 [tap][Cp], filter - filter zero point), 2 bias (i32 Cp),
-  ;; 3 mult, 4 lsh, 5 rsh (i32 C), 6 out, 7 acc scratch (i32 Cp), 8 inH, 9 inW, 10 C, 11 kH, 12 kW, 13 outH, 14 outW,
+  ;; 0 x (int8/uint8 NHWC image, 8 bytes of slack), 1 w (int16 [tap][Cp], filter - filter zero point), 2 unused,
+  ;; 3 the $rqv parameters (gemmlowp rounding) of each group of 8 channels, 4, 5 unused, 6 out (8 bytes of slack: the
+  ;; last group of a pixel may write past it, the next pixel overwrites), 7 unused, 8 inH, 9 inW, 10 C, 11 kH, 12 kW, 13 outH, 14 outW,
   ;; 15 strideH, 16 strideW, 17 dilH, 18 dilW, 19 padH, 20 padW, 21 input offset, 22 output zero point, 23 act min,
   ;; 24 act max, 25 signed input (1) or unsigned (0), 26 Cp (C rounded up to 8).
   (func (export "dwq") (param $p i32)
     (local $x i32) (local $w i32) (local $bias i32) (local $mult i32) (local $lsh i32) (local $rsh i32) (local $out i32)
     (local $acc i32) (local $inH i32) (local $inW i32) (local $C i32) (local $kH i32) (local $kW i32) (local $outH i32)
     (local $outW i32) (local $sH i32) (local $sW i32) (local $dH i32) (local $dW i32) (local $pH i32) (local $pW i32)
-    (local $off v128) (local $zp i32) (local $lo i32) (local $hi i32) (local $signed i32) (local $Cp i32)
+    (local $off v128) (local $zpv v128) (local $lov v128) (local $hiv v128) (local $signed i32) (local $Cp i32)
     (local $oy i32) (local $ox i32) (local $cb i32) (local $ky i32) (local $kx i32) (local $iy i32) (local $ix i32)
     (local $a0 v128) (local $a1 v128) (local $xv v128) (local $wv v128) (local $xp i32) (local $wp i32) (local $c i32)
     (local $o i32) (local $v i32) (local $j i32)
@@ -216,9 +217,9 @@
     (local.set $pH (i32.load offset=76 (local.get $p)))
     (local.set $pW (i32.load offset=80 (local.get $p)))
     (local.set $off (i16x8.splat (i32.load offset=84 (local.get $p))))
-    (local.set $zp (i32.load offset=88 (local.get $p)))
-    (local.set $lo (i32.load offset=92 (local.get $p)))
-    (local.set $hi (i32.load offset=96 (local.get $p)))
+    (local.set $zpv (i32x4.splat (i32.load offset=88 (local.get $p))))
+    (local.set $lov (i32x4.splat (i32.load offset=92 (local.get $p))))
+    (local.set $hiv (i32x4.splat (i32.load offset=96 (local.get $p))))
     (local.set $signed (i32.load offset=100 (local.get $p)))
     (local.set $Cp (i32.load offset=104 (local.get $p)))
     (local.set $o (local.get $out))
@@ -231,8 +232,8 @@
         (local.set $cb (i32.const 0))
         (block $cdone (loop $cloop
           (br_if $cdone (i32.ge_s (local.get $cb) (local.get $Cp)))
-          (local.set $a0 (v128.load (i32.add (local.get $bias) (i32.shl (local.get $cb) (i32.const 2)))))
-          (local.set $a1 (v128.load offset=16 (i32.add (local.get $bias) (i32.shl (local.get $cb) (i32.const 2)))))
+          (local.set $a0 (v128.const i32x4 0 0 0 0))
+          (local.set $a1 (v128.const i32x4 0 0 0 0))
           (local.set $ky (i32.const 0))
           (block $kydone (loop $kyloop
             (br_if $kydone (i32.ge_s (local.get $ky) (local.get $kH)))
@@ -263,24 +264,11 @@
                   (br $kxloop)))))
             (local.set $ky (i32.add (local.get $ky) (i32.const 1)))
             (br $kyloop)))
-          (v128.store (i32.add (local.get $acc) (i32.shl (local.get $cb) (i32.const 2))) (local.get $a0))
-          (v128.store offset=16 (i32.add (local.get $acc) (i32.shl (local.get $cb) (i32.const 2))) (local.get $a1))
+          (call $store8 (i32.add (local.get $o) (local.get $cb)) (local.get $a0) (local.get $a1)
+            (i32.add (local.get $mult) (i32.mul (i32.shr_u (local.get $cb) (i32.const 3)) (i32.const 224)))
+            (local.get $zpv) (local.get $lov) (local.get $hiv) (v128.const i32x4 -1 -1 -1 -1) (local.get $signed))
           (local.set $cb (i32.add (local.get $cb) (i32.const 8)))
           (br $cloop)))
-        (local.set $c (i32.const 0))
-        (block $rdone (loop $rloop
-          (br_if $rdone (i32.ge_s (local.get $c) (local.get $C)))
-          (local.set $j (i32.shl (local.get $c) (i32.const 2)))
-          (local.set $v
-            (i32.add
-              (call $mbqm (i32.load (i32.add (local.get $acc) (local.get $j))) (i32.load (i32.add (local.get $mult) (local.get $j)))
-                (i32.load (i32.add (local.get $lsh) (local.get $j))) (i32.load (i32.add (local.get $rsh) (local.get $j))))
-              (local.get $zp)))
-          (if (i32.lt_s (local.get $v) (local.get $lo)) (then (local.set $v (local.get $lo))))
-          (if (i32.gt_s (local.get $v) (local.get $hi)) (then (local.set $v (local.get $hi))))
-          (i32.store8 (i32.add (local.get $o) (local.get $c)) (local.get $v))
-          (local.set $c (i32.add (local.get $c) (i32.const 1)))
-          (br $rloop)))
         (local.set $o (i32.add (local.get $o) (local.get $C)))
         (local.set $ox (i32.add (local.get $ox) (i32.const 1)))
         (br $xloop)))
@@ -598,4 +586,137 @@
       (i32.store8 (i32.add (local.get $out) (local.get $i)) (local.get $v))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br $loop))))
+
+  ;; Vector requantization of 4 channels: v = ((acc + bias) << l) * m + 2^30 >> 31, then the right shift by r with
+  ;; its rounding, + zp, clamped. $p points at the channels' parameters, fields 32 bytes apart (one 8-channel group):
+  ;; +0 bias, +32 2^l, +64 m, +96 2^(30-r), +128 mask, +160 threshold, +192 rnd. The shift is ((v + rnd) >> r) + 1 when
+  ;; (v & mask) > threshold (+ 1 for negative v when $gl is all ones). ruy (ties up, wrapping add as its AVX code):
+  ;; rnd 2^(r-1), mask and threshold 0. gemmlowp's RoundingDivideByPOT (ties away from zero): rnd 0, mask 2^r - 1,
+  ;; threshold mask >> 1. x >> r is (x * 2^(30-r)) >> 30 in 64 bits (r <= 30), exact for every int32 x.
+  ;; ((x * m + 2^30) >> 31) is both ruy's first rounding and gemmlowp's SaturatingRoundingDoublingHighMul (m > 0).
+  (func $rqv (param $acc v128) (param $p i32) (param $zp v128) (param $lo v128) (param $hi v128) (param $gl v128)
+    (result v128)
+    (local $x v128) (local $m v128) (local $v v128) (local $s v128) (local $rm v128) (local $c v128)
+    (local.set $c (i64x2.splat (i64.const 1073741824)))
+    (local.set $x (i32x4.mul (i32x4.add (local.get $acc) (v128.load offset=0 (local.get $p)))
+      (v128.load offset=32 (local.get $p))))
+    (local.set $m (v128.load offset=64 (local.get $p)))
+    (local.set $v (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27
+      (i64x2.shr_s (i64x2.add (i64x2.extmul_low_i32x4_s (local.get $x) (local.get $m)) (local.get $c)) (i32.const 31))
+      (i64x2.shr_s (i64x2.add (i64x2.extmul_high_i32x4_s (local.get $x) (local.get $m)) (local.get $c)) (i32.const 31))))
+    (local.set $rm (v128.load offset=96 (local.get $p)))
+    (local.set $x (i32x4.add (local.get $v) (v128.load offset=192 (local.get $p))))
+    (local.set $s (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27
+      (i64x2.shr_s (i64x2.extmul_low_i32x4_s (local.get $x) (local.get $rm)) (i32.const 30))
+      (i64x2.shr_s (i64x2.extmul_high_i32x4_s (local.get $x) (local.get $rm)) (i32.const 30))))
+    (local.set $s
+      (i32x4.sub (local.get $s)
+        (i32x4.gt_s
+          (v128.and (local.get $v) (v128.load offset=128 (local.get $p)))
+          (i32x4.add (v128.load offset=160 (local.get $p))
+            (v128.and (i32x4.shr_u (local.get $v) (i32.const 31)) (local.get $gl))))))
+    (i32x4.min_s (i32x4.max_s (i32x4.add (local.get $s) (local.get $zp)) (local.get $lo)) (local.get $hi)))
+
+  ;; 8 requantized channels (two i32x4 accumulators, parameters of one group at $p) as 8 bytes at $at.
+  (func $store8 (param $at i32) (param $a v128) (param $b v128) (param $p i32) (param $zp v128) (param $lo v128)
+    (param $hi v128) (param $gl v128) (param $signed i32)
+    (local $h v128)
+    (local.set $h (i16x8.narrow_i32x4_s
+      (call $rqv (local.get $a) (local.get $p) (local.get $zp) (local.get $lo) (local.get $hi) (local.get $gl))
+      (call $rqv (local.get $b) (i32.add (local.get $p) (i32.const 16)) (local.get $zp) (local.get $lo) (local.get $hi)
+        (local.get $gl))))
+    (if (local.get $signed)
+      (then (i64.store (local.get $at) (i64x2.extract_lane 0 (i8x16.narrow_i16x8_s (local.get $h) (local.get $h)))))
+      (else (i64.store (local.get $at) (i64x2.extract_lane 0 (i8x16.narrow_i16x8_u (local.get $h) (local.get $h)))))))
+
+  ;; Quantized GEMM with the requantization inside, channels in lanes: out[m][n] for m < M, n < 8G, row stride $stride
+  ;; (out needs 8 bytes of slack: a row's last group may write up to 7 bytes past it, which the next row overwrites;
+  ;; groups run last to first for that). a: M rows of kp int16 (kp a multiple of 8). w: per 8-channel group, per pair
+  ;; of k, 8 channels x 2 int16 (group g at w + g * kp * 16). rq: per group 224 bytes of $rqv parameters.
+  ;; 4 rows x 8 channels per block; rows past M repeat row M - 1 and are not stored.
+  (func (export "qgemm8")
+    (param $a i32) (param $w i32) (param $rq i32) (param $out i32) (param $M i32) (param $G i32) (param $kp i32)
+    (param $stride i32) (param $zp i32) (param $lo i32) (param $hi i32) (param $signed i32) (param $gl i32)
+    (local $rb i32) (local $wb i32) (local $m i32) (local $g i32) (local $ka i32) (local $wp i32)
+    (local $a0 i32) (local $a1 i32) (local $a2 i32) (local $a3 i32) (local $last i32) (local $o i32) (local $q i32)
+    (local $w0 v128) (local $w1 v128) (local $x v128)
+    (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
+    (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
+    (local $zpv v128) (local $lov v128) (local $hiv v128) (local $glv v128)
+    (local.set $zpv (i32x4.splat (local.get $zp)))
+    (local.set $lov (i32x4.splat (local.get $lo)))
+    (local.set $hiv (i32x4.splat (local.get $hi)))
+    (local.set $glv (i32x4.splat (i32.sub (i32.const 0) (local.get $gl))))
+    (local.set $rb (i32.shl (local.get $kp) (i32.const 1)))
+    (local.set $wb (i32.shl (local.get $kp) (i32.const 4)))
+    (local.set $last (i32.add (local.get $a) (i32.mul (i32.sub (local.get $M) (i32.const 1)) (local.get $rb))))
+    (local.set $m (i32.const 0))
+    (block $mdone (loop $mloop
+      (br_if $mdone (i32.ge_s (local.get $m) (local.get $M)))
+      (local.set $a0 (i32.add (local.get $a) (i32.mul (local.get $m) (local.get $rb))))
+      (local.set $a1 (i32.add (local.get $a0) (local.get $rb)))
+      (if (i32.gt_u (local.get $a1) (local.get $last)) (then (local.set $a1 (local.get $last))))
+      (local.set $a2 (i32.add (local.get $a0) (i32.shl (local.get $rb) (i32.const 1))))
+      (if (i32.gt_u (local.get $a2) (local.get $last)) (then (local.set $a2 (local.get $last))))
+      (local.set $a3 (i32.add (local.get $a2) (local.get $rb)))
+      (if (i32.gt_u (local.get $a3) (local.get $last)) (then (local.set $a3 (local.get $last))))
+      (local.set $g (local.get $G))
+      (block $gdone (loop $gloop
+        (br_if $gdone (i32.le_s (local.get $g) (i32.const 0)))
+        (local.set $g (i32.sub (local.get $g) (i32.const 1)))
+        (local.set $wp (i32.add (local.get $w) (i32.mul (local.get $g) (local.get $wb))))
+        (local.set $c00 (v128.const i32x4 0 0 0 0))
+        (local.set $c01 (v128.const i32x4 0 0 0 0))
+        (local.set $c10 (v128.const i32x4 0 0 0 0))
+        (local.set $c11 (v128.const i32x4 0 0 0 0))
+        (local.set $c20 (v128.const i32x4 0 0 0 0))
+        (local.set $c21 (v128.const i32x4 0 0 0 0))
+        (local.set $c30 (v128.const i32x4 0 0 0 0))
+        (local.set $c31 (v128.const i32x4 0 0 0 0))
+        (local.set $ka (i32.const 0))
+        (block $kdone (loop $kloop
+          (br_if $kdone (i32.ge_u (local.get $ka) (local.get $rb)))
+          (local.set $w0 (v128.load (local.get $wp)))
+          (local.set $w1 (v128.load offset=16 (local.get $wp)))
+          (local.set $x (v128.load32_splat (i32.add (local.get $a0) (local.get $ka))))
+          (local.set $c00 (i32x4.add (local.get $c00) (i32x4.dot_i16x8_s (local.get $x) (local.get $w0))))
+          (local.set $c01 (i32x4.add (local.get $c01) (i32x4.dot_i16x8_s (local.get $x) (local.get $w1))))
+          (local.set $x (v128.load32_splat (i32.add (local.get $a1) (local.get $ka))))
+          (local.set $c10 (i32x4.add (local.get $c10) (i32x4.dot_i16x8_s (local.get $x) (local.get $w0))))
+          (local.set $c11 (i32x4.add (local.get $c11) (i32x4.dot_i16x8_s (local.get $x) (local.get $w1))))
+          (local.set $x (v128.load32_splat (i32.add (local.get $a2) (local.get $ka))))
+          (local.set $c20 (i32x4.add (local.get $c20) (i32x4.dot_i16x8_s (local.get $x) (local.get $w0))))
+          (local.set $c21 (i32x4.add (local.get $c21) (i32x4.dot_i16x8_s (local.get $x) (local.get $w1))))
+          (local.set $x (v128.load32_splat (i32.add (local.get $a3) (local.get $ka))))
+          (local.set $c30 (i32x4.add (local.get $c30) (i32x4.dot_i16x8_s (local.get $x) (local.get $w0))))
+          (local.set $c31 (i32x4.add (local.get $c31) (i32x4.dot_i16x8_s (local.get $x) (local.get $w1))))
+          (local.set $ka (i32.add (local.get $ka) (i32.const 4)))
+          (local.set $wp (i32.add (local.get $wp) (i32.const 32)))
+          (br $kloop)))
+        (local.set $q (i32.add (local.get $rq) (i32.mul (local.get $g) (i32.const 224))))
+        (local.set $o (i32.add (i32.add (local.get $out) (i32.mul (local.get $m) (local.get $stride)))
+          (i32.shl (local.get $g) (i32.const 3))))
+        (call $store8 (local.get $o) (local.get $c00) (local.get $c01) (local.get $q) (local.get $zpv) (local.get $lov)
+          (local.get $hiv) (local.get $glv) (local.get $signed))
+        (if (i32.lt_s (i32.add (local.get $m) (i32.const 1)) (local.get $M)) (then
+          (call $store8 (i32.add (local.get $o) (local.get $stride)) (local.get $c10) (local.get $c11) (local.get $q)
+            (local.get $zpv) (local.get $lov) (local.get $hiv) (local.get $glv) (local.get $signed))))
+        (if (i32.lt_s (i32.add (local.get $m) (i32.const 2)) (local.get $M)) (then
+          (call $store8 (i32.add (local.get $o) (i32.shl (local.get $stride) (i32.const 1))) (local.get $c20)
+            (local.get $c21) (local.get $q) (local.get $zpv) (local.get $lov) (local.get $hiv) (local.get $glv)
+            (local.get $signed))))
+        (if (i32.lt_s (i32.add (local.get $m) (i32.const 3)) (local.get $M)) (then
+          (call $store8 (i32.add (local.get $o) (i32.mul (local.get $stride) (i32.const 3))) (local.get $c30)
+            (local.get $c31) (local.get $q) (local.get $zpv) (local.get $lov) (local.get $hiv) (local.get $glv)
+            (local.get $signed))))
+        (br $gloop)))
+      (local.set $m (i32.add (local.get $m) (i32.const 4)))
+      (br $mloop))))
+
+  ;; Test entry of $rqv: requantizes the 8 int32 at $acc with the group parameters at $p, 8 bytes to $out.
+  (func (export "rq8") (param $acc i32) (param $p i32) (param $out i32) (param $zp i32) (param $lo i32) (param $hi i32)
+    (param $signed i32) (param $gl i32)
+    (call $store8 (local.get $out) (v128.load (local.get $acc)) (v128.load offset=16 (local.get $acc)) (local.get $p)
+      (i32x4.splat (local.get $zp)) (i32x4.splat (local.get $lo)) (i32x4.splat (local.get $hi))
+      (i32x4.splat (i32.sub (i32.const 0) (local.get $gl))) (local.get $signed)))
 )

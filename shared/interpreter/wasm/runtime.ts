@@ -13,6 +13,8 @@ declare const WebAssembly: {
 interface Exports {
   mem: WasmMemory;
   qgemm(...args: number[]): void;
+  qgemm8(...args: number[]): void;
+  rq8(...args: number[]): void;
   fgemm(...args: number[]): void;
   dwq(params: number): void;
   dwf(params: number): void;

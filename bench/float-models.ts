@@ -1,0 +1,64 @@
+import { ModelBuilder } from '../shared/ir/builder.js';
+import type { IrModel } from '../shared/ir/model.js';
+import { rng } from '../shared/util/rng.js';
+
+/**
+ * Float MobileNet v1 (depth multiplier `alpha`, `size`×`size` input, 1001 classes, RELU6) with He-initialized random
+ * weights: the float counterpart of mobilenet_v1_0.25_128_quant for the interpreter bench (the layer shapes are what
+ * the speed depends on, not the weight values).
+ */
+export function mobileNetV1Float(alpha: number, size: number): IrModel {
+  const r = rng(1001);
+  const b = new ModelBuilder();
+  const weights = (name: string, shape: number[], fanIn: number): number => {
+    const n = shape.reduce((a, c) => a * c, 1);
+    const s = Math.sqrt(6 / fanIn);
+    return b.constant(
+      name,
+      'float32',
+      shape,
+      Float32Array.from({ length: n }, () => (r() * 2 - 1) * s),
+    );
+  };
+  const bias = (name: string, n: number): number =>
+    b.constant(
+      name,
+      'float32',
+      [n],
+      Float32Array.from({ length: n }, () => (r() - 0.5) * 0.1),
+    );
+  const ch = (c: number): number => Math.max(8, Math.round(c * alpha));
+  let x = b.input('image', [1, size, size, 3]);
+  let c = ch(32);
+  x = b.conv2d(x, weights('stem/w', [c, 3, 3, 3], 27), bias('stem/b', c), { stride: 2, activation: 'RELU6' });
+  const blocks: [number, number][] = [
+    [64, 1],
+    [128, 2],
+    [128, 1],
+    [256, 2],
+    [256, 1],
+    [512, 2],
+    [512, 1],
+    [512, 1],
+    [512, 1],
+    [512, 1],
+    [512, 1],
+    [1024, 2],
+    [1024, 1],
+  ];
+  blocks.forEach(([out, stride], i) => {
+    x = b.depthwiseConv2d(x, weights(`b${i}/dw/w`, [1, 3, 3, c], 9), bias(`b${i}/dw/b`, c), {
+      stride,
+      activation: 'RELU6',
+    });
+    const o = ch(out);
+    x = b.conv2d(x, weights(`b${i}/pw/w`, [o, 1, 1, c], c), bias(`b${i}/pw/b`, o), { activation: 'RELU6' });
+    c = o;
+  });
+  const side = Math.ceil(size / 32);
+  x = b.pool('AVERAGE_POOL_2D', x, { filter: side });
+  x = b.conv2d(x, weights('logits/w', [1001, 1, 1, c], c), bias('logits/b', 1001));
+  x = b.reshape(x, [1, 1001]);
+  b.output(b.softmax(x));
+  return b.build(`float MobileNet v1 ${alpha}/${size}, random weights`);
+}
