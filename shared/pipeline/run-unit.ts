@@ -24,6 +24,7 @@ import { errorInfo, stageUnavailable } from './errors.js';
 import { makeEvent } from './events.js';
 import { publishFailure } from './ingest.js';
 import { log } from './log.js';
+import { dataFilesFor } from './stage-inputs.js';
 import { STAGE_MESSAGE_SCHEMA_V1, type StageMessage } from './messages.js';
 import type { PipelineDeps } from './ports.js';
 import { nextStage, unitArtifactName, type StageName } from './stages.js';
@@ -89,18 +90,21 @@ export async function runUnit(deps: PipelineDeps, msg: StageMessage, opts: RunOp
       const core = opts.cores[stage];
       if (!core) throw stageUnavailable(stage, 'no core is registered for it');
       const inputs =
-        stage === 'convert' ? await deps.objects.readUpload(record.input) : await readArtifacts(deps, record.artifacts);
+        stage === 'convert'
+          ? await deps.objects.readUpload(record.input)
+          : await readArtifacts(deps, record.artifacts, stage);
       const out = await core({
         artifacts: inputs,
         config: record.config,
         unit,
         build: { buildId, modelId, inputUri: record.input.uri, inputKind: record.input.kind },
       });
-      const written: Record<string, string> = {};
-      for (const [name, bytes] of Object.entries(out.artifacts)) {
-        const full = unitArtifactName(unit, name);
-        written[full] = await deps.objects.writeArtifact(modelId, buildId, full, bytes);
-      }
+      const outputs = Object.entries(out.artifacts).map(([name, bytes]) => ({
+        full: unitArtifactName(unit, name),
+        bytes,
+      }));
+      const uris = await inParallel(outputs, (o) => deps.objects.writeArtifact(modelId, buildId, o.full, o.bytes));
+      const written = Object.fromEntries(outputs.map((o, i) => [o.full, uris[i]!]));
       // Data files are named by one manifest artifact, not each in the build document (data-manifest.ts).
       const { listed, data } = splitArtifacts(written);
       if (Object.keys(data).length > 0) {
@@ -173,7 +177,26 @@ async function readInOrder(
   return out;
 }
 
-async function readArtifacts(deps: PipelineDeps, uris: Record<string, string>): Promise<Map<string, Uint8Array>> {
+/** `write` of every item, READ_CONCURRENCY at a time (a unit's outputs can be thousands of data files), in order. */
+async function inParallel<T, R>(items: T[], write: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await write(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, items.length) }, lane));
+  return out;
+}
+
+/** The build's artifacts `stage` reads: every model artifact, and the data files it uses (stage-inputs.ts). */
+async function readArtifacts(
+  deps: PipelineDeps,
+  uris: Record<string, string>,
+  stage: string,
+): Promise<Map<string, Uint8Array>> {
   const out = new Map<string, Uint8Array>();
   const read = async (uri: string) => {
     const m = /^gs:\/\/([^/]+)\/(.+)$/.exec(uri);
@@ -183,7 +206,9 @@ async function readArtifacts(deps: PipelineDeps, uris: Record<string, string>): 
     if (!bytes) continue;
     out.set(name, bytes);
     if (!isDataManifest(name)) continue;
-    for (const [file, data] of await readInOrder(Object.entries(parseDataManifest(bytes)), read)) {
+    const files = parseDataManifest(bytes);
+    const wanted = dataFilesFor(stage, Object.keys(files)).map((f): [string, string] => [f, files[f]!]);
+    for (const [file, data] of await readInOrder(wanted, read)) {
       if (data) out.set(file, data);
     }
   }
