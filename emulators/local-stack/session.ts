@@ -6,6 +6,7 @@ import { FirestoreBuildStore } from '../../shared/cloud/firestore-builds.js';
 import { uploadModel, type UploadedModel } from '../../shared/cloud/upload-model.js';
 import { resultFromEvent, type BuildResult } from '../../shared/pipeline/build-result.js';
 import { stageTimings, type BuildRecord } from '../../shared/pipeline/build-state.js';
+import { stageSplit } from '../../shared/pipeline/stage-split.js';
 import type { LocalModel } from '../../shared/pipeline/local-model.js';
 import { setLogSink, type LogEntry } from '../../shared/pipeline/log.js';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from './stack.js';
@@ -88,6 +89,7 @@ export async function openLocalSession(opts: LocalSessionOptions = {}): Promise<
         const { finish: _finish, ...summary } = record.summary;
         if (Object.keys(result.summary).length === 0) result.summary = summary;
         result.stageTimings = stageTimings(record);
+        result.stageSplit = stageSplit(record);
       }
       return { ...result, upload };
     },

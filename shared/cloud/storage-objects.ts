@@ -9,6 +9,9 @@ import { ARTIFACT_MARKER_KEY } from '../pipeline/uploads.js';
  * Objects through @google-cloud/storage. Uploads are only ever read; artifacts are created with
  * `ifGenerationMatch: 0` (never overwritten) and carry the marker metadata that keeps them from starting builds.
  */
+/** Object reads one upload's folder keeps under way at once. */
+const READS_AT_ONCE = 8;
+
 const CONTENT_TYPES: [RegExp, string][] = [
   [/\.json$/, 'application/json'],
   [/\.html$/, 'text/html; charset=utf-8'],
@@ -90,10 +93,18 @@ export class StorageObjects implements ArtifactStore {
       return out;
     }
     const prefix = input.prefix ?? '';
-    for (const f of await this.list(input.bucket, prefix)) {
-      if (f.name.endsWith('/')) continue;
-      out.set(`upload/${f.name.slice(prefix.length)}`, await this.read(input.bucket, f.name, f.generation));
-    }
+    const files = (await this.list(input.bucket, prefix)).filter((f) => !f.name.endsWith('/'));
+    // A folder upload can hold thousands of data files: read READS_AT_ONCE at a time, keep the listing's order.
+    const bytes = new Array<Uint8Array>(files.length);
+    let next = 0;
+    const lane = async (): Promise<void> => {
+      while (next < files.length) {
+        const i = next++;
+        bytes[i] = await this.read(input.bucket, files[i]!.name, files[i]!.generation);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(READS_AT_ONCE, files.length) }, lane));
+    files.forEach((f, i) => out.set(`upload/${f.name.slice(prefix.length)}`, bytes[i]!));
     return out;
   }
 

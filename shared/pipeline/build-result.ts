@@ -1,6 +1,7 @@
 import { ERROR_CODES, KilnError, type ErrorCode } from '../errors.js';
 import type { BuildRecord } from './build-state.js';
 import { stageTimings } from './build-state.js';
+import { formatStageSplit, stageSplit, type StageSplit } from './stage-split.js';
 import { formatBytes } from '../util/format-bytes.js';
 import type { ErrorInfo, KilnCloudEvent } from './events.js';
 
@@ -16,6 +17,8 @@ export interface BuildResult {
   artifacts: Record<string, string>;
   summary: Record<string, unknown>;
   stageTimings?: Record<string, number>;
+  /** Per stage: queue wait (hand-off, delivery, start-up) and run time (from the build record: stage-split.ts). */
+  stageSplit?: Record<string, StageSplit>;
   error?: ErrorInfo & { stage: string };
 }
 
@@ -53,6 +56,7 @@ export function resultFromRecord(record: BuildRecord, uriOf: (name: string) => s
     artifacts: Object.fromEntries(Object.keys(record.artifacts).map((n) => [n, uriOf(n)])),
     summary,
     stageTimings: stageTimings(record),
+    stageSplit: stageSplit(record),
     ...(record.error ? { error: record.error } : {}),
   };
 }
@@ -187,7 +191,9 @@ export function formatResult(r: BuildResult): string {
     const fmt = STAGE_LINES[stage];
     lines.push(...(fmt ? fmt(s) : [`  ${stage}: ${JSON.stringify(s)}`]));
   }
-  if (r.stageTimings && Object.keys(r.stageTimings).length > 0)
+  if (r.stageSplit && Object.keys(r.stageSplit).length > 0)
+    lines.push(`  stage queue + run times: ${formatStageSplit(r.stageSplit)}`);
+  else if (r.stageTimings && Object.keys(r.stageTimings).length > 0)
     lines.push(
       `  stage wall times: ${Object.entries(r.stageTimings)
         .map(([k, v]) => `${k} ${(v / 1000).toFixed(1)} s`)

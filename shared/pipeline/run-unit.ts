@@ -96,10 +96,11 @@ export async function runUnit(deps: PipelineDeps, msg: StageMessage, opts: RunOp
         artifacts: (wanted, data) => readArtifacts(deps, record.artifacts, wanted, data),
       },
     );
-    const written: Record<string, string> = {};
-    for (const [full, bytes] of Object.entries(out.artifacts)) {
-      written[full] = await deps.objects.writeArtifact(modelId, buildId, full, bytes);
-    }
+    const outputs = Object.entries(out.artifacts);
+    const uris = await inParallel(outputs, ([full, bytes]) =>
+      deps.objects.writeArtifact(modelId, buildId, full, bytes),
+    );
+    const written = Object.fromEntries(outputs.map(([full], i) => [full, uris[i]!]));
     // Data files are named by one manifest artifact, not each in the build document (data-manifest.ts).
     const { listed, data } = splitArtifacts(written);
     if (Object.keys(data).length > 0) {
@@ -150,25 +151,28 @@ async function release(deps: PipelineDeps, msg: StageMessage, runId: string): Pr
   log.unitReleased({ buildId: msg.buildId, modelId: msg.modelId }, msg.stage, msg.unit.key, released);
 }
 
-/** Reads under way at once for one unit (its inputs can be thousands of calibration or validation files). */
-const READ_CONCURRENCY = 8;
+/** Reads or writes under way at once for one unit (its data can be thousands of calibration or validation files). */
+const IO_CONCURRENCY = 8;
 
-/** `read` of every pair's URI, `READ_CONCURRENCY` at a time, results in the pairs' order. */
-async function readInOrder(
-  pairs: [string, string][],
-  read: (uri: string) => Promise<Uint8Array | undefined>,
-): Promise<[string, Uint8Array | undefined][]> {
-  const out = new Array<[string, Uint8Array | undefined]>(pairs.length);
+/** `io` of every item, IO_CONCURRENCY at a time, results in the items' order. */
+async function inParallel<T, R>(items: T[], io: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
   let next = 0;
   const lane = async () => {
-    while (next < pairs.length) {
+    while (next < items.length) {
       const i = next++;
-      out[i] = [pairs[i]![0], await read(pairs[i]![1])];
+      out[i] = await io(items[i]!);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, pairs.length) }, lane));
+  await Promise.all(Array.from({ length: Math.min(IO_CONCURRENCY, items.length) }, lane));
   return out;
 }
+
+/** `read` of every pair's URI, IO_CONCURRENCY at a time, results in the pairs' order. */
+const readInOrder = (
+  pairs: [string, string][],
+  read: (uri: string) => Promise<Uint8Array | undefined>,
+): Promise<[string, Uint8Array | undefined][]> => inParallel(pairs, async ([name, uri]) => [name, await read(uri)]);
 
 /**
  * The artifacts of the build so far that the stage reads (`wanted`), by name; with `data`, the data manifests are read

@@ -9,7 +9,7 @@ import { TaskSettingSchema, type TaskType } from './accuracy/task-type.js';
 import { loadValidationSet } from './accuracy/validation.js';
 import { renderReportHtml } from './report/html.js';
 import type { VerifyReport } from './report/schema.js';
-import { DEFAULT_MAX_SAMPLES, verifyModel } from './verify-model.js';
+import { DEFAULT_MAX_SAMPLES, sampleCap, verifyModel } from './verify-model.js';
 
 export interface VerifyFilesOptions {
   compileReport?: string;
@@ -20,6 +20,8 @@ export interface VerifyFilesOptions {
   outDir?: string;
   maxSamples?: number;
   debugSamples?: number;
+  /** Worker threads for the accuracy runs (default: one per CPU when worth it; 1: this thread). */
+  threads?: number;
   onProgress?: (phase: string, done: number, total: number) => void;
 }
 
@@ -68,11 +70,11 @@ export async function verifyFiles(
   }
   const cfg = await loadQuantizeConfig(o.config);
   const task = o.config ? await taskSetting(o.config) : undefined;
-  const max = o.maxSamples ?? DEFAULT_MAX_SAMPLES;
   const floatIr = fromTflite(readTflite(float));
   const inputs = floatIr.graph.inputs.map((t) => floatIr.graph.tensor(t));
-  // Load a few more than the cap so that the report can say how many were left out.
-  const validation = await loadValidationSet(o.validation, o.labels, inputs, cfg.calibration, max * 4);
+  const max = sampleCap(inputs, o.maxSamples ?? DEFAULT_MAX_SAMPLES).max;
+  // The loader reads at most the cap and counts the rest, so that the report can say how many were left out.
+  const validation = await loadValidationSet(o.validation, o.labels, inputs, cfg.calibration, max);
   const report = await verifyModel({
     float: { name: basename(floatPath), bytes: float },
     int8: { name: basename(int8Path), bytes: int8 },
@@ -81,6 +83,7 @@ export async function verifyFiles(
     maxSamples: max,
     ...(task ? { task } : {}),
     ...(o.debugSamples !== undefined ? { debugSamples: o.debugSamples } : {}),
+    ...(o.threads !== undefined ? { threads: o.threads } : {}),
     ...(o.onProgress ? { onProgress: o.onProgress } : {}),
   });
   const dir = o.outDir ?? '.';

@@ -23,9 +23,18 @@ export interface VerifyInput {
   /** compile-report.json of the int8 model (Kiln's or the real compiler's); without it Kiln's compiler model runs. */
   compileReport?: CompileReport;
   /** Validation samples (float32, one array per input) with labels, as loadValidationSet returns them. */
-  validation: { samples: Sample[]; labels: (number | null)[] | null; source: string; warnings: string[] };
-  /** Cap on samples run through both models (the float model runs on Kiln's plain-JS float kernels). Default 16. */
+  validation: {
+    samples: Sample[];
+    labels: (number | null)[] | null;
+    source: string;
+    warnings: string[];
+    /** Samples the data had before the loader stopped at the cap (default: samples.length). */
+    available?: number | null;
+  };
+  /** Cap on samples run through both models. Default DEFAULT_MAX_SAMPLES. */
   maxSamples?: number;
+  /** Worker threads for the accuracy runs (evaluateAccuracy's `threads`; default: one per CPU when worth it). */
+  threads?: number;
   /** Samples also run through the per-layer debugger. Default 4. */
   debugSamples?: number;
   openRunner?: (m: IrModel) => Promise<CaptureRunner>;
@@ -35,7 +44,29 @@ export interface VerifyInput {
   now?: () => Date;
 }
 
-export const DEFAULT_MAX_SAMPLES = 16;
+/**
+ * Validation samples verify scores by default: every one up to this many. Both models run on worker threads, one per
+ * CPU (bench/build.bench.ts measures a 4M-parameter model with 1,000 validation images end to end).
+ */
+export const DEFAULT_MAX_SAMPLES = 2000;
+
+/** Memory the loaded validation samples may take (float32 inputs): a cap for large inputs, below the stage's memory. */
+export const VALIDATION_BYTES = 1 << 30;
+
+/**
+ * The sample cap for a model with these inputs: `max`, or fewer when that many float32 samples would not fit in
+ * VALIDATION_BYTES (a 224×224×3 input: 1,783). Pure.
+ */
+export function sampleCap(inputs: { shape: number[] }[], max: number): { max: number; reason: string } {
+  const bytes = inputs.reduce((a, t) => a + 4 * t.shape.reduce((x, y) => x * Math.max(1, y), 1), 0);
+  const fit = Math.max(1, Math.floor(VALIDATION_BYTES / Math.max(1, bytes)));
+  if (fit < max)
+    return {
+      max: fit,
+      reason: `at most ${fit} samples: that many ${bytes}-byte inputs fill the ${VALIDATION_BYTES >> 20} MiB verify keeps samples in`,
+    };
+  return { max, reason: `at most ${max} samples (the cap: --max-samples, or verify.maxSamples in kiln.json)` };
+}
 
 function kilnVersion(): string {
   try {
@@ -117,21 +148,26 @@ export async function verifyModel(input: VerifyInput): Promise<VerifyReport> {
       hint: 'Pass the float model and the int8 model made from it',
     });
   const warnings: string[] = [...input.validation.warnings];
-  const max = input.maxSamples ?? DEFAULT_MAX_SAMPLES;
-  const available = input.validation.samples.length;
-  const used = Math.min(max, available);
+  const cap = sampleCap(
+    floatModel.graph.inputs.map((t) => floatModel.graph.tensor(t)),
+    input.maxSamples ?? DEFAULT_MAX_SAMPLES,
+  );
+  const max = cap.max;
+  const available = Math.max(input.validation.available ?? 0, input.validation.samples.length);
+  const used = Math.min(max, input.validation.samples.length);
   const samples = input.validation.samples.slice(0, used);
-  if (available > used)
-    warnings.push(
-      `accuracy uses ${used} of ${available} validation samples (cap ${max}: Kiln's float kernels are plain JS)`,
-    );
+  if (available > used) warnings.push(`accuracy uses ${used} of ${available} validation samples (${cap.reason})`);
+  const t0 = performance.now();
   const acc = await evaluateAccuracy(floatModel, int8Model, samples, {
     labels: input.validation.labels?.slice(0, used) ?? null,
     debugSamples: input.debugSamples ?? 4,
     ...(input.openRunner ? { openRunner: input.openRunner } : {}),
     ...(input.task ? { task: input.task } : {}),
+    ...(input.threads !== undefined ? { threads: input.threads } : {}),
+    bytes: { float: input.float.bytes, int8: input.int8.bytes },
     onSample: (d, t) => input.onProgress?.('accuracy', d, t),
   });
+  const runMs = Math.round(performance.now() - t0);
   warnings.push(...acc.warnings);
 
   const { report: cr, plan: compiled } = compileFacts(input.int8, input.compileReport, warnings);
@@ -187,12 +223,13 @@ export async function verifyModel(input: VerifyInput): Promise<VerifyReport> {
     source: input.validation.source,
     samples: acc.samples,
     labelled: acc.labelled,
-    cap: {
-      used,
-      available,
-      reason: `at most ${max} samples: the float model runs on Kiln's interpreter (plain-JS float kernels, slow for large inputs)`,
-    },
-    executor: input.openRunner ? 'custom runner' : "Kiln's interpreter",
+    cap: { used, available, max, reason: cap.reason },
+    executor: input.openRunner
+      ? 'custom runner'
+      : acc.threads > 0
+        ? `Kiln's interpreter on ${acc.threads} worker thread${acc.threads === 1 ? '' : 's'}`
+        : "Kiln's interpreter",
+    run: { ms: runMs, threads: acc.threads },
     classification: acc.classification,
     segmentation: acc.segmentation,
     detection: acc.detection,

@@ -72,3 +72,36 @@ test('KILN_UNIT_ISOLATION=worker runs the real stage cores in a worker, with the
     else process.env['KILN_UNIT_ISOLATION'] = before;
   }
 });
+
+test.serial(
+  'a unit worker that finished cleanly runs the next unit of its kind; one that was stopped or died is never reused',
+  async (t) => {
+    const where = core('whereAmI');
+    const thread = async (): Promise<unknown> => (await where(input())).summary['threadId'];
+    const first = await thread();
+    t.is(await thread(), first, 'the warm worker ran the second unit');
+    // An error the core threw is a clean end too.
+    await t.throwsAsync(where(input([['refuse', new Uint8Array(1)]])), { message: 'refused' });
+    t.is(await thread(), first);
+
+    // Another kind of core never gets this worker.
+    const exiting = isolatedCore('convert', { module: FIXTURE, exportName: 'exits' });
+    await t.throwsAsync(exiting(input()), { message: /exited \(code 3\) without a result/ });
+    await t.throwsAsync(exiting(input()), { message: /exited \(code 3\)/ }, 'a fresh worker, which exits again');
+
+    // A unit stopped at its deadline takes its worker with it.
+    const marker = join(mkdtempSync(join(tmpdir(), 'kiln-spin-')), 'marker');
+    process.env['KILN_TEST_SPIN_MARKER'] = marker;
+    const spinning = core('spin');
+    const deadline = new AbortController();
+    const running = spinning({ ...input(), signal: deadline.signal });
+    while (!existsSync(marker)) await new Promise((r) => setTimeout(r, 20));
+    deadline.abort(deadlinePassed('convert', 300, true));
+    await t.throwsAsync(running);
+    // The environment changed (KILN_TEST_SPIN_MARKER): a new worker, whose thread differs from the first.
+    const after = await thread();
+    t.not(after, first);
+    t.is(await thread(), after);
+    delete process.env['KILN_TEST_SPIN_MARKER'];
+  },
+);

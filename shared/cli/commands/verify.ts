@@ -25,8 +25,13 @@ export function register(program: Command): void {
     .option('--config <kiln.json>', 'kiln.json: quantize.calibration says how images become inputs')
     .option(
       '--max-samples <n>',
-      'samples run through both models (float is slow on Kiln interpreter)',
+      'cap on the validation samples run through both models (default 2000)',
       int('--max-samples'),
+    )
+    .option(
+      '--threads <n>',
+      'worker threads running both models (default: one per CPU; 1: this thread)',
+      int('--threads'),
     )
     .option('--debug-samples <n>', 'samples also used for the per-layer error', int('--debug-samples'))
     .option('-o, --out <dir>', 'where to write report.json and report.html', '.')
@@ -42,6 +47,7 @@ export function register(program: Command): void {
           config?: string;
           maxSamples?: number;
           debugSamples?: number;
+          threads?: number;
           out: string;
           json?: boolean;
         },
@@ -54,6 +60,7 @@ export function register(program: Command): void {
           ...(opts.config ? { config: opts.config } : {}),
           ...(opts.maxSamples !== undefined ? { maxSamples: opts.maxSamples } : {}),
           ...(opts.debugSamples !== undefined ? { debugSamples: opts.debugSamples } : {}),
+          ...(opts.threads ? { threads: opts.threads } : {}),
           outDir: opts.out,
           onProgress: (phase, done, total) => progress.update(phase, done, total),
         }).finally(() => progress.stop());
@@ -94,6 +101,10 @@ export function formatSummary(r: VerifyReport, files: string[]): string {
   if (a.embedding)
     lines.push(
       `embedding cosine similarity ${a.embedding.meanCosine.toFixed(4)} (lowest ${a.embedding.minCosine.toFixed(4)})`,
+    );
+  if (a.run)
+    lines.push(
+      `scored ${a.cap.used} of ${a.cap.available ?? a.cap.used} validation samples (cap ${a.cap.max ?? a.cap.used}) in ${(a.run.ms / 1000).toFixed(1)} s on ${a.executor}`,
     );
   for (const o of a.outputs)
     lines.push(`output ${o.name}: SNR ${o.snrDb.toFixed(1)} dB, max abs error ${o.maxAbsError.toPrecision(3)}`);

@@ -1,13 +1,14 @@
 /**
- * A unit worker thread (isolate.ts): loads one stage core, runs it on the input it was started with, and posts the
- * output (or the error) back. The main thread terminates it when the unit's deadline passes, which stops even
- * synchronous work (a long interpreter loop) that a timer on the main thread could not interrupt.
+ * A unit worker thread (isolate.ts): for each unit message, loads its stage core, runs it on the unit's input, and
+ * posts the output (or the error) back; it may then get the next unit of the same stage (warm-workers.ts). The main
+ * thread terminates it when the unit's deadline passes, which stops even synchronous work (a long interpreter loop)
+ * that a timer on the main thread could not interrupt.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { isKilnError } from '../../errors.js';
 import type { StageCore } from '../core.js';
 import { CORE_LOADERS, type CoreStage } from './loaders.js';
-import type { UnitWorkerReply, UnitWorkerSetup } from './isolate.js';
+import type { UnitWorkerInput, UnitWorkerReply, UnitWorkerSetup } from './isolate.js';
 
 const setup = workerData as UnitWorkerSetup;
 
@@ -17,12 +18,12 @@ function loaderOf(stage: CoreStage): () => Promise<StageCore> {
   return load;
 }
 
-async function run(): Promise<UnitWorkerReply> {
+async function run({ input }: UnitWorkerInput): Promise<UnitWorkerReply> {
   try {
     const core: StageCore = setup.module
       ? ((await import(setup.module)) as Record<string, StageCore>)[setup.exportName!]!
       : await loaderOf(setup.stage as CoreStage)();
-    const output = await core({ ...setup.input, artifacts: new Map(setup.input.artifacts) });
+    const output = await core({ ...input, artifacts: new Map(input.artifacts) });
     return { ok: true, output };
   } catch (e) {
     if (isKilnError(e))
@@ -40,12 +41,15 @@ async function run(): Promise<UnitWorkerReply> {
   }
 }
 
-const reply = await run();
-const transfer = reply.ok ? Object.values(reply.output.artifacts).map((a) => a.buffer as ArrayBuffer) : [];
-// Output buffers are the worker's own: transfer them (a view into a shared pool would be copied instead).
-const unique = [...new Set(transfer)].filter((b) => b.byteLength > 0 && !(b instanceof SharedArrayBuffer));
-try {
-  parentPort!.postMessage(reply, unique);
-} catch {
-  parentPort!.postMessage(reply);
+function post(reply: UnitWorkerReply): void {
+  const transfer = reply.ok ? Object.values(reply.output.artifacts).map((a) => a.buffer as ArrayBuffer) : [];
+  // Output buffers are the worker's own: transfer them (a view into a shared pool would be copied instead).
+  const unique = [...new Set(transfer)].filter((b) => b.byteLength > 0 && !(b instanceof SharedArrayBuffer));
+  try {
+    parentPort!.postMessage(reply, unique);
+  } catch {
+    parentPort!.postMessage(reply);
+  }
 }
+
+parentPort!.on('message', (m: UnitWorkerInput) => void run(m).then(post));

@@ -1,17 +1,23 @@
 import { KilnError, type ErrorCode } from '../../errors.js';
 import { siblingModule, startWorker } from '../../util/worker.js';
 import type { StageCore, StageInput, StageOutput } from '../core.js';
+import { environmentKey, returnWorker, takeWorker } from './warm-workers.js';
 
 /**
- * Runs a stage core in a worker thread of its own, so that the unit's deadline can stop it: when `input.signal`
- * aborts (withStageTimeout), the worker is terminated — synchronous work included — and the core's promise rejects
- * with the abort reason. The input is copied into the worker; the output's buffers are transferred back.
+ * Runs a stage core in a worker thread, so that the unit's deadline can stop it: when `input.signal` aborts
+ * (withStageTimeout), the worker is terminated — synchronous work included — and the core's promise rejects with the
+ * abort reason. The input is copied into the worker; the output's buffers are transferred back. A worker that
+ * finished its unit cleanly stays warm for the next unit of the same stage in this process (warm-workers.ts).
  */
 export interface UnitWorkerSetup {
   stage: string;
   /** A module and export to run instead of the stage's own core (tests). */
   module?: string;
   exportName?: string;
+}
+
+/** The message that starts a unit in a worker. */
+export interface UnitWorkerInput {
   input: Omit<StageInput, 'artifacts' | 'signal'> & { artifacts: [string, Uint8Array][] };
 }
 
@@ -37,26 +43,44 @@ export function isolatedCore(stage: string, target?: { module: string; exportNam
     new Promise<StageOutput>((resolve, reject) => {
       const { artifacts, signal, ...rest } = input;
       if (signal?.aborted) return reject(signal.reason);
-      const setup: UnitWorkerSetup = { stage, ...target, input: { ...rest, artifacts: [...artifacts] } };
-      const worker = startWorker(siblingModule(import.meta.url, 'core-worker'), { workerData: setup });
+      const setup: UnitWorkerSetup = { stage, ...target };
+      const kind = `${stage}\0${target?.module ?? ''}\0${target?.exportName ?? ''}\0${environmentKey()}`;
+      const { worker } = takeWorker(kind, () =>
+        startWorker(siblingModule(import.meta.url, 'core-worker'), { workerData: setup }),
+      );
       let settled = false;
       const settle = (f: () => void) => {
         if (settled) return;
         settled = true;
         signal?.removeEventListener('abort', onAbort);
+        worker.removeListener('message', onMessage);
+        worker.removeListener('error', onError);
+        worker.removeListener('exit', onExit);
         f();
       };
       const onAbort = () => {
         settle(() => reject(signal!.reason));
         void worker.terminate();
       };
+      const onMessage = (reply: UnitWorkerReply) =>
+        settle(() => {
+          // The unit ended in the core's own hands (a result or the error it threw): the worker may run another.
+          returnWorker(kind, worker);
+          if (reply.ok) resolve(reply.output);
+          else reject(rebuild(reply.error));
+        });
+      const onError = (e: Error) =>
+        settle(() => {
+          reject(e);
+          void worker.terminate();
+        });
+      const onExit = (code: number) =>
+        settle(() => reject(new Error(`the ${stage} unit worker exited (code ${code}) without a result`)));
       signal?.addEventListener('abort', onAbort, { once: true });
-      worker.once('message', (reply: UnitWorkerReply) =>
-        settle(() => (reply.ok ? resolve(reply.output) : reject(rebuild(reply.error)))),
-      );
-      worker.once('error', (e) => settle(() => reject(e)));
-      worker.once('exit', (code) =>
-        settle(() => reject(new Error(`the ${stage} unit worker exited (code ${code}) without a result`))),
-      );
+      worker.on('message', onMessage);
+      worker.on('error', onError);
+      worker.on('exit', onExit);
+      const message: UnitWorkerInput = { input: { ...rest, artifacts: [...artifacts] } };
+      worker.postMessage(message);
     });
 }

@@ -5,7 +5,7 @@ import { parseQuantizeConfig } from '../../quantize/config.js';
 import { readTflite } from '../../tflite/reader.js';
 import { loadValidationSet } from '../../verify/accuracy/validation.js';
 import { renderReportHtml } from '../../verify/report/html.js';
-import { verifyModel } from '../../verify/verify-model.js';
+import { DEFAULT_MAX_SAMPLES, sampleCap, verifyModel } from '../../verify/verify-model.js';
 import {
   artifactMatches,
   CALIBRATION_DATA,
@@ -43,13 +43,15 @@ export const verifyCore: StageCore = async ({ artifacts, config, unit }) => {
       hint: 'Rerun the build',
     });
   const v = config.verify as { maxSamples?: unknown; debugSamples?: unknown };
-  const maxSamples = typeof v.maxSamples === 'number' && v.maxSamples > 0 ? Math.floor(v.maxSamples) : 8;
+  const asked = typeof v.maxSamples === 'number' && v.maxSamples > 0 ? Math.floor(v.maxSamples) : DEFAULT_MAX_SAMPLES;
   const debugSamples = typeof v.debugSamples === 'number' && v.debugSamples >= 0 ? Math.floor(v.debugSamples) : 2;
   const shard = Number(unit.params['shard'] ?? 0);
   const shards = Number(unit.params['shards'] ?? 1);
   const cal = parseQuantizeConfig({ quantize: config.quantize }).calibration;
   const floatIr = fromTflite(readTflite(float));
   const inputs = floatIr.graph.inputs.map((t) => floatIr.graph.tensor(t));
+  // The loader holds every shard's samples before this shard takes its slice: the memory cap applies to them all.
+  const maxSamples = Math.max(1, Math.floor(sampleCap(inputs, asked * shards).max / shards));
   const set = await validationData(
     artifacts,
     inputs,
@@ -57,7 +59,13 @@ export const verifyCore: StageCore = async ({ artifacts, config, unit }) => {
     maxSamples * shards,
     parseQuantizeConfig({ quantize: config.quantize }).samples,
   );
-  const validation = { ...set, samples: set.samples.filter((_, i) => i % shards === shard) };
+  const mine = (_: unknown, i: number): boolean => i % shards === shard;
+  const validation = {
+    ...set,
+    samples: set.samples.filter(mine),
+    labels: set.labels?.filter(mine) ?? null,
+    available: set.available === null ? null : Math.ceil((set.available - shard) / shards),
+  };
   const cr = compileReportOf(artifacts);
   const report = await verifyModel({
     float: { name: FLOAT_MODEL, bytes: float },

@@ -1,4 +1,7 @@
 import type { IrModel } from '../../ir/model.js';
+import { toTflite } from '../../ir/to-tflite.js';
+import { WORKER_WORTH_MS } from '../../quantize/calibration-pool.js';
+import { writeTflite } from '../../tflite/writer.js';
 import type { Tensor } from '../../ir/types.js';
 import { openInterpreterRunner, type CaptureRunner, type TensorValue } from '../../quantize/capture.js';
 import type { Sample } from '../../data/dataset.js';
@@ -39,6 +42,7 @@ import {
   type Task,
   type TaskType,
 } from './task-type.js';
+import { defaultVerifyThreads, runPairsInWorkers } from './verify-pool.js';
 
 export interface AccuracyOptions {
   /** Labels per sample (class index or null), or null for unlabelled data. */
@@ -52,6 +56,14 @@ export interface AccuracyOptions {
   onSample?: (done: number, total: number) => void;
   /** kiln.json `task`: overrides the task type read from the outputs. */
   task?: TaskType;
+  /**
+   * Worker threads that run both models on the samples past the debugger's: 1 runs them in this thread; n > 1 starts
+   * n workers; unset (or 0) starts one per CPU when the work (timed on the first sample here) is worth a worker's
+   * start-up. A custom `openRunner` always runs here.
+   */
+  threads?: number;
+  /** The models' .tflite bytes, for the workers (default: written from the IR models). */
+  bytes?: { float: Uint8Array; int8: Uint8Array };
 }
 
 export interface AccuracyResult {
@@ -108,6 +120,8 @@ export interface AccuracyResult {
   layers: LayerError[] | null;
   worstLayers: LayerError[];
   debugSamples: number;
+  /** Worker threads that ran the samples past the debugger's (0: all ran in this thread). */
+  threads: number;
   warnings: string[];
 }
 
@@ -183,14 +197,39 @@ export async function evaluateAccuracy(
     };
   };
   const layers = nDebug > 0 ? await compareLayers(floatModel, int8Model, samples.slice(0, nDebug), recording) : null;
+  let threads = 0;
   if (samples.length > nDebug) {
+    const rest = samples.slice(nDebug);
     const fr = await recording(floatModel);
     const qr = await recording(int8Model);
+    let next = 0;
+    const runHere = async (): Promise<void> => {
+      const s = rest[next++]!;
+      await fr.run(fr.inputs.map((t, i) => quantizeInput(t, s[i]!)));
+      await qr.run(qr.inputs.map((t, i) => quantizeInput(t, s[i]!)));
+    };
     try {
-      for (const s of samples.slice(nDebug)) {
-        await fr.run(fr.inputs.map((t, i) => quantizeInput(t, s[i]!)));
-        await qr.run(qr.inputs.map((t, i) => quantizeInput(t, s[i]!)));
+      let wanted = o.openRunner ? 1 : (o.threads ?? 0);
+      if (wanted <= 0) {
+        const t0 = performance.now();
+        await runHere();
+        const leftMs = (performance.now() - t0) * (rest.length - next);
+        wanted = leftMs >= WORKER_WORTH_MS ? defaultVerifyThreads() : 1;
       }
+      if (wanted > 1 && next < rest.length) {
+        const bytes = o.bytes ?? {
+          float: writeTflite(toTflite(floatModel)),
+          int8: writeTflite(toTflite(int8Model)),
+        };
+        const base = done;
+        const res = await runPairsInWorkers(bytes, rest.slice(next), {
+          threads: wanted,
+          onSample: (d) => o.onSample?.((done = base + d), samples.length),
+        });
+        outputsF.push(...res.float);
+        outputsQ.push(...res.int8);
+        threads = res.threads;
+      } else while (next < rest.length) await runHere();
     } finally {
       fr.close?.();
       qr.close?.();
@@ -323,6 +362,7 @@ export async function evaluateAccuracy(
     layers,
     worstLayers: layers ? worstLayers(layers, 3) : [],
     debugSamples: nDebug,
+    threads,
     warnings,
   };
 }

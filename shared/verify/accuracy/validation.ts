@@ -15,6 +15,8 @@ export interface ValidationSet {
   /** Class names by index when known (labels file or folder names). */
   classes: string[] | null;
   files: string[];
+  /** Data files found (the loader reads at most `max` of them); null for synthetic inputs. */
+  available: number | null;
   source: 'labelled-folders' | 'labels-file' | 'unlabelled-folder' | 'synthetic';
   warnings: string[];
 }
@@ -95,6 +97,7 @@ export async function loadValidationSet(
       labels: null,
       classes: null,
       files: [],
+      available: null,
       source: 'synthetic',
       warnings: [
         'NO VALIDATION DATA: accuracy was measured as float vs int8 agreement on synthetic inputs; pass --validation DIR with labelled images for top-1/top-5',
@@ -118,6 +121,7 @@ export async function loadValidationSet(
   const subdirs = entries.filter((e) => e.isDirectory()).map((e) => e.name);
   const flat = entries.filter((e) => e.isFile() && isData(e.name)).map((e) => e.name);
   const picked: { path: string; label: number | null }[] = [];
+  let available = flat.length;
   let classes = labelsFile?.classes ?? null;
   let source: ValidationSet['source'];
   if (subdirs.length > 0) {
@@ -134,6 +138,7 @@ export async function loadValidationSet(
           })),
       ),
     );
+    available = perClass.reduce((a, c) => a + c.length, 0);
     // Round-robin over classes so that a small cap still covers them.
     for (let i = 0; picked.length < max && perClass.some((c) => i < c.length); i++)
       for (const c of perClass) if (i < c.length && picked.length < max) picked.push(c[i]!);
@@ -162,6 +167,7 @@ export async function loadValidationSet(
     labels: labels.every((l) => l === null) ? null : labels,
     classes,
     files: picked.map((p) => p.path),
+    available,
     source,
     warnings,
   };

@@ -69,8 +69,16 @@ export const VerifyReportSchema = z.object({
     samples: z.number().int(),
     labelled: z.number().int(),
     /** Samples run through both models out of those available (float models are slow on Kiln's interpreter). */
-    cap: z.object({ used: z.number().int(), available: z.number().int().nullable(), reason: z.string() }),
+    cap: z.object({
+      used: z.number().int(),
+      available: z.number().int().nullable(),
+      /** The cap itself (kiln verify --max-samples, kiln.json verify.maxSamples, or the default). */
+      max: z.number().int().optional(),
+      reason: z.string(),
+    }),
     executor: z.string(),
+    /** Wall time of running both models over the samples, and the worker threads that ran them (0: this thread). */
+    run: z.object({ ms: z.number(), threads: z.number().int() }).optional(),
     classification: z
       .object({
         floatTop1: z.number().nullable(),
