@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { KilnError } from '../../errors.js';
 import type { TensorValue } from '../../interpreter/index.js';
-import type { Sample } from '../../quantize/dataset.js';
+import type { Sample } from '../../data/dataset.js';
 import { siblingModule, startWorker } from '../../util/worker.js';
 // Type-only, but it also puts the worker module in the TypeScript program, so that deployment compiles it to .js.
 import type { FromVerifyWorker, ToVerifyWorker, VerifyWorkerFailure, VerifyWorkerSetup } from './verify-worker.js';

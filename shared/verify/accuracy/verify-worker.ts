@@ -7,8 +7,8 @@ import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { KilnError, type ErrorCode } from '../../errors.js';
 import { fromTflite } from '../../ir/from-tflite.js';
 import { Interpreter, type TensorValue } from '../../interpreter/index.js';
-import type { Sample } from '../../quantize/dataset.js';
-import { feedInput } from '../../quantize/feed.js';
+import type { Sample } from '../../data/dataset.js';
+import { feedInput } from '../../data/feed.js';
 import { readTflite } from '../../tflite/reader.js';
 
 /** workerData. */
