@@ -1,12 +1,14 @@
 /**
  * Registers Kiln's training kernels on tfjs's WebAssembly backend, once per process: the convolution gradients that
  * tfjs-backend-wasm 4.22 lacks (Conv2DBackpropFilter) or runs as a scalar loop (Conv2DBackpropInput), both on Kiln's
- * SIMD GEMM (conv-grad.ts). Call `useTrainingBackend()` before building a model.
+ * SIMD GEMM (conv-grad.ts), and JavaScript versions of the wasm kernels that dominated a training step (Tile,
+ * MaxPoolGrad, Sum, Mean: fast-ops.ts) for the float shapes they cover, falling back to tfjs's own otherwise. Call `useTrainingBackend()` before building a model.
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import type { ConvGeometry } from '../../interpreter/kernels/conv-common.js';
 import { convFilterGrad, convInputGrad } from './conv-grad.js';
+import { contiguousAxes, maxPoolGrad, sumMiddle, tile } from './fast-ops.js';
 
 interface WasmBackend {
   makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
@@ -62,6 +64,91 @@ function output(backend: WasmBackend, shape: number[], values: Float32Array): tf
   return out;
 }
 
+type KernelArgs = Parameters<tf.KernelFunc>[0];
+
+/** A kernel that answers with `fast` when it returns a result and with tfjs's own wasm kernel otherwise. */
+function withFallback(
+  name: string,
+  fast: (args: KernelArgs, be: WasmBackend) => tf.TensorInfo | null,
+): tf.KernelConfig | null {
+  const own = tf.getKernel(name, 'wasm');
+  if (!own) return null;
+  return {
+    ...own,
+    kernelFunc: (args) => fast(args, args.backend as unknown as WasmBackend) ?? own.kernelFunc(args),
+  };
+}
+
+function reduction(name: string, mean: boolean): tf.KernelConfig | null {
+  return withFallback(name, ({ inputs, attrs }, be) => {
+    const { x } = inputs as { x: tf.TensorInfo };
+    const { axis, keepDims } = attrs as unknown as { axis: number | number[] | null; keepDims: boolean };
+    if (x.dtype !== 'float32') return null;
+    const all = x.shape.map((_, i) => i);
+    const axes = (axis == null ? all : Array.isArray(axis) ? axis : [axis]).map((a) =>
+      a < 0 ? a + x.shape.length : a,
+    );
+    const split = contiguousAxes(x.shape, axes);
+    if (!split) return null;
+    const sums = sumMiddle(be.typedArrayFromHeap(x), ...split);
+    if (mean) for (let i = 0; i < sums.length; i++) sums[i] = sums[i]! / split[1];
+    const shape = keepDims
+      ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d))
+      : x.shape.filter((_, i) => !axes.includes(i));
+    return output(be, shape, sums);
+  });
+}
+
+function fastKernels(): tf.KernelConfig[] {
+  const list = [
+    withFallback(tf.Tile, ({ inputs, attrs }, be) => {
+      const { x } = inputs as { x: tf.TensorInfo };
+      const { reps } = attrs as unknown as { reps: number[] };
+      if (x.dtype !== 'float32') return null;
+      return output(
+        be,
+        x.shape.map((d, i) => d * reps[i]!),
+        tile(be.typedArrayFromHeap(x), x.shape, reps),
+      );
+    }),
+    withFallback(tf.MaxPoolGrad, ({ inputs, attrs }, be) => {
+      const { dy, input } = inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
+      const a = attrs as unknown as {
+        filterSize: number | [number, number];
+        strides: number | [number, number];
+        pad: 'same' | 'valid' | number;
+        dimRoundingMode?: 'floor' | 'round' | 'ceil';
+      };
+      const info = tf.backend_util.computePool2DInfo(
+        input.shape as [number, number, number, number],
+        a.filterSize,
+        a.strides,
+        1,
+        a.pad,
+        a.dimRoundingMode,
+      );
+      const dx = maxPoolGrad(be.typedArrayFromHeap(input), be.typedArrayFromHeap(dy), {
+        batch: info.batchSize,
+        inH: info.inHeight,
+        inW: info.inWidth,
+        C: info.inChannels,
+        outH: info.outHeight,
+        outW: info.outWidth,
+        kH: info.filterHeight,
+        kW: info.filterWidth,
+        strideH: info.strideHeight,
+        strideW: info.strideWidth,
+        padH: info.padInfo.top,
+        padW: info.padInfo.left,
+      });
+      return output(be, input.shape, dx);
+    }),
+    reduction(tf.Sum, false),
+    reduction(tf.Mean, true),
+  ];
+  return list.filter((k): k is tf.KernelConfig => k !== null);
+}
+
 const KERNELS: tf.KernelConfig[] = [
   {
     kernelName: tf.Conv2DBackpropFilter,
@@ -92,7 +179,7 @@ let registered = false;
 /** Selects tfjs's WebAssembly backend with Kiln's training kernels registered (registration happens once). */
 export async function useTrainingBackend(): Promise<void> {
   if (!registered) {
-    for (const k of KERNELS) {
+    for (const k of [...KERNELS, ...fastKernels()]) {
       if (tf.getKernel(k.kernelName, 'wasm')) tf.unregisterKernel(k.kernelName, 'wasm');
       tf.registerKernel(k);
     }
