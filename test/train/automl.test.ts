@@ -1,13 +1,11 @@
 import test from 'ava';
 import { compileModel } from '../../shared/edgetpu/compile-model.js';
-import { fromTflite } from '../../shared/ir/from-tflite.js';
-import { Interpreter } from '../../shared/interpreter/index.js';
 import { toTfliteBytes } from '../../shared/loaders/convert.js';
 import { quantizeModel } from '../../shared/quantize/quantize-model.js';
-import { readTflite } from '../../shared/tflite/reader.js';
 import { augmentBatch, seededRandom } from '../../shared/train/augment.js';
 import { accuracy, learningRateAt, trainAutoml, type ImageSplit } from '../../shared/train/automl.js';
 import { convertTrained } from '../../shared/train/export.js';
+import { quantizedAccuracy } from '../../shared/train/score.js';
 
 const SHAPE: [number, number, number] = [12, 10, 1];
 
@@ -86,20 +84,7 @@ test('trainAutoml learns a small image task; the export quantizes and maps every
   t.is(m.cpuOps, 0, JSON.stringify(m.rows));
   t.is(m.tpuOps, m.totalOps);
 
-  // The int8 model still classifies the validation images.
-  const interp = new Interpreter(fromTflite(readTflite(bytes)));
-  const input = interp.inputs[0]!;
-  const scale = input.quant!.scale[0]!;
-  const zp = input.quant!.zeroPoint[0]!;
-  let right = 0;
-  for (let n = 0; n < data.validation.count; n++) {
-    const x = new Int8Array(per);
-    for (let i = 0; i < per; i++)
-      x[i] = Math.max(-128, Math.min(127, Math.round(data.validation.images[n * per + i]! / scale) + zp));
-    const out = interp.run([x]).outputs[0]!.data;
-    let arg = 0;
-    for (let c = 1; c < out.length; c++) if (out[c]! > out[arg]!) arg = c;
-    if (arg === data.validation.labels[n]) right++;
-  }
-  t.true(right / data.validation.count >= 0.85, `int8 accuracy ${right / data.validation.count}`);
+  // The quantized model still classifies the validation images.
+  const q8 = quantizedAccuracy(bytes, data.validation, per);
+  t.true(q8 >= 0.85, `quantized accuracy ${q8}`);
 });
