@@ -1,13 +1,13 @@
 /**
  * `npm run bench`: runs every bench/*.bench.ts module (each exports `async function run(): Promise<Record<string,
- * unknown>>`), writes all results to bench/results/bench.json and prints a short summary.
+ * unknown>>`; `npm run bench -- --only <name>` runs the named ones), writes all results to bench/results/bench.json and prints a short summary.
  */
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const dir = fileURLToPath(new URL('.', import.meta.url));
-const only = process.argv.slice(2);
+const only = process.argv.slice(2).filter((a) => a !== '--only');
 const modules = readdirSync(dir)
   .filter((f) => f.endsWith('.bench.ts'))
   .filter((f) => only.length === 0 || only.some((o) => f.startsWith(o)))
