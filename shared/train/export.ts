@@ -4,7 +4,7 @@
  * memory (model.json + one weights shard), never written to disk.
  */
 import * as tf from '@tensorflow/tfjs';
-import { convertFiles, type ConvertResult } from '../loaders/convert.js';
+import { convertFiles, toTfliteBytes, type ConvertResult } from '../loaders/convert.js';
 import { MemoryFiles } from '../loaders/files.js';
 
 /** The TF.js layers-format files of `model`: model.json and weights.bin. */
@@ -38,4 +38,9 @@ export async function tfjsLayersFiles(model: tf.LayersModel): Promise<Map<string
 export async function convertTrained(model: tf.LayersModel): Promise<ConvertResult> {
   const files = new MemoryFiles('trained model', await tfjsLayersFiles(model), 'folder');
   return convertFiles(files);
+}
+
+/** The float .tflite of a trained model (what a training route hands to the quantize stage). */
+export async function trainedTflite(model: tf.LayersModel): Promise<Uint8Array> {
+  return toTfliteBytes((await convertTrained(model)).model);
 }
