@@ -193,7 +193,14 @@ export async function trainAutoml(data: TrainingData, options: AutomlOptions): P
     let lossSum = 0;
     let accSum = 0;
     let lr = peak;
+    let seen = 0;
+    let overBudget = false;
     for (let s = 0; s < stepsPerEpoch; s++) {
+      // The budget holds inside an epoch too: a partial epoch is still validated and may be the best.
+      if (s > 0 && performance.now() - t0 > options.timeBudgetMs) {
+        overBudget = true;
+        break;
+      }
       lr = learningRateAt((epoch * stepsPerEpoch + s) / (plannedEpochs * stepsPerEpoch), peak);
       optimizer.learningRate = lr;
       const from = s * batch;
@@ -205,12 +212,13 @@ export async function trainAutoml(data: TrainingData, options: AutomlOptions): P
       tf.dispose([x, y]);
       lossSum += loss! * (to - from);
       accSum += acc! * (to - from);
+      seen += to - from;
     }
     const valAccuracy = accuracy(model, data.validation, data.shape);
     const rec: EpochRecord = {
       epoch: epoch + 1,
-      loss: +(lossSum / n).toFixed(4),
-      trainAccuracy: +(accSum / n).toFixed(4),
+      loss: +(lossSum / seen).toFixed(4),
+      trainAccuracy: +(accSum / seen).toFixed(4),
       valAccuracy: +valAccuracy.toFixed(4),
       learningRate: +lr.toExponential(3),
       ms: Math.round(performance.now() - e0),
@@ -224,6 +232,10 @@ export async function trainAutoml(data: TrainingData, options: AutomlOptions): P
       bestWeights = model.getWeights().map((w) => w.clone());
     } else if (epoch + 1 - bestEpoch >= patience) {
       stopped = 'early-stopping';
+      break;
+    }
+    if (overBudget) {
+      stopped = 'time-budget';
       break;
     }
     // Re-plan from the measured epoch time: the schedule must end inside the budget.
