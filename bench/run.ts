@@ -3,7 +3,7 @@
  * unknown>>`; `figures` in its result are ratios to references measured in the same run), writes all results to
  * bench/results/bench.json, appends the figures with the commit, machine and load to bench/history.jsonl and flags
  * every figure that moved by more than KILN_BENCH_CHANGE (relative, default 0.15) from its previous value.
- * `npm run bench -- interpreter` runs only the modules whose names start so.
+ * `npm run bench -- interpreter` (or `-- --only interpreter`) runs only the modules whose names start so.
  */
 import { execFileSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -13,7 +13,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { changes, formatChange, latestFigures, type Figure, type HistoryEntry } from './history.js';
 
 const dir = fileURLToPath(new URL('.', import.meta.url));
-const only = process.argv.slice(2);
+const only = process.argv.slice(2).filter((a) => a !== '--only');
 const threshold = Number(process.env['KILN_BENCH_CHANGE'] ?? 0.15);
 const historyFile = join(dir, 'history.jsonl');
 const modules = readdirSync(dir)
