@@ -1,14 +1,13 @@
 import { KilnError } from '../errors.js';
 import type { TrainRoute } from './config.js';
 import type { TrainRouteFn } from './route.js';
+import { trainAutomlRoute } from './automl-route.js';
 import { trainTransfer } from './transfer/transfer.js';
 
-/**
- * The training routes this build has, by kiln.json `train.route`. A route is one line here: `automl` joins when its
- * trainer lands (it takes a RouteInput and returns a TrainedModel).
- */
+/** The training routes, by kiln.json `train.route`: each takes a RouteInput and returns a TrainedModel. */
 export const TRAIN_ROUTES: Partial<Record<TrainRoute, TrainRouteFn>> = {
   transfer: trainTransfer,
+  automl: trainAutomlRoute,
 };
 
 export function trainRoute(route: TrainRoute): TrainRouteFn {

@@ -81,18 +81,13 @@ test('kiln train writes the build artifacts and report.json with the training bl
   t.regex(html, /<polyline points="[\d., ]+"/);
 });
 
-test('kiln build on a dataset folder trains too; a bad dataset and an unavailable route exit 2 with the reason', async (t) => {
+test('kiln build on a dataset folder trains too; a bad dataset and a missing base exit 2 with the reason', async (t) => {
   const one = await dataset(t, { base: 'base.tflite' });
   await rm(join(one.set, 'hstripes'), { recursive: true });
   await rm(join(one.set, 'vstripes'), { recursive: true });
   const r1 = kiln(['build', one.set, '-o', one.out], { env: { KILN_PROGRESS: '0' } });
   t.is(r1.status, 2, r1.stderr);
   t.regex(r1.stderr, /only one class \(disc\)/);
-
-  const automl = await dataset(t, { route: 'automl' });
-  const r2 = kiln(['train', automl.set, '-o', automl.out], { env: { KILN_PROGRESS: '0' } });
-  t.is(r2.status, 2, r2.stderr);
-  t.regex(r2.stderr, /route automl is not available in this build/);
 
   const nobase = await dataset(t, {});
   const r3 = kiln(['train', nobase.set, '-o', nobase.out], { env: { KILN_PROGRESS: '0' } });
@@ -103,4 +98,24 @@ test('kiln build on a dataset folder trains too; a bad dataset and an unavailabl
   const r4 = kiln(['train', outside.set, '-o', outside.out], { env: { KILN_PROGRESS: '0' } });
   t.is(r4.status, 2, r4.stderr);
   t.regex(r4.stderr, /train.base \.\.\/base.tflite contains "\.\."/);
+});
+
+test('kiln train --route automl trains a CNN from scratch that maps wholly to the Edge TPU', async (t) => {
+  const { set, out } = await dataset(t, { route: 'automl', epochs: 3, inputSize: 24, seed: 5 });
+  const r = kiln(['train', set, '-o', out, '--json'], { env: { KILN_PROGRESS: '0' }, timeoutMs: 600_000 });
+  t.is(r.status, 0, r.stderr);
+  const json = JSON.parse(r.stdout) as { status: string; summary: Record<string, unknown> };
+  t.is(json.status, 'succeeded');
+  const report = VerifyReportSchema.parse(JSON.parse(await readFile(join(out, 'report.json'), 'utf8')));
+  const tr = report.training!;
+  t.is(tr.route, 'automl');
+  t.is(tr.base, undefined);
+  t.true(tr.epochs >= 1 && tr.epochs <= 3);
+  t.is(tr.history.length, tr.epochs);
+  t.not(tr.testAccuracy.int8, null);
+  const compile = JSON.parse(await readFile(join(out, 'compile-report.json'), 'utf8')) as {
+    models: { totalOperations: number; cpuOperations: number }[];
+  };
+  t.true(compile.models[0]!.totalOperations > 0);
+  t.is(compile.models[0]!.cpuOperations, 0);
 });
