@@ -1,8 +1,9 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import kiln from './eslint/import-layers.js';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'shared/tflite/generated/', 'coverage/', '.kiln/', 'test-results/'] },
+  { ignores: ['node_modules/', 'dist/', 'shared/toolchain/tflite/generated/', 'coverage/', '.kiln/', 'test-results/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -40,5 +41,11 @@ export default tseslint.config(
       globals: { require: 'readonly', module: 'writable', __dirname: 'readonly' },
     },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
+    // The layer table (eslint/layers.js): an import that goes the wrong way between layers fails lint.
+    files: ['shared/**/*.ts', 'shared/**/*.cjs'],
+    plugins: { kiln },
+    rules: { 'kiln/import-layers': 'error' },
   },
 );

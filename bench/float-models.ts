@@ -1,6 +1,6 @@
-import { ModelBuilder } from '../shared/ir/builder.js';
-import type { IrModel } from '../shared/ir/model.js';
-import { rng } from '../shared/util/rng.js';
+import { ModelBuilder } from '../shared/toolchain/ir/builder.js';
+import type { IrModel } from '../shared/toolchain/ir/model.js';
+import { rng } from '../shared/common/rng.js';
 
 /**
  * Float MobileNet v1 (depth multiplier `alpha`, `size`×`size` input, 1001 classes, RELU6) with He-initialized random

@@ -1,8 +1,8 @@
-import { Interpreter } from '../shared/interpreter/index.js';
-import { CalibrationConfigSchema } from '../shared/data/input-config.js';
-import { loadCalibrationSet } from '../shared/data/dataset.js';
-import { calibratedTensors } from '../shared/quantize/stats.js';
-import { TensorStats } from '../shared/quantize/tensor-stats.js';
+import { Interpreter } from '../shared/toolchain/interpreter/index.js';
+import { CalibrationConfigSchema } from '../shared/toolchain/data/input-config.js';
+import { loadCalibrationSet } from '../shared/toolchain/data/dataset.js';
+import { calibratedTensors } from '../shared/toolchain/quantize/stats.js';
+import { TensorStats } from '../shared/toolchain/quantize/tensor-stats.js';
 import type { Figure } from './history.js';
 import { mobileNetV2Size } from './quantize.bench.js';
 

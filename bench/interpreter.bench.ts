@@ -9,15 +9,15 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { bytesOf } from '../shared/ir/dtype.js';
-import { fromTflite } from '../shared/ir/from-tflite.js';
-import type { IrModel } from '../shared/ir/model.js';
-import { toTflite } from '../shared/ir/to-tflite.js';
-import { Interpreter } from '../shared/interpreter/index.js';
-import { randomInputs } from '../shared/interpreter/random-inputs.js';
-import { TfliteRuntime } from '../shared/oracle/tflite-runtime.js';
-import { readTflite } from '../shared/tflite/reader.js';
-import { writeTflite } from '../shared/tflite/writer.js';
+import { bytesOf } from '../shared/toolchain/ir/dtype.js';
+import { fromTflite } from '../shared/toolchain/ir/from-tflite.js';
+import type { IrModel } from '../shared/toolchain/ir/model.js';
+import { toTflite } from '../shared/toolchain/ir/to-tflite.js';
+import { Interpreter } from '../shared/toolchain/interpreter/index.js';
+import { randomInputs } from '../shared/toolchain/interpreter/random-inputs.js';
+import { TfliteRuntime } from '../shared/toolchain/runtime/tflite-runtime.js';
+import { readTflite } from '../shared/toolchain/tflite/reader.js';
+import { writeTflite } from '../shared/toolchain/tflite/writer.js';
 import { mobileNetV1Float } from './float-models.js';
 import type { Figure } from './history.js';
 import { mobileNetV2Size } from './quantize.bench.js';

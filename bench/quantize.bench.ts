@@ -1,20 +1,20 @@
 import { availableParallelism, loadavg } from 'node:os';
-import { Interpreter } from '../shared/interpreter/index.js';
-import { ModelBuilder } from '../shared/ir/builder.js';
-import type { IrModel } from '../shared/ir/model.js';
+import { Interpreter } from '../shared/toolchain/interpreter/index.js';
+import { ModelBuilder } from '../shared/toolchain/ir/builder.js';
+import type { IrModel } from '../shared/toolchain/ir/model.js';
 import {
   openInterpreterRunner,
   openRunner,
   OracleCapture,
   type CaptureRunner,
   type TensorValue,
-} from '../shared/quantize/capture.js';
-import { calibrateWithWorkers, defaultCalibrationThreads } from '../shared/quantize/calibration-pool.js';
-import { CalibrationConfigSchema } from '../shared/data/input-config.js';
-import { loadCalibrationSet } from '../shared/data/dataset.js';
-import { runPasses } from '../shared/quantize/driver.js';
-import { calibratedTensors, collectStats, statsById } from '../shared/quantize/stats.js';
-import { rng } from '../shared/util/rng.js';
+} from '../shared/toolchain/quantize/capture.js';
+import { calibrateWithWorkers, defaultCalibrationThreads } from '../shared/toolchain/quantize/calibration-pool.js';
+import { CalibrationConfigSchema } from '../shared/toolchain/data/input-config.js';
+import { loadCalibrationSet } from '../shared/toolchain/data/dataset.js';
+import { runPasses } from '../shared/toolchain/quantize/driver.js';
+import { calibratedTensors, collectStats, statsById } from '../shared/toolchain/quantize/stats.js';
+import { rng } from '../shared/common/rng.js';
 import type { Figure } from './history.js';
 
 /** MobileNetV2 1.0 / 224 topology (inverted residuals, RELU6, 1000 classes) with He-initialized random weights. */

@@ -2,7 +2,7 @@
  * `npm start` — Kiln's main job: the local serverless pipeline with a sample model built through it
  * (emulators/local-stack/demo.ts). `npm start -- --once` exits after the sample build (exit 0 when it succeeded).
  */
-import { isKilnError } from '../shared/errors.js';
+import { isKilnError } from '../shared/common/errors.js';
 import { exitCodeOfResult } from '../shared/pipeline/build-result.js';
 import { runDemo } from '../emulators/local-stack/demo.js';
 

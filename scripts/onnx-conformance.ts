@@ -8,13 +8,13 @@
  */
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { exitCodeFor, isKilnError } from '../shared/errors.js';
-import { typedView, type DType } from '../shared/ir/dtype.js';
-import { numElements } from '../shared/ir/graph.js';
-import { convertModel, toTfliteBytes } from '../shared/loaders/convert.js';
-import { decodeOnnxModel, decodeOnnxTensor } from '../shared/loaders/onnx/proto.js';
-import { constOf, tensorFromOnnx } from '../shared/loaders/onnx/tensor.js';
-import { TfliteSession } from '../shared/oracle/tflite-runtime.js';
+import { exitCodeFor, isKilnError } from '../shared/common/errors.js';
+import { typedView, type DType } from '../shared/toolchain/ir/dtype.js';
+import { numElements } from '../shared/toolchain/ir/graph.js';
+import { convertModel, toTfliteBytes } from '../shared/toolchain/loaders/convert.js';
+import { decodeOnnxModel, decodeOnnxTensor } from '../shared/toolchain/loaders/onnx/proto.js';
+import { constOf, tensorFromOnnx } from '../shared/toolchain/loaders/onnx/tensor.js';
+import { TfliteSession } from '../shared/toolchain/runtime/tflite-runtime.js';
 
 export const DEFAULT_DATA = '/usr/share/libonnx-testdata/data';
 export const SUITES = ['pytorch-converted', 'pytorch-operator', 'simple', 'node'] as const;

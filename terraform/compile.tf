@@ -33,7 +33,7 @@ resource "google_artifact_registry_repository" "kiln" {
 
 locals {
   compile_env = merge(local.pipeline_env, {
-    # shared/edgetpu/runner.ts (COMPILER_ENV): where the real compiler is installed in the image.
+    # shared/toolchain/edgetpu/runner.ts (COMPILER_ENV): where the real compiler is installed in the image.
     KILN_EDGETPU_COMPILER = "/usr/bin/edgetpu_compiler"
   })
 }

@@ -1,5 +1,5 @@
 /**
- * Smoke test of a deployed pipeline: uploads Kiln's sample model (shared/samples/tiny-cnn.ts) to the uploads bucket the
+ * Smoke test of a deployed pipeline: uploads Kiln's sample model (shared/toolchain/samples/tiny-cnn.ts) to the uploads bucket the
  * way a user uploads a folder (the model, then kiln.json last, under the temporary prefix) and waits for the build's
  * completion event on the events topic. Exit 0 when the build succeeds with every artifact a build publishes, 1 when
  * it fails, lacks one, or the wait times out. The same script runs against the local stack in CI
@@ -16,7 +16,7 @@ import { Storage } from '@google-cloud/storage';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { uploadModel } from '../../shared/cloud/upload-model.js';
-import { tinyCnnTflite } from '../../shared/samples/tiny-cnn.js';
+import { tinyCnnTflite } from '../../shared/toolchain/samples/tiny-cnn.js';
 import { describeEvent, eventOf, missingArtifacts, outcomeOf, smokeFolderName, type SmokeOutcome } from './outcome.js';
 
 const { values } = parseArgs({

@@ -4,14 +4,14 @@ import { formatResult, type BuildResult } from '../../shared/pipeline/build-resu
 import { readLocalModel } from '../../shared/pipeline/local-model.js';
 import { isTerminalEvent } from '../../shared/cloud/event-watcher.js';
 import { resultFromEvent } from '../../shared/pipeline/build-result.js';
-import { STRIPES_CONFIG, STRIPES_FILE, stripesModel } from '../../shared/samples/stripes.js';
+import { STRIPES_CONFIG, STRIPES_FILE, stripesModel } from '../../shared/toolchain/samples/stripes.js';
 import { cloudClients } from '../../shared/cloud/clients.js';
 import { createResultsServer, type ResultsServer } from '../../shared/results/server.js';
 import { openLocalSession, type LocalSession } from './session.js';
 
 /**
  * `npm start`: the local serverless stack with the bundled sample model built through it. Starts the emulators and
- * functions, writes the sample (a CNN Kiln makes itself, shared/samples/stripes.ts) with its kiln.json, uploads it,
+ * functions, writes the sample (a CNN Kiln makes itself, shared/toolchain/samples/stripes.ts) with its kiln.json, uploads it,
  * waits for the completion event, prints the summary and where everything is, then keeps running and prints every
  * further build until Ctrl-C (or returns after the first build with `once`).
  */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { KilnError } from '../../shared/errors.js';
+import { KilnError } from '../../shared/common/errors.js';
 import type { PipelineConfig } from '../../shared/pipeline/config.js';
-import { COMPILER_ENV } from '../../shared/edgetpu/runner.js';
+import { COMPILER_ENV } from '../../shared/toolchain/edgetpu/runner.js';
 import type { FunctionName } from '../../functions/manifest.js';
 
 /**

@@ -2,7 +2,7 @@
  * `npx tsx emulators/local-stack/main.ts` — starts the local stack and keeps it running until Ctrl-C.
  * Environment: KILN_* (docs/pipeline.md). Prints the emulator endpoints to export in another shell.
  */
-import { isKilnError } from '../../shared/errors.js';
+import { isKilnError } from '../../shared/common/errors.js';
 import { startLocalStack } from './stack.js';
 
 async function main(): Promise<void> {

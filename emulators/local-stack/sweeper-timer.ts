@@ -1,4 +1,4 @@
-import { KilnError } from '../../shared/errors.js';
+import { KilnError } from '../../shared/common/errors.js';
 
 /**
  * Cloud Scheduler's part on the local stack: POSTs to the sweeper function every period (terraform calls it every

@@ -1,5 +1,5 @@
 import { readFile, stat } from 'node:fs/promises';
-import { KilnError } from '../errors.js';
+import { KilnError } from '../common/errors.js';
 
 /** Reads a user-named input file, turning "missing", "is a folder" and "empty" into one-line bad-input errors. */
 export async function readInputFile(file: string): Promise<Uint8Array> {

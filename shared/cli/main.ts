@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { exitCodeFor, isKilnError } from '../errors.js';
+import { exitCodeFor, isKilnError } from '../common/errors.js';
 import { COMMANDS } from './commands/index.js';
 
 export type Register = (program: Command) => void;

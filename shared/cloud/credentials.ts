@@ -1,4 +1,4 @@
-import { KilnError } from '../errors.js';
+import { KilnError } from '../common/errors.js';
 import type { CloudClients } from './clients.js';
 
 /**

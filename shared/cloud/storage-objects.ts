@@ -1,5 +1,5 @@
 import type { Storage } from '@google-cloud/storage';
-import { KilnError } from '../errors.js';
+import { KilnError } from '../common/errors.js';
 import { artifactObject, gsUri } from '../pipeline/ids.js';
 import type { UploadRef } from '../pipeline/messages.js';
 import type { ArtifactStore, ObjectInfo } from '../pipeline/ports.js';

@@ -1,5 +1,5 @@
 import type { Storage } from '@google-cloud/storage';
-import { KilnError } from '../errors.js';
+import { KilnError } from '../common/errors.js';
 import { buildIdOf, gsUri } from '../pipeline/ids.js';
 import { singleFileFormat, type LocalModel } from '../pipeline/local-model.js';
 import { classifyUpload } from '../pipeline/uploads.js';

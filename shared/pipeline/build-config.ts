@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { KilnError } from '../errors.js';
-import { TrainConfigSchema } from '../train/config.js';
-import { TaskSettingSchema } from '../verify/accuracy/task-type.js';
+import { KilnError } from '../common/errors.js';
+import { TrainConfigSchema } from '../toolchain/train/config.js';
+import { TaskSettingSchema } from '../toolchain/verify/accuracy/task-type.js';
 
 /**
  * The build config: `kiln.json` beside the model (or inside the uploaded folder), or the defaults. Only the keys the
@@ -31,7 +31,7 @@ export const BuildConfigSchema = z.looseObject({
   task: TaskSettingSchema.optional(),
   /** Folder uploads: the model file or folder inside the upload, relative to kiln.json. */
   model: z.string().min(1).optional(),
-  /** Folder uploads of a labelled image set: train a model from it (shared/train/config.ts). */
+  /** Folder uploads of a labelled image set: train a model from it (shared/toolchain/train/config.ts). */
   train: TrainConfigSchema.optional(),
 });
 export type BuildConfig = z.output<typeof BuildConfigSchema>;

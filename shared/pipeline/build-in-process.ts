@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { isKilnError } from '../errors.js';
+import { isKilnError } from '../common/errors.js';
 import { parseBuildConfigText, type BuildConfig } from './build-config.js';
 import { beginUnit, completeBuild, failUnit, newBuild, succeedUnit, unitsOf, type BuildRecord } from './build-state.js';
 import type { StageCores } from './core.js';

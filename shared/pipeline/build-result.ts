@@ -1,8 +1,8 @@
-import { ERROR_CODES, KilnError, type ErrorCode } from '../errors.js';
+import { ERROR_CODES, KilnError, type ErrorCode } from '../common/errors.js';
 import type { BuildRecord } from './build-state.js';
 import { stageTimings } from './build-state.js';
 import { formatStageSplit, stageSplit, type StageSplit } from './stage-split.js';
-import { formatBytes } from '../util/format-bytes.js';
+import { formatBytes } from '../common/format-bytes.js';
 import type { ErrorInfo, KilnCloudEvent } from './events.js';
 
 /**

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { KilnError } from '../errors.js';
+import { KilnError } from '../common/errors.js';
 import { deadlineMs, settingsOf, type FunctionName } from './stage-settings.js';
 
 /**

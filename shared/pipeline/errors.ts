@@ -1,4 +1,4 @@
-import { isKilnError, KilnError } from '../errors.js';
+import { isKilnError, KilnError } from '../common/errors.js';
 import type { ErrorInfo } from './events.js';
 
 /**

@@ -1,4 +1,4 @@
-import { isKilnError, KilnError } from '../errors.js';
+import { isKilnError, KilnError } from '../common/errors.js';
 import { parseBuildConfigText, type BuildConfig } from './build-config.js';
 import { handoffStale, newBuild, rejectedBuild, unitsOf, type BuildRecord } from './build-state.js';
 import type { PipelineConfig } from './config.js';

@@ -1,8 +1,8 @@
-import { KilnError } from '../errors.js';
-import { dtypeBytes } from '../ir/dtype.js';
-import { fromTflite } from '../ir/from-tflite.js';
-import type { IrModel } from '../ir/model.js';
-import { readTflite } from '../tflite/reader.js';
+import { KilnError } from '../common/errors.js';
+import { dtypeBytes } from '../toolchain/ir/dtype.js';
+import { fromTflite } from '../toolchain/ir/from-tflite.js';
+import type { IrModel } from '../toolchain/ir/model.js';
+import { readTflite } from '../toolchain/tflite/reader.js';
 import { FLOAT_MODEL, UPLOAD_PREFIX } from './artifacts.js';
 import type { PipelineConfig } from './config.js';
 import type { StageCore, StageCores, StageInput } from './core.js';

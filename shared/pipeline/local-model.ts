@@ -1,6 +1,6 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, sep } from 'node:path';
-import { KilnError } from '../errors.js';
+import { KilnError } from '../common/errors.js';
 import { checkUploadBytes } from './sniff.js';
 import { SINGLE_FILE_FORMATS } from './uploads.js';
 

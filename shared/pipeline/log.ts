@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { isKilnError } from '../errors.js';
+import { isKilnError } from '../common/errors.js';
 import { traceFields, type TraceContext } from './trace.js';
 
 /**

@@ -1,6 +1,6 @@
-import { KilnError } from '../errors.js';
-import type { IrModel } from '../ir/model.js';
-import { BuiltinOperator } from '../tflite/schema.js';
+import { KilnError } from '../common/errors.js';
+import type { IrModel } from '../toolchain/ir/model.js';
+import { BuiltinOperator } from '../toolchain/tflite/schema.js';
 
 /**
  * Checks on the converted model that the pipeline makes before quantize: ops TFLite knows, inputs the quantizer can

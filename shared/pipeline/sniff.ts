@@ -1,5 +1,5 @@
-import { KilnError } from '../errors.js';
-import { isOnnxModel } from '../loaders/onnx/proto.js';
+import { KilnError } from '../common/errors.js';
+import { isOnnxModel } from '../toolchain/loaders/onnx/proto.js';
 
 /**
  * A first look at a single-file upload: its leading bytes must match the format its name claims. Pure and cheap; deep

@@ -3,8 +3,8 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { STAGE_CORES } from '../../shared/pipeline/cores/index.js';
-import { STRIPES_CONFIG, stripesModel } from '../../shared/samples/stripes.js';
-import { readTflite } from '../../shared/tflite/reader.js';
+import { STRIPES_CONFIG, stripesModel } from '../../shared/toolchain/samples/stripes.js';
+import { readTflite } from '../../shared/toolchain/tflite/reader.js';
 import { kiln } from '../helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kiln-build-'));

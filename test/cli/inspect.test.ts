@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { kiln } from '../helpers/cli.js';
-import { tinyCnnTflite } from '../../shared/samples/tiny-cnn.js';
+import { tinyCnnTflite } from '../../shared/toolchain/samples/tiny-cnn.js';
 import { haveModels, modelPath } from '../helpers/models.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kiln-inspect-'));

@@ -7,7 +7,7 @@ import { unitLine } from '../../shared/cli/commands/build.js';
 import { eventLine } from '../../shared/cli/commands/upload.js';
 import { Progress, progressWanted } from '../../shared/cli/progress.js';
 import { makeEvent } from '../../shared/pipeline/events.js';
-import { tinyCnnTflite } from '../../shared/samples/tiny-cnn.js';
+import { tinyCnnTflite } from '../../shared/toolchain/samples/tiny-cnn.js';
 import { kiln } from '../helpers/cli.js';
 
 /** Progress of the long CLI commands: on stderr, on a terminal or with KILN_PROGRESS=1, never on stdout. */

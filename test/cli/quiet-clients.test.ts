@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { startStorageEmulator, type StorageEmulator } from '../../emulators/storage/server.js';
 import { applyMetadataDetection, metadataDetectionFor } from '../../shared/cloud/metadata-detection.js';
 import { servicesNeedingCredentials } from '../../shared/cloud/credentials.js';
-import { tinyCnnTflite } from '../../shared/samples/tiny-cnn.js';
+import { tinyCnnTflite } from '../../shared/toolchain/samples/tiny-cnn.js';
 import { freePort } from '../../emulators/local-stack/ports.js';
 import { startEmulator, type RunningEmulator } from '../../emulators/local-stack/gcloud-emulator.js';
 import { PubSub } from '@google-cloud/pubsub';

@@ -13,7 +13,7 @@ import { startLocalStack, type LocalStack } from '../../emulators/local-stack/st
 import { FUNCTION_NAMES, FUNCTION_SIGNATURES } from '../../functions/manifest.js';
 import { cloudClients } from '../../shared/cloud/clients.js';
 import { buildIdOf } from '../../shared/pipeline/ids.js';
-import { tinyCnnTflite } from '../../shared/samples/tiny-cnn.js';
+import { tinyCnnTflite } from '../../shared/toolchain/samples/tiny-cnn.js';
 import { captureLogs, collectEvents, terminalOf, type EventCollector } from '../e2e/stack-helpers.js';
 
 /**
@@ -49,12 +49,12 @@ test.after.always(async () => {
 test.serial('the installed bundle holds its runtime files and only the production dependencies', (t) => {
   for (const f of [
     'functions/index.js',
-    'shared/verify/report/templates/report.eta',
-    'shared/loaders/proto/saved_model.proto',
-    'shared/loaders/proto/onnx.proto',
+    'shared/toolchain/verify/report/templates/report.eta',
+    'shared/toolchain/loaders/proto/saved_model.proto',
+    'shared/toolchain/loaders/proto/onnx.proto',
     'node_modules/protobufjs/package.json',
-    'shared/oracle/tflite-worker.cjs',
-    'shared/quantize/calibration-worker.js',
+    'shared/toolchain/runtime/tflite-worker.cjs',
+    'shared/toolchain/quantize/calibration-worker.js',
     'package-lock.json',
   ]) {
     t.true(existsSync(join(dir, f)), f);

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { FUNCTION_NAMES } from '../../functions/index.js';
-import { COMPILER_ENV } from '../../shared/edgetpu/runner.js';
+import { COMPILER_ENV } from '../../shared/toolchain/edgetpu/runner.js';
 import { ENV_SCHEMA } from '../../shared/pipeline/config.js';
 import { EVENTS_RETENTION_SECONDS } from '../../shared/pipeline/events.js';
 import { STAGE_NAMES, stageTopic } from '../../shared/pipeline/stages.js';
@@ -42,7 +42,7 @@ test('the pipeline environment has exactly the variables shared/pipeline/config.
   t.is(env['KILN_STAGE_TOPIC_PREFIX'], '${local.stage_topic_prefix}');
   t.is(env['KILN_EVENTS_TOPIC'], '${local.events_topic}');
   t.is(env['KILN_UNIT_ISOLATION'], 'worker', 'deployed units run in a worker their deadline can stop');
-  // The compile service adds where the real compiler is, under the name shared/edgetpu/runner.ts reads.
+  // The compile service adds where the real compiler is, under the name shared/toolchain/edgetpu/runner.ts reads.
   t.regex(String(locals['compile_env']), /^\$\{merge\(local\.pipeline_env, \{/);
   t.true(String(locals['compile_env']).includes(`${COMPILER_ENV} = "/usr/bin/edgetpu_compiler"`));
 });

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { cloudClients } from '../../shared/cloud/clients.js';
 import { buildIdOf } from '../../shared/pipeline/ids.js';
-import { tinyCnnTflite } from '../../shared/samples/tiny-cnn.js';
+import { tinyCnnTflite } from '../../shared/toolchain/samples/tiny-cnn.js';
 import { STAGE_CORES } from '../../shared/pipeline/cores/index.js';
 import { startLocalStack, type LocalStack } from '../../emulators/local-stack/stack.js';
 import { captureLogs, collectEvents, readBuild, sleep, type EventCollector, terminalOf } from './stack-helpers.js';

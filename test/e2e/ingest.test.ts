@@ -7,7 +7,7 @@ import { fromPubsubMessage, type KilnCloudEvent } from '../../shared/pipeline/ev
 import { cloudClients } from '../../shared/cloud/clients.js';
 import { buildIdOf } from '../../shared/pipeline/ids.js';
 import { STAGE_NAMES } from '../../shared/pipeline/stages.js';
-import { tinyCnnTflite } from '../../shared/samples/tiny-cnn.js';
+import { tinyCnnTflite } from '../../shared/toolchain/samples/tiny-cnn.js';
 import { startLocalStack, type LocalStack } from '../../emulators/local-stack/stack.js';
 import { captureLogs, collectEvents, readBuild, sleep, type EventCollector, terminalOf } from './stack-helpers.js';
 

@@ -9,7 +9,7 @@ import { watchEvents } from '../../shared/cli/commands/watch.js';
 import { STAGE_CORES } from '../../shared/pipeline/cores/index.js';
 import { parseGsUri } from '../../shared/pipeline/ids.js';
 import type { KilnCloudEvent } from '../../shared/pipeline/events.js';
-import { tinyCnnTflite } from '../../shared/samples/tiny-cnn.js';
+import { tinyCnnTflite } from '../../shared/toolchain/samples/tiny-cnn.js';
 import { startLocalStack, type LocalStack } from '../../emulators/local-stack/stack.js';
 import { FRONTENDS_DIR, haveModels, modelPath } from '../helpers/models.js';
 import { captureLogs, collectEvents, readBuild, sleep, type EventCollector, terminalOf } from './stack-helpers.js';

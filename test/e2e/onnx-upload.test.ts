@@ -13,7 +13,7 @@ import { captureLogs, readBuild } from './stack-helpers.js';
 /**
  * An `.onnx` upload builds on the local stack like any other model: the functions are served from the installed deploy
  * bundle (unless KILN_FUNCTIONS_FROM=source), so this also shows the bundle carries the ONNX loader's runtime pieces
- * (protobufjs and shared/loaders/proto/onnx.proto). The PyTorch-style CNN (NCHW, BatchNorm, Gemm) with an NHWC input
+ * (protobufjs and shared/toolchain/loaders/proto/onnx.proto). The PyTorch-style CNN (NCHW, BatchNorm, Gemm) with an NHWC input
  * layout converts, quantizes to int8 and compiles with every op on the Edge TPU.
  */
 let stack: LocalStack;

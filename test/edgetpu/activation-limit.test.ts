@@ -3,14 +3,14 @@ import {
   assessActivations,
   CHIP_NARROW_BYTES,
   LARGEST_KNOWN_COMPILED_PER_TILE,
-} from '../../shared/edgetpu/activations.js';
-import { compileModel } from '../../shared/edgetpu/compile-model.js';
-import { NARROW_BYTES_PER_TILE, peakActivationPerTile } from '../../shared/edgetpu/memory.js';
-import { buildReport } from '../../shared/edgetpu/report.js';
-import { ERRORS } from '../../shared/edgetpu/strings.js';
-import { ModelBuilder } from '../../shared/ir/builder.js';
-import { ARCHITECTURES } from '../../shared/verify/architectures/index.js';
-import { posenetMobilenetV1 } from '../../shared/verify/architectures/posenet.js';
+} from '../../shared/toolchain/edgetpu/activations.js';
+import { compileModel } from '../../shared/toolchain/edgetpu/compile-model.js';
+import { NARROW_BYTES_PER_TILE, peakActivationPerTile } from '../../shared/toolchain/edgetpu/memory.js';
+import { buildReport } from '../../shared/toolchain/edgetpu/report.js';
+import { ERRORS } from '../../shared/toolchain/edgetpu/strings.js';
+import { ModelBuilder } from '../../shared/toolchain/ir/builder.js';
+import { ARCHITECTURES } from '../../shared/toolchain/verify/architectures/index.js';
+import { posenetMobilenetV1 } from '../../shared/toolchain/verify/architectures/posenet.js';
 import { bytesOf, conv, input } from './helpers.js';
 
 const allOps = (m: { graph: { ops: { id: number }[] } }) => m.graph.ops.map((o) => o.id);

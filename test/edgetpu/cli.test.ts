@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ModelBuilder } from '../../shared/ir/builder.js';
+import { ModelBuilder } from '../../shared/toolchain/ir/builder.js';
 import { optionsFromFlags, register } from '../../shared/cli/commands/compile.js';
 import { bytesOf, conv, input } from './helpers.js';
 

@@ -3,9 +3,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ModelBuilder } from '../../shared/ir/builder.js';
-import { compileFiles } from '../../shared/edgetpu/artifacts.js';
-import { ERRORS } from '../../shared/edgetpu/strings.js';
+import { ModelBuilder } from '../../shared/toolchain/ir/builder.js';
+import { compileFiles } from '../../shared/toolchain/edgetpu/artifacts.js';
+import { ERRORS } from '../../shared/toolchain/edgetpu/strings.js';
 import { bytesOf, conv, input } from './helpers.js';
 
 // The docs/specs/edgetpu-compiler.md §7.3 failures that depend on the compiler process rather than on the model (a timer running out, a crash, the

@@ -1,8 +1,8 @@
-import { ModelBuilder } from '../../shared/ir/builder.js';
-import type { IrModel } from '../../shared/ir/model.js';
-import { toTflite } from '../../shared/ir/to-tflite.js';
-import { writeTflite } from '../../shared/tflite/writer.js';
-import type { DType } from '../../shared/ir/dtype.js';
+import { ModelBuilder } from '../../shared/toolchain/ir/builder.js';
+import type { IrModel } from '../../shared/toolchain/ir/model.js';
+import { toTflite } from '../../shared/toolchain/ir/to-tflite.js';
+import { writeTflite } from '../../shared/toolchain/tflite/writer.js';
+import type { DType } from '../../shared/toolchain/ir/dtype.js';
 
 export const Q = ModelBuilder.quant(0.05, 0);
 export const QU = ModelBuilder.quant(0.05, 128);

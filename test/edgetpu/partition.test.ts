@@ -1,9 +1,9 @@
 import test from 'ava';
-import { ModelBuilder } from '../../shared/ir/builder.js';
-import { compileModel } from '../../shared/edgetpu/compile-model.js';
-import { splitByParameters } from '../../shared/edgetpu/segments.js';
-import { renderConsole } from '../../shared/edgetpu/render.js';
-import { STATUS } from '../../shared/edgetpu/strings.js';
+import { ModelBuilder } from '../../shared/toolchain/ir/builder.js';
+import { compileModel } from '../../shared/toolchain/edgetpu/compile-model.js';
+import { splitByParameters } from '../../shared/toolchain/edgetpu/segments.js';
+import { renderConsole } from '../../shared/toolchain/edgetpu/render.js';
+import { STATUS } from '../../shared/toolchain/edgetpu/strings.js';
 import { conv, input, modelInput, Q } from './helpers.js';
 
 const div = (b: ModelBuilder, x: number, name: string) =>

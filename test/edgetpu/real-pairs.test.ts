@@ -1,13 +1,13 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
-import { compileModel } from '../../shared/edgetpu/compile-model.js';
-import { compiledSummary } from '../../shared/edgetpu/diff.js';
-import { packagesOf, parameterBytes } from '../../shared/edgetpu/dwn1.js';
-import { inputLayerBytes, outputLayerBytes } from '../../shared/edgetpu/memory.js';
-import { parseLog } from '../../shared/edgetpu/log-parser.js';
-import { PREDICTED_OUTPUT, renderConsole, renderLog } from '../../shared/edgetpu/render.js';
-import { ALL_STATUSES, formatSize, LINES } from '../../shared/edgetpu/strings.js';
-import { readTflite } from '../../shared/tflite/reader.js';
+import { compileModel } from '../../shared/toolchain/edgetpu/compile-model.js';
+import { compiledSummary } from '../../shared/toolchain/edgetpu/diff.js';
+import { packagesOf, parameterBytes } from '../../shared/toolchain/tflite/dwn1.js';
+import { inputLayerBytes, outputLayerBytes } from '../../shared/toolchain/edgetpu/memory.js';
+import { parseLog } from '../../shared/toolchain/edgetpu/log-parser.js';
+import { PREDICTED_OUTPUT, renderConsole, renderLog } from '../../shared/toolchain/edgetpu/render.js';
+import { ALL_STATUSES, formatSize, LINES } from '../../shared/toolchain/edgetpu/strings.js';
+import { readTflite } from '../../shared/toolchain/tflite/reader.js';
 import { haveModels, modelPath } from '../helpers/models.js';
 
 const PAIRS = [

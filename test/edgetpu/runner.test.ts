@@ -3,12 +3,12 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } fr
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { compileFiles } from '../../shared/edgetpu/artifacts.js';
-import { parseConsole, parseLog } from '../../shared/edgetpu/log-parser.js';
-import { compilerArgs, findCompiler, runCompiler } from '../../shared/edgetpu/runner.js';
-import { ERRORS, STATUS } from '../../shared/edgetpu/strings.js';
+import { compileFiles } from '../../shared/toolchain/edgetpu/artifacts.js';
+import { parseConsole, parseLog } from '../../shared/toolchain/edgetpu/log-parser.js';
+import { compilerArgs, findCompiler, runCompiler } from '../../shared/toolchain/edgetpu/runner.js';
+import { ERRORS, STATUS } from '../../shared/toolchain/edgetpu/strings.js';
 import { haveModels, modelPath } from '../helpers/models.js';
-import { opTableDoc } from '../../shared/edgetpu/op-table-doc.js';
+import { opTableDoc } from '../../shared/toolchain/edgetpu/op-table-doc.js';
 
 const FIX = fileURLToPath(new URL('../fixtures/edgetpu/', import.meta.url));
 const FAKE = join(FIX, 'fake-edgetpu-compiler.mjs');

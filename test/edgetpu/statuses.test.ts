@@ -1,8 +1,8 @@
 import test from 'ava';
-import { ModelBuilder } from '../../shared/ir/builder.js';
-import { compileModel } from '../../shared/edgetpu/compile-model.js';
-import { renderConsole } from '../../shared/edgetpu/render.js';
-import { ALL_STATUSES, ERRORS, STATUS, type Status } from '../../shared/edgetpu/strings.js';
+import { ModelBuilder } from '../../shared/toolchain/ir/builder.js';
+import { compileModel } from '../../shared/toolchain/edgetpu/compile-model.js';
+import { renderConsole } from '../../shared/toolchain/edgetpu/render.js';
+import { ALL_STATUSES, ERRORS, STATUS, type Status } from '../../shared/toolchain/edgetpu/strings.js';
 import { conv, input, modelInput, Q } from './helpers.js';
 
 const compile = (model: ReturnType<ModelBuilder['build']>, o = {}) => compileModel([modelInput('m.tflite', model)], o);

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { rng } from '../../shared/util/rng.js';
+import { rng } from '../../shared/common/rng.js';
 
 /**
  * Generated labelled images for training tests: three classes a small base model tells apart — a red disc, green

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { rng } from '../../shared/util/rng.js';
+import { rng } from '../../shared/common/rng.js';
 
 /** ../shared/models beside the repo (tests that need it skip when it is absent). */
 export const MODELS_DIR = fileURLToPath(new URL('../../../shared/models/', import.meta.url));

@@ -1,7 +1,7 @@
 import test from 'ava';
-import { KilnError } from '../../shared/errors.js';
-import { ModelBuilder } from '../../shared/ir/builder.js';
-import { Interpreter } from '../../shared/interpreter/index.js';
+import { KilnError } from '../../shared/common/errors.js';
+import { ModelBuilder } from '../../shared/toolchain/ir/builder.js';
+import { Interpreter } from '../../shared/toolchain/interpreter/index.js';
 
 test('capture returns every activation by tensor id, and timings one entry per op', (t) => {
   const b = new ModelBuilder();

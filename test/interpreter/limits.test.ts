@@ -1,10 +1,10 @@
 import test from 'ava';
-import { isKilnError } from '../../shared/errors.js';
-import { Interpreter } from '../../shared/interpreter/index.js';
-import { fromTflite } from '../../shared/ir/from-tflite.js';
-import { tinyCnnTflite } from '../../shared/samples/tiny-cnn.js';
-import { readTflite } from '../../shared/tflite/reader.js';
-import { writeTflite } from '../../shared/tflite/writer.js';
+import { isKilnError } from '../../shared/common/errors.js';
+import { Interpreter } from '../../shared/toolchain/interpreter/index.js';
+import { fromTflite } from '../../shared/toolchain/ir/from-tflite.js';
+import { tinyCnnTflite } from '../../shared/toolchain/samples/tiny-cnn.js';
+import { readTflite } from '../../shared/toolchain/tflite/reader.js';
+import { writeTflite } from '../../shared/toolchain/tflite/writer.js';
 
 // Found by the fuzzer: a mutated input shape made the interpreter allocate (and fill) gigabytes.
 test('tensors over the interpreter memory cap are refused before anything is allocated', (t) => {

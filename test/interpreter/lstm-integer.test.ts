@@ -1,14 +1,14 @@
 import test from 'ava';
-import { KilnError } from '../../shared/errors.js';
-import { ModelBuilder } from '../../shared/ir/builder.js';
-import { fromTflite } from '../../shared/ir/from-tflite.js';
-import type { IrModel } from '../../shared/ir/model.js';
-import { toTflite } from '../../shared/ir/to-tflite.js';
-import { Interpreter } from '../../shared/interpreter/index.js';
-import { randomInputs } from '../../shared/interpreter/random-inputs.js';
-import { ActivationFunctionType } from '../../shared/tflite/schema.js';
-import { readTflite } from '../../shared/tflite/reader.js';
-import { writeTflite } from '../../shared/tflite/writer.js';
+import { KilnError } from '../../shared/common/errors.js';
+import { ModelBuilder } from '../../shared/toolchain/ir/builder.js';
+import { fromTflite } from '../../shared/toolchain/ir/from-tflite.js';
+import type { IrModel } from '../../shared/toolchain/ir/model.js';
+import { toTflite } from '../../shared/toolchain/ir/to-tflite.js';
+import { Interpreter } from '../../shared/toolchain/interpreter/index.js';
+import { randomInputs } from '../../shared/toolchain/interpreter/random-inputs.js';
+import { ActivationFunctionType } from '../../shared/toolchain/tflite/schema.js';
+import { readTflite } from '../../shared/toolchain/tflite/reader.js';
+import { writeTflite } from '../../shared/toolchain/tflite/writer.js';
 import { rng } from '../helpers/models.js';
 import { expectSameAsTflite } from './oracle-compare.js';
 

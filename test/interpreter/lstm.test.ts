@@ -1,8 +1,8 @@
 import test from 'ava';
-import { ModelBuilder } from '../../shared/ir/builder.js';
-import { ActivationFunctionType } from '../../shared/tflite/schema.js';
-import { KilnError } from '../../shared/errors.js';
-import { Interpreter, supportedOps } from '../../shared/interpreter/index.js';
+import { ModelBuilder } from '../../shared/toolchain/ir/builder.js';
+import { ActivationFunctionType } from '../../shared/toolchain/tflite/schema.js';
+import { KilnError } from '../../shared/common/errors.js';
+import { Interpreter, supportedOps } from '../../shared/toolchain/interpreter/index.js';
 import { rng } from '../helpers/models.js';
 import { expectSameAsTflite } from './oracle-compare.js';
 

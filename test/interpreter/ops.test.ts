@@ -1,7 +1,7 @@
 import test from 'ava';
-import { ModelBuilder } from '../../shared/ir/builder.js';
-import type { DType } from '../../shared/ir/dtype.js';
-import type { Quantization } from '../../shared/ir/types.js';
+import { ModelBuilder } from '../../shared/toolchain/ir/builder.js';
+import type { DType } from '../../shared/toolchain/ir/dtype.js';
+import type { Quantization } from '../../shared/toolchain/ir/types.js';
 import { rng } from '../helpers/models.js';
 import { expectSameAsTflite } from './oracle-compare.js';
 

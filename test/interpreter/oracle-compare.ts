@@ -1,11 +1,11 @@
 import type { ExecutionContext } from 'ava';
-import { bytesOf, typedView, type AnyTypedArray } from '../../shared/ir/dtype.js';
-import type { IrModel } from '../../shared/ir/model.js';
-import { toTflite } from '../../shared/ir/to-tflite.js';
-import { Interpreter } from '../../shared/interpreter/index.js';
-import { randomInputs } from '../../shared/interpreter/random-inputs.js';
-import { TfliteRuntime } from '../../shared/oracle/tflite-runtime.js';
-import { writeTflite } from '../../shared/tflite/writer.js';
+import { bytesOf, typedView, type AnyTypedArray } from '../../shared/toolchain/ir/dtype.js';
+import type { IrModel } from '../../shared/toolchain/ir/model.js';
+import { toTflite } from '../../shared/toolchain/ir/to-tflite.js';
+import { Interpreter } from '../../shared/toolchain/interpreter/index.js';
+import { randomInputs } from '../../shared/toolchain/interpreter/random-inputs.js';
+import { TfliteRuntime } from '../../shared/toolchain/runtime/tflite-runtime.js';
+import { writeTflite } from '../../shared/toolchain/tflite/writer.js';
 
 /**
  * Runs `model` in Kiln's interpreter and in the TFLite runtime on the same deterministic inputs and asserts that every

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
-import { fromTflite } from '../../shared/ir/from-tflite.js';
-import { readTflite } from '../../shared/tflite/reader.js';
+import { fromTflite } from '../../shared/toolchain/ir/from-tflite.js';
+import { readTflite } from '../../shared/toolchain/tflite/reader.js';
 import { haveModels, modelPath } from '../helpers/models.js';
 import { expectSameAsTflite } from './oracle-compare.js';
 

@@ -5,11 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { register, runModel } from '../../shared/cli/commands/run.js';
-import { KilnError } from '../../shared/errors.js';
-import { ModelBuilder } from '../../shared/ir/builder.js';
-import { toTflite } from '../../shared/ir/to-tflite.js';
-import { writeNpy } from '../../shared/npy/index.js';
-import { writeTflite } from '../../shared/tflite/writer.js';
+import { KilnError } from '../../shared/common/errors.js';
+import { ModelBuilder } from '../../shared/toolchain/ir/builder.js';
+import { toTflite } from '../../shared/toolchain/ir/to-tflite.js';
+import { writeNpy } from '../../shared/toolchain/npy/index.js';
+import { writeTflite } from '../../shared/toolchain/tflite/writer.js';
 
 function fixture(): string {
   const dir = mkdtempSync(join(tmpdir(), 'kiln-run-'));

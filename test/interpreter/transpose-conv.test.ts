@@ -1,9 +1,9 @@
 import test from 'ava';
-import { ModelBuilder } from '../../shared/ir/builder.js';
-import type { DType } from '../../shared/ir/dtype.js';
-import { KilnError } from '../../shared/errors.js';
-import { Interpreter, supportedOps } from '../../shared/interpreter/index.js';
-import { ActivationFunctionType, Padding } from '../../shared/tflite/schema.js';
+import { ModelBuilder } from '../../shared/toolchain/ir/builder.js';
+import type { DType } from '../../shared/toolchain/ir/dtype.js';
+import { KilnError } from '../../shared/common/errors.js';
+import { Interpreter, supportedOps } from '../../shared/toolchain/interpreter/index.js';
+import { ActivationFunctionType, Padding } from '../../shared/toolchain/tflite/schema.js';
 import { rng } from '../helpers/models.js';
 import { expectSameAsTflite } from './oracle-compare.js';
 

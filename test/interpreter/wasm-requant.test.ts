@@ -1,10 +1,10 @@
 import test from 'ava';
-import { mulByQuantMul, mulByQuantMulRuy } from '../../shared/interpreter/fixed-point.js';
-import { jsQGemm, type QGemmSpec } from '../../shared/interpreter/kernels/qgemm.js';
-import { wasmQGemm } from '../../shared/interpreter/wasm/qgemm-wasm.js';
-import { requantParams } from '../../shared/interpreter/wasm/requant-params.js';
-import { wasmAlloc, wasmKernels } from '../../shared/interpreter/wasm/runtime.js';
-import { rng } from '../../shared/util/rng.js';
+import { mulByQuantMul, mulByQuantMulRuy } from '../../shared/toolchain/interpreter/fixed-point.js';
+import { jsQGemm, type QGemmSpec } from '../../shared/toolchain/interpreter/kernels/qgemm.js';
+import { wasmQGemm } from '../../shared/toolchain/interpreter/wasm/qgemm-wasm.js';
+import { requantParams } from '../../shared/toolchain/interpreter/wasm/requant-params.js';
+import { wasmAlloc, wasmKernels } from '../../shared/toolchain/interpreter/wasm/runtime.js';
+import { rng } from '../../shared/common/rng.js';
 
 // The WebAssembly vector requantization and GEMM against the scalar JavaScript references they must equal bit for bit.
 

@@ -1,11 +1,11 @@
 import test from 'ava';
-import { ModelBuilder } from '../../shared/ir/builder.js';
-import { toTflite } from '../../shared/ir/to-tflite.js';
-import { fromTflite } from '../../shared/ir/from-tflite.js';
-import { writeTflite } from '../../shared/tflite/writer.js';
-import { readTflite } from '../../shared/tflite/reader.js';
-import { TfliteRuntime } from '../../shared/oracle/tflite-runtime.js';
-import { bytesOf, typedView } from '../../shared/ir/dtype.js';
+import { ModelBuilder } from '../../shared/toolchain/ir/builder.js';
+import { toTflite } from '../../shared/toolchain/ir/to-tflite.js';
+import { fromTflite } from '../../shared/toolchain/ir/from-tflite.js';
+import { writeTflite } from '../../shared/toolchain/tflite/writer.js';
+import { readTflite } from '../../shared/toolchain/tflite/reader.js';
+import { TfliteRuntime } from '../../shared/toolchain/runtime/tflite-runtime.js';
+import { bytesOf, typedView } from '../../shared/toolchain/ir/dtype.js';
 import { rng } from '../helpers/models.js';
 
 // conv(3x3, SAME, stride 1) → relu → fully connected → softmax, float32, on a 5x5x2 input.

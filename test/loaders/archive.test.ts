@@ -1,10 +1,10 @@
 import test from 'ava';
 import { gunzipSync } from 'node:zlib';
-import { readTar, readTarGz } from '../../shared/loaders/archive/tar.js';
-import { readZip } from '../../shared/loaders/archive/zip.js';
-import { safeRelativePath } from '../../shared/loaders/archive/safe-path.js';
-import { DEFAULT_LIMITS } from '../../shared/loaders/limits.js';
-import { KilnError } from '../../shared/errors.js';
+import { readTar, readTarGz } from '../../shared/toolchain/loaders/archive/tar.js';
+import { readZip } from '../../shared/toolchain/loaders/archive/zip.js';
+import { safeRelativePath } from '../../shared/toolchain/loaders/archive/safe-path.js';
+import { DEFAULT_LIMITS } from '../../shared/toolchain/loaders/limits.js';
+import { KilnError } from '../../shared/common/errors.js';
 import { writeTarGz, writeZip } from './helpers/archives.js';
 
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);

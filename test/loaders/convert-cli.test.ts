@@ -3,9 +3,9 @@ import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { Command } from 'commander';
-import { exitCodeFor, KilnError } from '../../shared/errors.js';
+import { exitCodeFor, KilnError } from '../../shared/common/errors.js';
 import { register, runConvert } from '../../shared/cli/commands/convert.js';
-import { readTflite } from '../../shared/tflite/reader.js';
+import { readTflite } from '../../shared/toolchain/tflite/reader.js';
 import { FRONTENDS_DIR, haveModels } from '../helpers/models.js';
 import { writeTarGz, writeZip } from './helpers/archives.js';
 

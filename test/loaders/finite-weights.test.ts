@@ -2,9 +2,9 @@ import test from 'ava';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ModelBuilder } from '../../shared/ir/builder.js';
-import { nonFiniteWeights } from '../../shared/loaders/finite-weights.js';
-import { toTfliteBytes } from '../../shared/loaders/convert.js';
+import { ModelBuilder } from '../../shared/toolchain/ir/builder.js';
+import { nonFiniteWeights } from '../../shared/toolchain/loaders/finite-weights.js';
+import { toTfliteBytes } from '../../shared/toolchain/loaders/convert.js';
 import { kiln } from '../helpers/cli.js';
 
 /** input [1,8] → FC (weights with `nan` NaN and `inf` infinite values) → FC (finite) → output. */

@@ -1,10 +1,10 @@
 import test from 'ava';
-import { KilnError } from '../../shared/errors.js';
-import { detectFormat } from '../../shared/loaders/detect.js';
-import { MemoryFiles } from '../../shared/loaders/files.js';
-import { convertOptionsFromConfig, parseInputSpecs, parseOutputNames } from '../../shared/loaders/options.js';
-import { decodeWeights } from '../../shared/loaders/tfjs/weights.js';
-import { toFloat32, toNumbers } from '../../shared/loaders/tensor.js';
+import { KilnError } from '../../shared/common/errors.js';
+import { detectFormat } from '../../shared/toolchain/loaders/detect.js';
+import { MemoryFiles } from '../../shared/toolchain/loaders/files.js';
+import { convertOptionsFromConfig, parseInputSpecs, parseOutputNames } from '../../shared/toolchain/loaders/options.js';
+import { decodeWeights } from '../../shared/toolchain/loaders/tfjs/weights.js';
+import { toFloat32, toNumbers } from '../../shared/toolchain/loaders/tensor.js';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 const json = (v: unknown): Uint8Array => enc(JSON.stringify(v));

@@ -2,8 +2,8 @@ import test from 'ava';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KilnError } from '../../shared/errors.js';
-import { convertModel } from '../../shared/loaders/convert.js';
+import { KilnError } from '../../shared/common/errors.js';
+import { convertModel } from '../../shared/toolchain/loaders/convert.js';
 import { graphDef, node, sampleGraph } from './helpers/graphdef.js';
 import { parity, tolerance } from './helpers/parity.js';
 

@@ -2,9 +2,9 @@ import test from 'ava';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KilnError } from '../../shared/errors.js';
-import { convertModel, toTfliteBytes } from '../../shared/loaders/convert.js';
-import { TfliteRuntime } from '../../shared/oracle/tflite-runtime.js';
+import { KilnError } from '../../shared/common/errors.js';
+import { convertModel, toTfliteBytes } from '../../shared/toolchain/loaders/convert.js';
+import { TfliteRuntime } from '../../shared/toolchain/runtime/tflite-runtime.js';
 import { writeKeras2H5, writeKeras3 } from './helpers/h5-fixture.js';
 import { parity, tolerance } from './helpers/parity.js';
 

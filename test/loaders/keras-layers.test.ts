@@ -2,9 +2,9 @@ import test from 'ava';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KilnError } from '../../shared/errors.js';
-import { convertModel } from '../../shared/loaders/convert.js';
-import { parseKerasModel } from '../../shared/loaders/keras/config.js';
+import { KilnError } from '../../shared/common/errors.js';
+import { convertModel } from '../../shared/toolchain/loaders/convert.js';
+import { parseKerasModel } from '../../shared/toolchain/loaders/keras/config.js';
 import { parity, tolerance } from './helpers/parity.js';
 import { writeLayersFixture } from './helpers/keras-fixture.js';
 

@@ -1,9 +1,9 @@
 import test from 'ava';
 import { join } from 'node:path';
-import { KilnError } from '../../shared/errors.js';
-import { convertModel } from '../../shared/loaders/convert.js';
-import type { ModelFormat } from '../../shared/loaders/detect.js';
-import type { ConvertOptions } from '../../shared/loaders/options.js';
+import { KilnError } from '../../shared/common/errors.js';
+import { convertModel } from '../../shared/toolchain/loaders/convert.js';
+import type { ModelFormat } from '../../shared/toolchain/loaders/detect.js';
+import type { ConvertOptions } from '../../shared/toolchain/loaders/options.js';
 import { FRONTENDS_DIR, haveModels } from '../helpers/models.js';
 import { parity, tolerance, uniform, type InputGen } from './helpers/parity.js';
 

@@ -1,10 +1,10 @@
 import test from 'ava';
-import { ModelBuilder } from '../../shared/ir/builder.js';
-import type { IrModel } from '../../shared/ir/model.js';
-import { toTfliteBytes } from '../../shared/loaders/convert.js';
-import { optimize } from '../../shared/loaders/rewrites/index.js';
-import { TfliteRuntime } from '../../shared/oracle/tflite-runtime.js';
-import { rng } from '../../shared/util/rng.js';
+import { ModelBuilder } from '../../shared/toolchain/ir/builder.js';
+import type { IrModel } from '../../shared/toolchain/ir/model.js';
+import { toTfliteBytes } from '../../shared/toolchain/loaders/convert.js';
+import { optimize } from '../../shared/toolchain/loaders/rewrites/index.js';
+import { TfliteRuntime } from '../../shared/toolchain/runtime/tflite-runtime.js';
+import { rng } from '../../shared/common/rng.js';
 
 let r = rng(11);
 const rand = (n: number, lo = -1, hi = 1): Float32Array => Float32Array.from({ length: n }, () => lo + (hi - lo) * r());

@@ -1,6 +1,6 @@
 import test from 'ava';
-import { KilnError } from '../../shared/errors.js';
-import { readNpy, writeNpy } from '../../shared/npy/index.js';
+import { KilnError } from '../../shared/common/errors.js';
+import { readNpy, writeNpy } from '../../shared/toolchain/npy/index.js';
 
 test('a .npy round-trips for every supported dtype', (t) => {
   const cases = [

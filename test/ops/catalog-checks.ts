@@ -1,4 +1,4 @@
-import type { CustomOpSpec, FrontEnd, OpSpec } from '../../shared/ops/types.js';
+import type { CustomOpSpec, FrontEnd, OpSpec } from '../../shared/toolchain/ops/types.js';
 
 /**
  * The checks of test/ops/catalog.test.ts as pure functions of the catalog and the tables it is joined with, so that
@@ -136,7 +136,7 @@ export function checkEdgeTpu(ops: Ops, limits: Table): string[] {
   for (const [op, s] of Object.entries(ops)) {
     for (const l of s.edgetpu?.limits ?? []) {
       used.add(l);
-      if (!(l in limits)) out.push(`${op}: limitation "${l}" has no check in shared/edgetpu/limits.ts`);
+      if (!(l in limits)) out.push(`${op}: limitation "${l}" has no check in shared/toolchain/edgetpu/limits.ts`);
     }
     if (s.edgetpu && s.cpuAlternative) out.push(`${op}: mapped to the Edge TPU and given a CPU-only alternative`);
   }

@@ -1,15 +1,15 @@
 import test from 'ava';
-import { LIMITS } from '../../shared/edgetpu/limits.js';
-import { BUILTIN_KERNEL_FUNCTIONS, CUSTOM_KERNEL_FUNCTIONS } from '../../shared/interpreter/kernels/registry.js';
-import { OP_OPTIONS } from '../../shared/ir/op-options.js';
-import { hasShapeRule } from '../../shared/ir/shape-inference.js';
-import { TF_OPS } from '../../shared/loaders/graphdef/ops.js';
-import { KERAS_LAYERS } from '../../shared/loaders/keras/layers.js';
-import { ONNX_OPS } from '../../shared/loaders/onnx/ops.js';
-import { CUSTOM_OPS, NO_OP_SOURCES, OPS } from '../../shared/ops/catalog.js';
-import type { OpSpec } from '../../shared/ops/types.js';
-import { BuiltinOperator } from '../../shared/tflite/schema.js';
-import { MAC_RULES } from '../../shared/verify/latency/macs.js';
+import { LIMITS } from '../../shared/toolchain/edgetpu/limits.js';
+import { BUILTIN_KERNEL_FUNCTIONS, CUSTOM_KERNEL_FUNCTIONS } from '../../shared/toolchain/interpreter/kernels/registry.js';
+import { OP_OPTIONS } from '../../shared/toolchain/ir/op-options.js';
+import { hasShapeRule } from '../../shared/toolchain/ir/shape-inference.js';
+import { TF_OPS } from '../../shared/toolchain/loaders/graphdef/ops.js';
+import { KERAS_LAYERS } from '../../shared/toolchain/loaders/keras/layers.js';
+import { ONNX_OPS } from '../../shared/toolchain/loaders/onnx/ops.js';
+import { CUSTOM_OPS, NO_OP_SOURCES, OPS } from '../../shared/toolchain/ops/catalog.js';
+import type { OpSpec } from '../../shared/toolchain/ops/types.js';
+import { BuiltinOperator } from '../../shared/toolchain/tflite/schema.js';
+import { MAC_RULES } from '../../shared/toolchain/verify/latency/macs.js';
 import {
   checkArity,
   checkEdgeTpu,

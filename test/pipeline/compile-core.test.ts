@@ -4,8 +4,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseBuildConfig } from '../../shared/pipeline/build-config.js';
 import { compileCore } from '../../shared/pipeline/cores/compile.js';
-import { toTfliteBytes } from '../../shared/loaders/convert.js';
-import { quantizeModel } from '../../shared/quantize/quantize-model.js';
+import { toTfliteBytes } from '../../shared/toolchain/loaders/convert.js';
+import { quantizeModel } from '../../shared/toolchain/quantize/quantize-model.js';
 import { haveModels, modelPath } from '../helpers/models.js';
 import { classifier, samplesOf } from '../verify/fixtures.js';
 

@@ -1,11 +1,11 @@
 import test from 'ava';
-import { KilnError } from '../../shared/errors.js';
+import { KilnError } from '../../shared/common/errors.js';
 import { buildInProcess } from '../../shared/pipeline/build-in-process.js';
 import { exitCodeOfResult, resultFromRecord } from '../../shared/pipeline/build-result.js';
 import type { StageCores } from '../../shared/pipeline/core.js';
 import type { LocalModel } from '../../shared/pipeline/local-model.js';
-import { TfliteRuntime } from '../../shared/oracle/tflite-runtime.js';
-import { STRIPES_CLASSES, stripesImage, stripesModel } from '../../shared/samples/stripes.js';
+import { TfliteRuntime } from '../../shared/toolchain/runtime/tflite-runtime.js';
+import { STRIPES_CLASSES, stripesImage, stripesModel } from '../../shared/toolchain/samples/stripes.js';
 
 const model = (config: unknown): LocalModel => ({
   kind: 'single-file',

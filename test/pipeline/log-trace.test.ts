@@ -1,5 +1,5 @@
 import test from 'ava';
-import { KilnError } from '../../shared/errors.js';
+import { KilnError } from '../../shared/common/errors.js';
 import { invoke, messageTraceparent } from '../../shared/pipeline/invocation.js';
 import {
   currentTrace,

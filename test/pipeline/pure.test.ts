@@ -1,5 +1,5 @@
 import test from 'ava';
-import { KilnError } from '../../shared/errors.js';
+import { KilnError } from '../../shared/common/errors.js';
 import { parseBuildConfig, compileTargets } from '../../shared/pipeline/build-config.js';
 import {
   beginUnit,

@@ -2,9 +2,9 @@ import test from 'ava';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeNpy } from '../../shared/npy/index.js';
+import { writeNpy } from '../../shared/toolchain/npy/index.js';
 import { dataFilesOf } from '../../shared/pipeline/upload-data.js';
-import { STRIPES_CLASSES, STRIPES_SIZE, stripesImage, stripesModel } from '../../shared/samples/stripes.js';
+import { STRIPES_CLASSES, STRIPES_SIZE, stripesImage, stripesModel } from '../../shared/toolchain/samples/stripes.js';
 import { kiln } from '../helpers/cli.js';
 
 const sample = (kind: (typeof STRIPES_CLASSES)[number], i: number) =>

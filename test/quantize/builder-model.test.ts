@@ -1,11 +1,11 @@
 import test from 'ava';
-import { ModelBuilder } from '../../shared/ir/builder.js';
-import type { IrModel } from '../../shared/ir/model.js';
-import { TfliteRuntime } from '../../shared/oracle/tflite-runtime.js';
-import { quantizeModel } from '../../shared/quantize/quantize-model.js';
-import { precheckModel } from '../../shared/quantize/precheck.js';
-import type { Sample } from '../../shared/data/dataset.js';
-import { SYNTHETIC_WARNING } from '../../shared/data/dataset.js';
+import { ModelBuilder } from '../../shared/toolchain/ir/builder.js';
+import type { IrModel } from '../../shared/toolchain/ir/model.js';
+import { TfliteRuntime } from '../../shared/toolchain/runtime/tflite-runtime.js';
+import { quantizeModel } from '../../shared/toolchain/quantize/quantize-model.js';
+import { precheckModel } from '../../shared/toolchain/quantize/precheck.js';
+import type { Sample } from '../../shared/toolchain/data/dataset.js';
+import { SYNTHETIC_WARNING } from '../../shared/toolchain/data/dataset.js';
 import { rng, uniformSamples } from '../helpers/models.js';
 import { decodeOutput, encodeInput, toBytes } from './helpers.js';
 

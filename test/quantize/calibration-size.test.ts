@@ -1,11 +1,11 @@
 import test from 'ava';
-import { ModelBuilder } from '../../shared/ir/builder.js';
+import { ModelBuilder } from '../../shared/toolchain/ir/builder.js';
 import {
   calibrationSizeWarning,
   MIN_CALIBRATION_SAMPLES,
   outOfRangeBound,
-} from '../../shared/quantize/calibration-size.js';
-import { quantizeModel } from '../../shared/quantize/quantize-model.js';
+} from '../../shared/toolchain/quantize/calibration-size.js';
+import { quantizeModel } from '../../shared/toolchain/quantize/quantize-model.js';
 import { rng, uniformSamples } from '../helpers/models.js';
 
 function fixture() {

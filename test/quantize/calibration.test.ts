@@ -1,9 +1,9 @@
 import test from 'ava';
-import { ModelBuilder } from '../../shared/ir/builder.js';
-import { Interpreter } from '../../shared/interpreter/index.js';
-import { openRunner, OracleCapture } from '../../shared/quantize/capture.js';
-import { Histogram } from '../../shared/quantize/histogram.js';
-import { collectStats } from '../../shared/quantize/stats.js';
+import { ModelBuilder } from '../../shared/toolchain/ir/builder.js';
+import { Interpreter } from '../../shared/toolchain/interpreter/index.js';
+import { openRunner, OracleCapture } from '../../shared/toolchain/quantize/capture.js';
+import { Histogram } from '../../shared/toolchain/quantize/histogram.js';
+import { collectStats } from '../../shared/toolchain/quantize/stats.js';
 import { rng } from '../helpers/models.js';
 
 /** The reference: the two-pass path (finite min/max, then add). */

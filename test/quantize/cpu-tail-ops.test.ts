@@ -1,13 +1,13 @@
 import test from 'ava';
 import { encode } from 'flatbuffers/mjs/flexbuffers.js';
-import { ModelBuilder } from '../../shared/ir/builder.js';
-import type { IrModel } from '../../shared/ir/model.js';
-import { Interpreter } from '../../shared/interpreter/index.js';
-import { TfliteRuntime } from '../../shared/oracle/tflite-runtime.js';
-import type { Sample } from '../../shared/data/dataset.js';
-import { precheckModel } from '../../shared/quantize/precheck.js';
-import { quantizeModel } from '../../shared/quantize/quantize-model.js';
-import { quantizeInput } from '../../shared/verify/accuracy/evaluate.js';
+import { ModelBuilder } from '../../shared/toolchain/ir/builder.js';
+import type { IrModel } from '../../shared/toolchain/ir/model.js';
+import { Interpreter } from '../../shared/toolchain/interpreter/index.js';
+import { TfliteRuntime } from '../../shared/toolchain/runtime/tflite-runtime.js';
+import type { Sample } from '../../shared/toolchain/data/dataset.js';
+import { precheckModel } from '../../shared/toolchain/quantize/precheck.js';
+import { quantizeModel } from '../../shared/toolchain/quantize/quantize-model.js';
+import { quantizeInput } from '../../shared/toolchain/verify/accuracy/evaluate.js';
 import { rng, uniformSamples } from '../helpers/models.js';
 import { encodeInput, toBytes } from './helpers.js';
 

@@ -3,10 +3,10 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import * as bmp from 'bmp-ts';
 import { readFileSync } from 'node:fs';
-import { typedView } from '../../shared/ir/dtype.js';
-import { ModelBuilder } from '../../shared/ir/builder.js';
-import type { IrModel } from '../../shared/ir/model.js';
-import type { Tensor } from '../../shared/ir/types.js';
+import { typedView } from '../../shared/toolchain/ir/dtype.js';
+import { ModelBuilder } from '../../shared/toolchain/ir/builder.js';
+import type { IrModel } from '../../shared/toolchain/ir/model.js';
+import type { Tensor } from '../../shared/toolchain/ir/types.js';
 import { rng } from '../helpers/models.js';
 
 function dequantizedValues(t: Tensor): Float32Array {

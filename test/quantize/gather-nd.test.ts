@@ -1,11 +1,11 @@
 import test from 'ava';
-import { ModelBuilder } from '../../shared/ir/builder.js';
-import { Interpreter } from '../../shared/interpreter/index.js';
-import { TfliteRuntime } from '../../shared/oracle/tflite-runtime.js';
-import { quantizeModel } from '../../shared/quantize/quantize-model.js';
-import { precheckModel } from '../../shared/quantize/precheck.js';
-import { bytesOf } from '../../shared/ir/dtype.js';
-import { feedInput } from '../../shared/data/feed.js';
+import { ModelBuilder } from '../../shared/toolchain/ir/builder.js';
+import { Interpreter } from '../../shared/toolchain/interpreter/index.js';
+import { TfliteRuntime } from '../../shared/toolchain/runtime/tflite-runtime.js';
+import { quantizeModel } from '../../shared/toolchain/quantize/quantize-model.js';
+import { precheckModel } from '../../shared/toolchain/quantize/precheck.js';
+import { bytesOf } from '../../shared/toolchain/ir/dtype.js';
+import { feedInput } from '../../shared/toolchain/data/feed.js';
 import { rng, uniformSamples } from '../helpers/models.js';
 import { toBytes } from './helpers.js';
 

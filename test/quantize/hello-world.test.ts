@@ -2,18 +2,18 @@ import test from 'ava';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { IrModel } from '../../shared/ir/model.js';
-import { TfliteRuntime } from '../../shared/oracle/tflite-runtime.js';
+import type { IrModel } from '../../shared/toolchain/ir/model.js';
+import { TfliteRuntime } from '../../shared/toolchain/runtime/tflite-runtime.js';
 import { runQuantize } from '../../shared/cli/commands/quantize.js';
-import { precheckModel } from '../../shared/quantize/precheck.js';
+import { precheckModel } from '../../shared/toolchain/quantize/precheck.js';
 import { haveModels, modelPath, rng } from '../helpers/models.js';
 import { decodeOutput, encodeInput, loadIr, npyBytes, quantile } from './helpers.js';
 
 /** |quantized − float| over 500 inputs x ∈ [0, 2π], in LSB of Google's output scale (one unit for both models). */
 async function errors(float: IrModel, quant: IrModel, lsb: number): Promise<number[]> {
   const fr = await TfliteRuntime.load(readFileSync(modelPath('tflm_hello_world_float.tflite')));
-  const { writeTflite } = await import('../../shared/tflite/writer.js');
-  const { toTflite } = await import('../../shared/ir/to-tflite.js');
+  const { writeTflite } = await import('../../shared/toolchain/tflite/writer.js');
+  const { toTflite } = await import('../../shared/toolchain/ir/to-tflite.js');
   const qr = await TfliteRuntime.load(writeTflite(toTflite(quant)));
   const r = rng(99);
   const out: number[] = [];

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { fromTflite } from '../../shared/ir/from-tflite.js';
-import type { IrModel } from '../../shared/ir/model.js';
-import { toTflite } from '../../shared/ir/to-tflite.js';
-import type { Tensor } from '../../shared/ir/types.js';
-import { readTflite } from '../../shared/tflite/reader.js';
-import { writeTflite } from '../../shared/tflite/writer.js';
+import { fromTflite } from '../../shared/toolchain/ir/from-tflite.js';
+import type { IrModel } from '../../shared/toolchain/ir/model.js';
+import { toTflite } from '../../shared/toolchain/ir/to-tflite.js';
+import type { Tensor } from '../../shared/toolchain/ir/types.js';
+import { readTflite } from '../../shared/toolchain/tflite/reader.js';
+import { writeTflite } from '../../shared/toolchain/tflite/writer.js';
 
 export const loadIr = (path: string): IrModel => fromTflite(readTflite(readFileSync(path)));
 export const toBytes = (m: IrModel): Uint8Array => writeTflite(toTflite(m));

@@ -1,8 +1,8 @@
 import test from 'ava';
-import { checkQuantized } from '../../shared/edgetpu/precheck.js';
-import { ModelBuilder } from '../../shared/ir/builder.js';
-import { feedInput } from '../../shared/data/feed.js';
-import { quantizeModel } from '../../shared/quantize/quantize-model.js';
+import { checkQuantized } from '../../shared/toolchain/edgetpu/precheck.js';
+import { ModelBuilder } from '../../shared/toolchain/ir/builder.js';
+import { feedInput } from '../../shared/toolchain/data/feed.js';
+import { quantizeModel } from '../../shared/toolchain/quantize/quantize-model.js';
 import { rng } from '../helpers/models.js';
 
 /** model_multi_output's shape, built here: int32 x, y → x·y·k (int32), and y passed straight through to an output. */

@@ -1,19 +1,19 @@
 import test from 'ava';
-import { ModelBuilder } from '../../shared/ir/builder.js';
-import { Histogram } from '../../shared/quantize/histogram.js';
-import { readNpyFloat32 as readNpy } from '../../shared/npy/index.js';
+import { ModelBuilder } from '../../shared/toolchain/ir/builder.js';
+import { Histogram } from '../../shared/toolchain/quantize/histogram.js';
+import { readNpyFloat32 as readNpy } from '../../shared/toolchain/npy/index.js';
 import {
   asymmetricParams,
   biasScales,
   quantizeBias,
   quantizeWeightsSymmetric,
   representedRange,
-} from '../../shared/quantize/quant-params.js';
-import { chooseRange, type TensorStat } from '../../shared/quantize/ranges.js';
-import { parseQuantizeConfig } from '../../shared/quantize/config.js';
-import { normalizePixels } from '../../shared/data/images.js';
-import { precheckModel } from '../../shared/quantize/precheck.js';
-import { layerError } from '../../shared/quantize/debugger.js';
+} from '../../shared/toolchain/quantize/quant-params.js';
+import { chooseRange, type TensorStat } from '../../shared/toolchain/quantize/ranges.js';
+import { parseQuantizeConfig } from '../../shared/toolchain/quantize/config.js';
+import { normalizePixels } from '../../shared/toolchain/data/images.js';
+import { precheckModel } from '../../shared/toolchain/quantize/precheck.js';
+import { layerError } from '../../shared/toolchain/quantize/debugger.js';
 import { rng } from '../helpers/models.js';
 import { npyBytes } from './helpers.js';
 

@@ -1,8 +1,8 @@
-import { ModelBuilder } from '../../shared/ir/builder.js';
-import { toTflite } from '../../shared/ir/to-tflite.js';
-import { tinyCnnTflite } from '../../shared/samples/tiny-cnn.js';
-import { writeTflite } from '../../shared/tflite/writer.js';
-import { rng } from '../../shared/util/rng.js';
+import { ModelBuilder } from '../../shared/toolchain/ir/builder.js';
+import { toTflite } from '../../shared/toolchain/ir/to-tflite.js';
+import { tinyCnnTflite } from '../../shared/toolchain/samples/tiny-cnn.js';
+import { writeTflite } from '../../shared/toolchain/tflite/writer.js';
+import { rng } from '../../shared/common/rng.js';
 
 /** A small full-int8 model (conv → depthwise → add → avg pool → reshape → fully connected → softmax), uint8 I/O. */
 export function tinyInt8Tflite(): Uint8Array {

@@ -1,11 +1,11 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { isKilnError } from '../../shared/errors.js';
-import { compileModel } from '../../shared/edgetpu/compile-model.js';
-import { Interpreter } from '../../shared/interpreter/index.js';
-import { randomInputs } from '../../shared/interpreter/random-inputs.js';
-import { fromTflite } from '../../shared/ir/from-tflite.js';
-import { inspectModel } from '../../shared/tflite/inspect.js';
-import { readTflite } from '../../shared/tflite/reader.js';
+import { isKilnError } from '../../shared/common/errors.js';
+import { compileModel } from '../../shared/toolchain/edgetpu/compile-model.js';
+import { Interpreter } from '../../shared/toolchain/interpreter/index.js';
+import { randomInputs } from '../../shared/toolchain/interpreter/random-inputs.js';
+import { fromTflite } from '../../shared/toolchain/ir/from-tflite.js';
+import { inspectModel } from '../../shared/toolchain/edgetpu/inspect.js';
+import { readTflite } from '../../shared/toolchain/tflite/reader.js';
 import { mutate, seeds } from './fuzz-corpus.js';
 
 /**

@@ -5,7 +5,7 @@ import type { StageCores } from '../../shared/pipeline/core.js';
 import { convertCore } from '../../shared/pipeline/cores/convert.js';
 import { limitsOf, withLimits, type BuildLimits } from '../../shared/pipeline/limits.js';
 import type { LocalModel } from '../../shared/pipeline/local-model.js';
-import { tinyCnnTflite } from '../../shared/samples/tiny-cnn.js';
+import { tinyCnnTflite } from '../../shared/toolchain/samples/tiny-cnn.js';
 
 const LOOSE: BuildLimits = {
   maxUploadBytes: 1 << 30,

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startLocalStack, type LocalStack } from '../../emulators/local-stack/stack.js';
 import { cloudClients } from '../../shared/cloud/clients.js';
-import { tinyCnnTflite } from '../../shared/samples/tiny-cnn.js';
+import { tinyCnnTflite } from '../../shared/toolchain/samples/tiny-cnn.js';
 import { captureLogs, collectEvents, readBuild, sleep, type EventCollector, terminalOf } from '../e2e/stack-helpers.js';
 import { CORPUS } from './corpus/index.js';
 import { writeCase } from './corpus/run-build.js';

@@ -5,7 +5,7 @@ import { cloudClients } from '../../shared/cloud/clients.js';
 import type { StageCore } from '../../shared/pipeline/core.js';
 import { STAGE_CORES } from '../../shared/pipeline/cores/index.js';
 import { buildIdOf } from '../../shared/pipeline/ids.js';
-import { tinyCnnTflite } from '../../shared/samples/tiny-cnn.js';
+import { tinyCnnTflite } from '../../shared/toolchain/samples/tiny-cnn.js';
 import { captureLogs, collectEvents, readBuild, type EventCollector, terminalOf } from '../e2e/stack-helpers.js';
 
 /**

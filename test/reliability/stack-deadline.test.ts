@@ -3,7 +3,7 @@ import { startLocalStack, type LocalStack } from '../../emulators/local-stack/st
 import { cloudClients } from '../../shared/cloud/clients.js';
 import { FirestoreBuildStore } from '../../shared/cloud/firestore-builds.js';
 import { buildIdOf } from '../../shared/pipeline/ids.js';
-import { tinyCnnTflite } from '../../shared/samples/tiny-cnn.js';
+import { tinyCnnTflite } from '../../shared/toolchain/samples/tiny-cnn.js';
 import { captureLogs, collectEvents, sleep, terminalOf, type EventCollector } from '../e2e/stack-helpers.js';
 
 /**

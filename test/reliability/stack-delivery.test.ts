@@ -11,7 +11,7 @@ import {
   type StageMessage,
 } from '../../shared/pipeline/messages.js';
 import { STAGE_NAMES, stageTopic, type StageName } from '../../shared/pipeline/stages.js';
-import { tinyCnnTflite } from '../../shared/samples/tiny-cnn.js';
+import { tinyCnnTflite } from '../../shared/toolchain/samples/tiny-cnn.js';
 import { captureLogs, collectEvents, readBuild, sleep, type EventCollector, terminalOf } from '../e2e/stack-helpers.js';
 
 /**

@@ -7,7 +7,7 @@ import type { BuildRecord } from '../../shared/pipeline/build-state.js';
 import { buildIdOf } from '../../shared/pipeline/ids.js';
 import { STAGE_MESSAGE_SCHEMA_V1, encodeStageMessage } from '../../shared/pipeline/messages.js';
 import { STAGE_NAMES, stageTopic, type StageName } from '../../shared/pipeline/stages.js';
-import { tinyCnnTflite } from '../../shared/samples/tiny-cnn.js';
+import { tinyCnnTflite } from '../../shared/toolchain/samples/tiny-cnn.js';
 import { captureLogs, collectEvents, terminalOf, type EventCollector } from '../e2e/stack-helpers.js';
 
 /**

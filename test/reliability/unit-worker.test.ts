@@ -1,5 +1,5 @@
 import test from 'ava';
-import { isKilnError } from '../../shared/errors.js';
+import { isKilnError } from '../../shared/common/errors.js';
 import type { StageInput } from '../../shared/pipeline/core.js';
 import { isolatedCore } from '../../shared/pipeline/cores/isolate.js';
 import { errorInfo } from '../../shared/pipeline/errors.js';
@@ -56,7 +56,7 @@ test('errors keep their code, hint and retry class across the thread', async (t)
 
 test('KILN_UNIT_ISOLATION=worker runs the real stage cores in a worker, with the same output as in-process', async (t) => {
   const { STAGE_CORES } = await import('../../shared/pipeline/cores/index.js');
-  const { tinyCnnTflite } = await import('../../shared/samples/tiny-cnn.js');
+  const { tinyCnnTflite } = await import('../../shared/toolchain/samples/tiny-cnn.js');
   const upload = input([['upload/m.tflite', tinyCnnTflite(3)]]);
   const before = process.env['KILN_UNIT_ISOLATION'];
   try {

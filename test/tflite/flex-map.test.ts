@@ -1,7 +1,7 @@
 import test from 'ava';
 import { encode } from 'flatbuffers/mjs/flexbuffers.js';
-import { KilnError } from '../../shared/errors.js';
-import { readFlexMap } from '../../shared/tflite/flex-map.js';
+import { KilnError } from '../../shared/common/errors.js';
+import { readFlexMap } from '../../shared/toolchain/tflite/flex-map.js';
 
 test('custom options map (64-bit wide here, as 0.3 needs a double): ints, floats (0.0 included), bools; absent keys are undefined', (t) => {
   const m = readFlexMap(

@@ -16,11 +16,11 @@ function files(dir: string): string[] {
 }
 
 (haveFlatc ? test : test.skip)(
-  'shared/tflite/generated is exactly what flatc makes from schema.fbs (one source of truth)',
+  'shared/toolchain/tflite/generated is exactly what flatc makes from schema.fbs (one source of truth)',
   (t) => {
     const out = mkdtempSync(join(tmpdir(), 'kiln-gen-'));
     execFileSync(process.execPath, [join(ROOT, 'scripts/gen-tflite-schema.js'), out]);
-    const committed = join(ROOT, 'shared/tflite/generated');
+    const committed = join(ROOT, 'shared/toolchain/tflite/generated');
     const want = files(out)
       .map((f) => relative(out, f))
       .sort();

@@ -2,12 +2,12 @@ import test from 'ava';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isKilnError } from '../../shared/errors.js';
-import { inspectModel } from '../../shared/tflite/inspect.js';
-import { readTflite } from '../../shared/tflite/reader.js';
-import { writeTflite } from '../../shared/tflite/writer.js';
+import { isKilnError } from '../../shared/common/errors.js';
+import { inspectModel } from '../../shared/toolchain/edgetpu/inspect.js';
+import { readTflite } from '../../shared/toolchain/tflite/reader.js';
+import { writeTflite } from '../../shared/toolchain/tflite/writer.js';
 import { kiln } from '../helpers/cli.js';
-import { tinyCnnTflite } from '../../shared/samples/tiny-cnn.js';
+import { tinyCnnTflite } from '../../shared/toolchain/samples/tiny-cnn.js';
 import { rng } from '../helpers/models.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kiln-malformed-'));

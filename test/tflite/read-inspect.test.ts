@@ -1,8 +1,8 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { inspectModel } from '../../shared/tflite/inspect.js';
-import { readTflite } from '../../shared/tflite/reader.js';
+import { inspectModel } from '../../shared/toolchain/edgetpu/inspect.js';
+import { readTflite } from '../../shared/toolchain/tflite/reader.js';
 import { MODELS_DIR, haveModels, modelPath, tfliteFiles } from '../helpers/models.js';
 
 const maybe = haveModels ? test : test.skip;

@@ -1,8 +1,8 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
-import { readTflite } from '../../shared/tflite/reader.js';
-import { writeTflite } from '../../shared/tflite/writer.js';
-import { TfliteRuntime } from '../../shared/oracle/tflite-runtime.js';
+import { readTflite } from '../../shared/toolchain/tflite/reader.js';
+import { writeTflite } from '../../shared/toolchain/tflite/writer.js';
+import { TfliteRuntime } from '../../shared/toolchain/runtime/tflite-runtime.js';
 import { haveModels, modelPath, rng, tfliteFiles } from '../helpers/models.js';
 
 const maybe = haveModels ? test : test.skip;

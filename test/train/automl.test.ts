@@ -1,11 +1,11 @@
 import test from 'ava';
-import { compileModel } from '../../shared/edgetpu/compile-model.js';
-import { toTfliteBytes } from '../../shared/loaders/convert.js';
-import { quantizeModel } from '../../shared/quantize/quantize-model.js';
-import { augmentBatch, seededRandom } from '../../shared/train/augment.js';
-import { accuracy, learningRateAt, trainAutoml, type ImageSplit } from '../../shared/train/automl.js';
-import { convertTrained } from '../../shared/train/export.js';
-import { quantizedAccuracy } from '../../shared/train/score.js';
+import { compileModel } from '../../shared/toolchain/edgetpu/compile-model.js';
+import { toTfliteBytes } from '../../shared/toolchain/loaders/convert.js';
+import { quantizeModel } from '../../shared/toolchain/quantize/quantize-model.js';
+import { augmentBatch, seededRandom } from '../../shared/toolchain/train/augment.js';
+import { accuracy, learningRateAt, trainAutoml, type ImageSplit } from '../../shared/toolchain/train/automl.js';
+import { convertTrained } from '../../shared/toolchain/train/export.js';
+import { quantizedAccuracy } from '../../shared/toolchain/train/score.js';
 
 const SHAPE: [number, number, number] = [12, 10, 1];
 

@@ -2,8 +2,8 @@ import test from 'ava';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stripesModel } from '../../shared/samples/stripes.js';
-import { VerifyReportSchema } from '../../shared/verify/report/schema.js';
+import { stripesModel } from '../../shared/toolchain/samples/stripes.js';
+import { VerifyReportSchema } from '../../shared/toolchain/verify/report/schema.js';
 import { kiln } from '../helpers/cli.js';
 import { shapeFiles, writeFiles } from '../helpers/image-sets.js';
 

@@ -1,7 +1,7 @@
 import test from 'ava';
 import * as tf from '@tensorflow/tfjs';
-import { convFilterGrad, convInputGrad } from '../../shared/train/kernels/conv-grad.js';
-import { tfjsConvGeometry, useTrainingBackend } from '../../shared/train/kernels/register.js';
+import { convFilterGrad, convInputGrad } from '../../shared/toolchain/train/kernels/conv-grad.js';
+import { tfjsConvGeometry, useTrainingBackend } from '../../shared/toolchain/train/kernels/register.js';
 
 interface Case {
   name: string;

@@ -2,11 +2,11 @@ import test from 'ava';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KilnError } from '../../shared/errors.js';
+import { KilnError } from '../../shared/common/errors.js';
 import { parseBuildConfig } from '../../shared/pipeline/build-config.js';
-import { decodeDataset } from '../../shared/train/dataset/decode.js';
-import { bucketDatasetFiles, localDatasetFiles, memoryDatasetFiles } from '../../shared/train/dataset/files.js';
-import { looksLikeDataset, readDataset } from '../../shared/train/dataset/read-dataset.js';
+import { decodeDataset } from '../../shared/toolchain/train/dataset/decode.js';
+import { bucketDatasetFiles, localDatasetFiles, memoryDatasetFiles } from '../../shared/toolchain/train/dataset/files.js';
+import { looksLikeDataset, readDataset } from '../../shared/toolchain/train/dataset/read-dataset.js';
 import { shapeFiles, shapePng, writeFiles } from '../helpers/image-sets.js';
 
 const CAL = { fit: 'squash', channelOrder: 'RGB' } as const;

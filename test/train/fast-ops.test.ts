@@ -1,6 +1,6 @@
 import test from 'ava';
 import * as tf from '@tensorflow/tfjs';
-import { useTrainingBackend } from '../../shared/train/kernels/register.js';
+import { useTrainingBackend } from '../../shared/toolchain/train/kernels/register.js';
 
 let seed = 11;
 const rand = (shape: number[]): tf.Tensor => {

@@ -1,8 +1,8 @@
 import test from 'ava';
-import { ModelBuilder } from '../../shared/ir/builder.js';
-import type { IrModel } from '../../shared/ir/model.js';
-import type { CaptureRunner, TensorValue } from '../../shared/quantize/capture.js';
-import { evaluateAccuracy } from '../../shared/verify/accuracy/evaluate.js';
+import { ModelBuilder } from '../../shared/toolchain/ir/builder.js';
+import type { IrModel } from '../../shared/toolchain/ir/model.js';
+import type { CaptureRunner, TensorValue } from '../../shared/toolchain/quantize/capture.js';
+import { evaluateAccuracy } from '../../shared/toolchain/verify/accuracy/evaluate.js';
 import {
   addDetections,
   addSegmentation,
@@ -12,8 +12,8 @@ import {
   emptySegmentation,
   meanIoU,
   type Detection,
-} from '../../shared/verify/accuracy/metrics.js';
-import { detectionOutputOrder, outputKind } from '../../shared/verify/accuracy/output-kind.js';
+} from '../../shared/toolchain/verify/accuracy/metrics.js';
+import { detectionOutputOrder, outputKind } from '../../shared/toolchain/verify/accuracy/output-kind.js';
 
 test('segmentation: IoU per class over both masks; a class only one mask has counts with IoU 0', (t) => {
   const acc = emptySegmentation();

@@ -2,12 +2,12 @@ import test from 'ava';
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeNpy } from '../../shared/npy/npy.js';
+import { writeNpy } from '../../shared/toolchain/npy/npy.js';
 import { parseBuildConfig } from '../../shared/pipeline/build-config.js';
 import { verifyCore } from '../../shared/pipeline/cores/verify.js';
-import { VerifyReportSchema, type VerifyReport } from '../../shared/verify/report/schema.js';
-import { verifyFiles } from '../../shared/verify/verify-files.js';
-import { DEFAULT_MAX_SAMPLES, sampleCap } from '../../shared/verify/verify-model.js';
+import { VerifyReportSchema, type VerifyReport } from '../../shared/toolchain/verify/report/schema.js';
+import { verifyFiles } from '../../shared/toolchain/verify/verify-files.js';
+import { DEFAULT_MAX_SAMPLES, sampleCap } from '../../shared/toolchain/verify/verify-model.js';
 import { classifierPair, samplesOf } from './fixtures.js';
 
 const CLASSES = ['cat', 'dog', 'eel', 'fox'];

@@ -2,13 +2,13 @@ import test from 'ava';
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KilnError } from '../../shared/errors.js';
-import { writeNpy } from '../../shared/npy/npy.js';
+import { KilnError } from '../../shared/common/errors.js';
+import { writeNpy } from '../../shared/toolchain/npy/npy.js';
 import { verifyCore } from '../../shared/pipeline/cores/verify.js';
 import { parseBuildConfig } from '../../shared/pipeline/build-config.js';
-import { parseLabelsFile } from '../../shared/verify/accuracy/validation.js';
-import { VerifyReportSchema } from '../../shared/verify/report/schema.js';
-import { verifyFiles } from '../../shared/verify/verify-files.js';
+import { parseLabelsFile } from '../../shared/toolchain/verify/accuracy/validation.js';
+import { VerifyReportSchema } from '../../shared/toolchain/verify/report/schema.js';
+import { verifyFiles } from '../../shared/toolchain/verify/verify-files.js';
 import { classifierPair, samplesOf } from './fixtures.js';
 
 test('kiln verify reads a folder per class, scores top-1/top-5 and writes report.json + report.html', async (t) => {

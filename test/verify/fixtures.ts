@@ -1,9 +1,9 @@
-import { ModelBuilder } from '../../shared/ir/builder.js';
-import type { IrModel } from '../../shared/ir/model.js';
-import { toTfliteBytes } from '../../shared/loaders/convert.js';
-import { openInterpreterRunner } from '../../shared/quantize/capture.js';
-import type { Sample } from '../../shared/data/dataset.js';
-import { quantizeModel } from '../../shared/quantize/quantize-model.js';
+import { ModelBuilder } from '../../shared/toolchain/ir/builder.js';
+import type { IrModel } from '../../shared/toolchain/ir/model.js';
+import { toTfliteBytes } from '../../shared/toolchain/loaders/convert.js';
+import { openInterpreterRunner } from '../../shared/toolchain/quantize/capture.js';
+import type { Sample } from '../../shared/toolchain/data/dataset.js';
+import { quantizeModel } from '../../shared/toolchain/quantize/quantize-model.js';
 import { rng, uniformSamples } from '../helpers/models.js';
 
 export const EVIL = '<script>alert("x")</script>';

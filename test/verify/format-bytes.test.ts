@@ -1,10 +1,10 @@
 import test from 'ava';
-import { compileModel } from '../../shared/edgetpu/compile-model.js';
-import { buildReport } from '../../shared/edgetpu/report.js';
+import { compileModel } from '../../shared/toolchain/edgetpu/compile-model.js';
+import { buildReport } from '../../shared/toolchain/edgetpu/report.js';
 import { formatResult } from '../../shared/pipeline/build-result.js';
-import { formatBytes } from '../../shared/util/format-bytes.js';
-import { renderReportHtml } from '../../shared/verify/report/html.js';
-import { verifyModel } from '../../shared/verify/verify-model.js';
+import { formatBytes } from '../../shared/common/format-bytes.js';
+import { renderReportHtml } from '../../shared/toolchain/verify/report/html.js';
+import { verifyModel } from '../../shared/toolchain/verify/verify-model.js';
 import { classifierPair, samplesOf } from './fixtures.js';
 
 test('formatBytes: the unit that fits', (t) => {

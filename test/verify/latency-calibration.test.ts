@@ -1,9 +1,9 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
-import { FITTED_PATH, fitAll, fitConstants, fitLoss, fittedJson, SEED } from '../../shared/verify/latency/calibrate.js';
-import { CHIP, DEVICES, FITTED } from '../../shared/verify/latency/devices.js';
-import { PUBLISHED } from '../../shared/verify/latency/published.js';
-import { planArchitectures } from '../../shared/verify/latency/table.js';
+import { FITTED_PATH, fitAll, fitConstants, fitLoss, fittedJson, SEED } from '../../shared/toolchain/verify/latency/calibrate.js';
+import { CHIP, DEVICES, FITTED } from '../../shared/toolchain/verify/latency/devices.js';
+import { PUBLISHED } from '../../shared/toolchain/verify/latency/published.js';
+import { planArchitectures } from '../../shared/toolchain/verify/latency/table.js';
 
 const plans = planArchitectures();
 const fresh = fitAll(plans);

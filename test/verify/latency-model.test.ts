@@ -1,13 +1,13 @@
 import test from 'ava';
-import { compileModel } from '../../shared/edgetpu/compile-model.js';
-import type { IrModel } from '../../shared/ir/model.js';
-import { toTflite } from '../../shared/ir/to-tflite.js';
-import { writeTflite } from '../../shared/tflite/writer.js';
-import { QNet } from '../../shared/verify/architectures/qnet.js';
-import { DEVICES } from '../../shared/verify/latency/devices.js';
-import { estimateLatency } from '../../shared/verify/latency/estimate.js';
-import { opWork } from '../../shared/verify/latency/macs.js';
-import { latencyPlan } from '../../shared/verify/latency/plan.js';
+import { compileModel } from '../../shared/toolchain/edgetpu/compile-model.js';
+import type { IrModel } from '../../shared/toolchain/ir/model.js';
+import { toTflite } from '../../shared/toolchain/ir/to-tflite.js';
+import { writeTflite } from '../../shared/toolchain/tflite/writer.js';
+import { QNet } from '../../shared/toolchain/verify/architectures/qnet.js';
+import { DEVICES } from '../../shared/toolchain/verify/latency/devices.js';
+import { estimateLatency } from '../../shared/toolchain/verify/latency/estimate.js';
+import { opWork } from '../../shared/toolchain/verify/latency/macs.js';
+import { latencyPlan } from '../../shared/toolchain/verify/latency/plan.js';
 
 function plan(ir: IrModel, cacheCapacityBytes?: number) {
   const bytes = writeTflite(toTflite(ir));

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildToDir } from '../../shared/cli/commands/build.js';
 import { formatResult, resultJson } from '../../shared/pipeline/build-result.js';
-import type { VerifyReport } from '../../shared/verify/report/schema.js';
+import type { VerifyReport } from '../../shared/toolchain/verify/report/schema.js';
 import { FRONTENDS_DIR, haveModels, modelPath } from '../helpers/models.js';
 
 /**

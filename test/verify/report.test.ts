@@ -1,7 +1,7 @@
 import test from 'ava';
-import { renderReportHtml } from '../../shared/verify/report/html.js';
-import { VerifyReportSchema } from '../../shared/verify/report/schema.js';
-import { verifyModel } from '../../shared/verify/verify-model.js';
+import { renderReportHtml } from '../../shared/toolchain/verify/report/html.js';
+import { VerifyReportSchema } from '../../shared/toolchain/verify/report/schema.js';
+import { verifyModel } from '../../shared/toolchain/verify/verify-model.js';
 import { EVIL, classifierPair, samplesOf } from './fixtures.js';
 
 const pair = classifierPair();

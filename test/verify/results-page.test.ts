@@ -18,8 +18,8 @@ import { STAGE_NAMES } from '../../shared/pipeline/stages.js';
 import { buildVerdictOf, outcomeLine } from '../../shared/pipeline/build-result.js';
 import { parseBuildConfig } from '../../shared/pipeline/build-config.js';
 import { createResultsServer, type ResultsServer } from '../../shared/results/server.js';
-import { renderReportHtml } from '../../shared/verify/report/html.js';
-import { verifyModel } from '../../shared/verify/verify-model.js';
+import { renderReportHtml } from '../../shared/toolchain/verify/report/html.js';
+import { verifyModel } from '../../shared/toolchain/verify/verify-model.js';
 import { EVIL, classifierPair, samplesOf } from './fixtures.js';
 
 const CHROMIUM = '/usr/bin/chromium';

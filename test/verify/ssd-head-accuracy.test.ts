@@ -1,11 +1,11 @@
 import test from 'ava';
-import { numElements } from '../../shared/ir/graph.js';
-import type { IrModel } from '../../shared/ir/model.js';
-import type { Tensor } from '../../shared/ir/types.js';
-import { TfliteRuntime } from '../../shared/oracle/tflite-runtime.js';
-import type { Sample } from '../../shared/data/dataset.js';
-import { quantizeModel } from '../../shared/quantize/quantize-model.js';
-import { evaluateAccuracy } from '../../shared/verify/accuracy/evaluate.js';
+import { numElements } from '../../shared/toolchain/ir/graph.js';
+import type { IrModel } from '../../shared/toolchain/ir/model.js';
+import type { Tensor } from '../../shared/toolchain/ir/types.js';
+import { TfliteRuntime } from '../../shared/toolchain/runtime/tflite-runtime.js';
+import type { Sample } from '../../shared/toolchain/data/dataset.js';
+import { quantizeModel } from '../../shared/toolchain/quantize/quantize-model.js';
+import { evaluateAccuracy } from '../../shared/toolchain/verify/accuracy/evaluate.js';
 import { haveModels, modelPath, rng } from '../helpers/models.js';
 import { dequantizeToFloat } from '../quantize/fixtures.js';
 import { encodeInput, loadIr, toBytes } from '../quantize/helpers.js';

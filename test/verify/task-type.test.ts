@@ -1,14 +1,14 @@
 import test from 'ava';
-import { ModelBuilder } from '../../shared/ir/builder.js';
-import type { IrModel } from '../../shared/ir/model.js';
-import { toTfliteBytes } from '../../shared/loaders/convert.js';
-import { openInterpreterRunner } from '../../shared/quantize/capture.js';
-import { precheckModel } from '../../shared/quantize/precheck.js';
-import { quantizationState, quantizeModel } from '../../shared/quantize/quantize-model.js';
-import { addAnchors, emptyAnchors } from '../../shared/verify/accuracy/task-metrics.js';
-import { taskOf, taskOfModel, type OutputFacts, type TaskFacts } from '../../shared/verify/accuracy/task-type.js';
-import { verdictLine, verdictOf } from '../../shared/verify/report/verdict.js';
-import { verifyModel } from '../../shared/verify/verify-model.js';
+import { ModelBuilder } from '../../shared/toolchain/ir/builder.js';
+import type { IrModel } from '../../shared/toolchain/ir/model.js';
+import { toTfliteBytes } from '../../shared/toolchain/loaders/convert.js';
+import { openInterpreterRunner } from '../../shared/toolchain/quantize/capture.js';
+import { precheckModel } from '../../shared/toolchain/quantize/precheck.js';
+import { quantizationState, quantizeModel } from '../../shared/toolchain/quantize/quantize-model.js';
+import { addAnchors, emptyAnchors } from '../../shared/toolchain/verify/accuracy/task-metrics.js';
+import { taskOf, taskOfModel, type OutputFacts, type TaskFacts } from '../../shared/toolchain/verify/accuracy/task-type.js';
+import { verdictLine, verdictOf } from '../../shared/toolchain/verify/report/verdict.js';
+import { verifyModel } from '../../shared/toolchain/verify/verify-model.js';
 import { rng, uniformSamples } from '../helpers/models.js';
 
 const out = (shape: number[], producer: string | null = null, name = 'y'): OutputFacts => ({ name, shape, producer });

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { KilnError } from '../../errors.js';
-import { compileFiles, type CompileFilesOptions } from '../../edgetpu/artifacts.js';
+import { KilnError } from '../../common/errors.js';
+import { compileFiles, type CompileFilesOptions } from '../../toolchain/edgetpu/artifacts.js';
 
 /** Commander's option keys (it keeps the compiler's snake_case flag names as they are). */
 export interface Flags {

@@ -2,13 +2,13 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { Progress, progressWanted, seconds } from '../progress.js';
-import { convertModel, toTfliteBytes, type ConvertResult } from '../../loaders/convert.js';
+import { convertModel, toTfliteBytes, type ConvertResult } from '../../toolchain/loaders/convert.js';
 import {
   convertOptionsFromConfig,
   parseInputSpecs,
   parseOutputNames,
   type ConvertOptions,
-} from '../../loaders/options.js';
+} from '../../toolchain/loaders/options.js';
 
 export interface ConvertCommandOptions {
   output: string;

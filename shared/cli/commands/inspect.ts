@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { inspectModel, type InspectReport } from '../../tflite/inspect.js';
-import { readTflite } from '../../tflite/reader.js';
+import { inspectModel, type InspectReport } from '../../toolchain/edgetpu/inspect.js';
+import { readTflite } from '../../toolchain/tflite/reader.js';
 import { readInputFile } from '../io.js';
 
 export function register(program: Command): void {

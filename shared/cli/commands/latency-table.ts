@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { DEVICES } from '../../verify/latency/devices.js';
+import { DEVICES } from '../../toolchain/verify/latency/devices.js';
 import {
   errorSummary,
   heldOutError,
@@ -8,7 +8,7 @@ import {
   planArchitectures,
   relativeError,
   type LatencyRow,
-} from '../../verify/latency/table.js';
+} from '../../toolchain/verify/latency/table.js';
 
 export function register(program: Command): void {
   program

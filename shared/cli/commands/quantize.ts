@@ -1,16 +1,16 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { Progress, progressWanted } from '../progress.js';
-import { KilnError } from '../../errors.js';
-import { fromTflite } from '../../ir/from-tflite.js';
-import { toTflite } from '../../ir/to-tflite.js';
-import { loadQuantizeConfig } from '../../quantize/config.js';
-import { loadCalibrationSet } from '../../data/dataset.js';
-import { quantizeModel, type QuantizeReport } from '../../quantize/quantize-model.js';
-import { RANGE_METHODS, type RangeMethod } from '../../quantize/ranges.js';
-import type { StatsFile } from '../../quantize/stats.js';
-import { readTflite } from '../../tflite/reader.js';
-import { writeTflite } from '../../tflite/writer.js';
+import { KilnError } from '../../common/errors.js';
+import { fromTflite } from '../../toolchain/ir/from-tflite.js';
+import { toTflite } from '../../toolchain/ir/to-tflite.js';
+import { loadQuantizeConfig } from '../../toolchain/quantize/config.js';
+import { loadCalibrationSet } from '../../toolchain/data/dataset.js';
+import { quantizeModel, type QuantizeReport } from '../../toolchain/quantize/quantize-model.js';
+import { RANGE_METHODS, type RangeMethod } from '../../toolchain/quantize/ranges.js';
+import type { StatsFile } from '../../toolchain/quantize/stats.js';
+import { readTflite } from '../../toolchain/tflite/reader.js';
+import { writeTflite } from '../../toolchain/tflite/writer.js';
 import { readInputFile } from '../io.js';
 
 export interface QuantizeCommandOptions {

@@ -1,5 +1,5 @@
-import type { Graph } from '../../ir/graph.js';
-import type { OpTiming } from '../../interpreter/index.js';
+import type { Graph } from '../../toolchain/ir/graph.js';
+import type { OpTiming } from '../../toolchain/interpreter/index.js';
 
 export type { OpTiming };
 

@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import type { Command } from 'commander';
-import { KilnError } from '../../errors.js';
-import { bytesOf, type AnyTypedArray } from '../../ir/dtype.js';
-import { fromTflite } from '../../ir/from-tflite.js';
-import { Interpreter } from '../../interpreter/index.js';
-import { randomInputs } from '../../interpreter/random-inputs.js';
-import { readNpy } from '../../npy/index.js';
-import { readTflite } from '../../tflite/reader.js';
+import { KilnError } from '../../common/errors.js';
+import { bytesOf, type AnyTypedArray } from '../../toolchain/ir/dtype.js';
+import { fromTflite } from '../../toolchain/ir/from-tflite.js';
+import { Interpreter } from '../../toolchain/interpreter/index.js';
+import { randomInputs } from '../../toolchain/interpreter/random-inputs.js';
+import { readNpy } from '../../toolchain/npy/index.js';
+import { readTflite } from '../../toolchain/tflite/reader.js';
 import { readInputFile } from '../io.js';
 import { formatProfile, median, profileOf, type OpTiming, type RunProfile } from './run-profile.js';
 

@@ -8,7 +8,7 @@ import { loadConfig } from '../../pipeline/config.js';
 import { EVENT_TYPES, type KilnCloudEvent } from '../../pipeline/events.js';
 import { Progress, progressWanted, seconds as duration } from '../progress.js';
 import { readLocalModel } from '../../pipeline/local-model.js';
-import { KilnError } from '../../errors.js';
+import { KilnError } from '../../common/errors.js';
 
 /**
  * `kiln upload <model> [--wait]`: puts a model into the configured uploads bucket (KILN_UPLOADS_BUCKET; the local stack

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import { Progress } from '../progress.js';
-import { formatBytes } from '../../util/format-bytes.js';
-import { KilnError } from '../../errors.js';
-import type { VerifyReport } from '../../verify/report/schema.js';
-import { verifyFiles } from '../../verify/verify-files.js';
+import { formatBytes } from '../../common/format-bytes.js';
+import { KilnError } from '../../common/errors.js';
+import type { VerifyReport } from '../../toolchain/verify/report/schema.js';
+import { verifyFiles } from '../../toolchain/verify/verify-files.js';
 
 const int = (name: string) => (v: string) => {
   const n = Number(v);

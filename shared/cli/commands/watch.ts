@@ -5,7 +5,7 @@ import { EventWatcher, isTerminalEvent } from '../../cloud/event-watcher.js';
 import { formatResult, resultFromEvent } from '../../pipeline/build-result.js';
 import { loadConfig } from '../../pipeline/config.js';
 import type { KilnCloudEvent } from '../../pipeline/events.js';
-import { KilnError } from '../../errors.js';
+import { KilnError } from '../../common/errors.js';
 
 /**
  * `kiln watch`: prints build completion events (completed / failed) as they arrive, through its own subscription on

@@ -1,12 +1,12 @@
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { KilnError } from '../../errors.js';
-import { compileFiles } from '../../edgetpu/artifacts.js';
-import { compileModel, type CompileOptions } from '../../edgetpu/compile-model.js';
-import { renderLog } from '../../edgetpu/render.js';
-import { buildReport, type CompileReport } from '../../edgetpu/report.js';
-import { findCompiler } from '../../edgetpu/runner.js';
+import { KilnError } from '../../common/errors.js';
+import { compileFiles } from '../../toolchain/edgetpu/artifacts.js';
+import { compileModel, type CompileOptions } from '../../toolchain/edgetpu/compile-model.js';
+import { renderLog } from '../../toolchain/edgetpu/render.js';
+import { buildReport, type CompileReport } from '../../toolchain/edgetpu/report.js';
+import { findCompiler } from '../../toolchain/edgetpu/runner.js';
 import {
   COMPILE_LOG,
   COMPILE_REPORT,

@@ -1,9 +1,9 @@
-import { KilnError } from '../../errors.js';
-import { isGzip, readTarGz } from '../../loaders/archive/tar.js';
-import { isZip, readZip } from '../../loaders/archive/zip.js';
-import { convertFiles, toTfliteBytes } from '../../loaders/convert.js';
-import { MemoryFiles, type ModelFiles } from '../../loaders/files.js';
-import { convertOptionsFromConfig } from '../../loaders/options.js';
+import { KilnError } from '../../common/errors.js';
+import { isGzip, readTarGz } from '../../toolchain/loaders/archive/tar.js';
+import { isZip, readZip } from '../../toolchain/loaders/archive/zip.js';
+import { convertFiles, toTfliteBytes } from '../../toolchain/loaders/convert.js';
+import { MemoryFiles, type ModelFiles } from '../../toolchain/loaders/files.js';
+import { convertOptionsFromConfig } from '../../toolchain/loaders/options.js';
 import { CALIBRATION_DATA, FLOAT_MODEL, UPLOAD_PREFIX, VALIDATION_DATA, dataFolder } from '../artifacts.js';
 import type { StageCore } from '../core.js';
 import { checkConvertedModel } from '../model-checks.js';

@@ -5,7 +5,7 @@
  * that a timer on the main thread could not interrupt.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { isKilnError } from '../../errors.js';
+import { isKilnError } from '../../common/errors.js';
 import type { StageCore } from '../core.js';
 import { CORE_LOADERS, type CoreStage } from './loaders.js';
 import type { UnitWorkerInput, UnitWorkerReply, UnitWorkerSetup } from './isolate.js';

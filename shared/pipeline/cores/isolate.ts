@@ -1,5 +1,5 @@
-import { KilnError, type ErrorCode } from '../../errors.js';
-import { siblingModule, startWorker } from '../../util/worker.js';
+import { KilnError, type ErrorCode } from '../../common/errors.js';
+import { siblingModule, startWorker } from '../../common/worker.js';
 import type { StageCore, StageInput, StageOutput } from '../core.js';
 import { environmentKey, returnWorker, takeWorker } from './warm-workers.js';
 

@@ -1,13 +1,13 @@
-import { KilnError } from '../../errors.js';
-import { fromTflite } from '../../ir/from-tflite.js';
-import { toTfliteBytes } from '../../loaders/convert.js';
-import { parseQuantizeConfig } from '../../quantize/config.js';
-import { quantizeModel } from '../../quantize/quantize-model.js';
-import { readTflite } from '../../tflite/reader.js';
+import { KilnError } from '../../common/errors.js';
+import { fromTflite } from '../../toolchain/ir/from-tflite.js';
+import { toTfliteBytes } from '../../toolchain/loaders/convert.js';
+import { parseQuantizeConfig } from '../../toolchain/quantize/config.js';
+import { quantizeModel } from '../../toolchain/quantize/quantize-model.js';
+import { readTflite } from '../../toolchain/tflite/reader.js';
 import { CALIBRATION_DATA, CALIBRATION_STATS, FLOAT_MODEL, INT8_MODEL, QUANTIZE_REPORT } from '../artifacts.js';
 import { loadConfig } from '../config.js';
 import type { StageCore } from '../core.js';
-import { loadCalibrationSet } from '../../data/dataset.js';
+import { loadCalibrationSet } from '../../toolchain/data/dataset.js';
 import { filesIn, withTempFolder } from '../upload-data.js';
 
 /**

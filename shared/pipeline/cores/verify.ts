@@ -1,11 +1,11 @@
-import type { CompileReport } from '../../edgetpu/report.js';
-import { KilnError } from '../../errors.js';
-import { fromTflite } from '../../ir/from-tflite.js';
-import { parseQuantizeConfig } from '../../quantize/config.js';
-import { readTflite } from '../../tflite/reader.js';
-import { loadValidationSet } from '../../verify/accuracy/validation.js';
-import { renderReportHtml } from '../../verify/report/html.js';
-import { DEFAULT_MAX_SAMPLES, sampleCap, verifyModel } from '../../verify/verify-model.js';
+import type { CompileReport } from '../../toolchain/edgetpu/report.js';
+import { KilnError } from '../../common/errors.js';
+import { fromTflite } from '../../toolchain/ir/from-tflite.js';
+import { parseQuantizeConfig } from '../../toolchain/quantize/config.js';
+import { readTflite } from '../../toolchain/tflite/reader.js';
+import { loadValidationSet } from '../../toolchain/verify/accuracy/validation.js';
+import { renderReportHtml } from '../../toolchain/verify/report/html.js';
+import { DEFAULT_MAX_SAMPLES, sampleCap, verifyModel } from '../../toolchain/verify/verify-model.js';
 import {
   artifactMatches,
   CALIBRATION_DATA,
@@ -19,8 +19,8 @@ import {
 } from '../artifacts.js';
 import type { StageCore } from '../core.js';
 import { filesIn, withTempFolder } from '../upload-data.js';
-import type { Tensor } from '../../ir/types.js';
-import type { CalibrationConfig } from '../../data/input-config.js';
+import type { Tensor } from '../../toolchain/ir/types.js';
+import type { CalibrationConfig } from '../../toolchain/data/input-config.js';
 
 /** The first compile target's report: `compile-report.json` (one target) or `<target>/compile-report.json`. */
 function compileReportOf(artifacts: ReadonlyMap<string, Uint8Array>): { name: string; bytes: Uint8Array } | null {

@@ -1,7 +1,7 @@
-import { KilnError } from '../../../shared/errors.js';
-import type { AnyTypedArray } from '../../../shared/ir/dtype.js';
-import { TfliteRuntime } from '../../../shared/oracle/tflite-runtime.js';
-import type { SourceModel } from '../../../shared/loaders/source.js';
+import { KilnError } from '../../../shared/common/errors.js';
+import type { AnyTypedArray } from '../../../shared/toolchain/ir/dtype.js';
+import { TfliteRuntime } from '../../../shared/toolchain/runtime/tflite-runtime.js';
+import type { SourceModel } from '../../../shared/toolchain/loaders/source.js';
 import { loadTfjs, type Tfjs } from './tfjs.js';
 
 export interface HostValue {

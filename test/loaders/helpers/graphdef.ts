@@ -1,10 +1,10 @@
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
-import { rng } from '../../../shared/util/rng.js';
+import { rng } from '../../../shared/common/rng.js';
 
 /** Writes GraphDef protos in tests from their JSON form, with the project's own graph.proto. */
 const root = protobuf.loadSync(
-  fileURLToPath(new URL('../../../shared/loaders/proto/saved_model.proto', import.meta.url)),
+  fileURLToPath(new URL('../../../shared/toolchain/loaders/proto/saved_model.proto', import.meta.url)),
 );
 
 export function encode(typeName: string, json: object): Uint8Array {

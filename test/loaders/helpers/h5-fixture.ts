@@ -1,6 +1,6 @@
 import { writeFileSync, readFileSync } from 'node:fs';
 import h5wasm from 'h5wasm/node';
-import { rng } from '../../../shared/util/rng.js';
+import { rng } from '../../../shared/common/rng.js';
 import { writeZip } from './archives.js';
 import { FIXTURE_LAYERS, FIXTURE_WEIGHTS } from './keras-fixture.js';
 

@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { rng } from '../../../shared/util/rng.js';
+import { rng } from '../../../shared/common/rng.js';
 
 /**
  * A small Keras functional model written as a TF.js layers model (model.json + shards), made in code: conv + batch

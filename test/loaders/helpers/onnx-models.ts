@@ -1,4 +1,4 @@
-import { encodeOnnxModel } from '../../../shared/loaders/onnx/proto.js';
+import { encodeOnnxModel } from '../../../shared/toolchain/loaders/onnx/proto.js';
 
 /**
  * ONNX models built in code (protobufjs, ONNX's own field numbers), shaped the way torch.onnx.export writes them:

@@ -1,12 +1,12 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { AnyTypedArray } from '../../../shared/ir/dtype.js';
-import { toTfliteBytes, type ConvertResult, type TensorInfo } from '../../../shared/loaders/convert.js';
+import type { AnyTypedArray } from '../../../shared/toolchain/ir/dtype.js';
+import { toTfliteBytes, type ConvertResult, type TensorInfo } from '../../../shared/toolchain/loaders/convert.js';
 import { SourceRunner, type HostValue } from '../../helpers/source-exec/run.js';
-import { TfliteRuntime } from '../../../shared/oracle/tflite-runtime.js';
-import { rng } from '../../../shared/util/rng.js';
+import { TfliteRuntime } from '../../../shared/toolchain/runtime/tflite-runtime.js';
+import { rng } from '../../../shared/common/rng.js';
 
-const INTERPRETER = fileURLToPath(new URL('../../../shared/interpreter/index.ts', import.meta.url));
+const INTERPRETER = fileURLToPath(new URL('../../../shared/toolchain/interpreter/index.ts', import.meta.url));
 
 export type InputGen = (info: TensorInfo, r: () => number) => Float32Array | Int32Array;
 
@@ -39,7 +39,7 @@ export async function parity(
   const rt = await TfliteRuntime.load(toTfliteBytes(res.model));
   const src = await SourceRunner.create(res.source!);
   const interp = existsSync(INTERPRETER)
-    ? new (await import('../../../shared/interpreter/index.js')).Interpreter(res.model)
+    ? new (await import('../../../shared/toolchain/interpreter/index.js')).Interpreter(res.model)
     : null;
   const r = rng(seed);
   const outs: OutputParity[] = res.outputs.map((o) => ({

@@ -1,4 +1,4 @@
-import { BuiltinOperator, TensorType } from '../../../shared/tflite/schema.js';
+import { BuiltinOperator, TensorType } from '../../../shared/toolchain/tflite/schema.js';
 import type { BadInput } from './types.js';
 import { builtTflite, editedTflite, goodTflite, poke, weightsWith } from './tflite-models.js';
 import { garbage, oneFile } from './write.js';

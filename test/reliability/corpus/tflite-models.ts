@@ -1,10 +1,10 @@
-import { ModelBuilder } from '../../../shared/ir/builder.js';
-import { IrModel } from '../../../shared/ir/model.js';
-import { toTflite } from '../../../shared/ir/to-tflite.js';
-import type { TfliteModel } from '../../../shared/tflite/model.js';
-import { readTflite } from '../../../shared/tflite/reader.js';
-import { writeTflite } from '../../../shared/tflite/writer.js';
-import { tinyCnnTflite } from '../../../shared/samples/tiny-cnn.js';
+import { ModelBuilder } from '../../../shared/toolchain/ir/builder.js';
+import { IrModel } from '../../../shared/toolchain/ir/model.js';
+import { toTflite } from '../../../shared/toolchain/ir/to-tflite.js';
+import type { TfliteModel } from '../../../shared/toolchain/tflite/model.js';
+import { readTflite } from '../../../shared/toolchain/tflite/reader.js';
+import { writeTflite } from '../../../shared/toolchain/tflite/writer.js';
+import { tinyCnnTflite } from '../../../shared/toolchain/samples/tiny-cnn.js';
 
 /** Model bytes for the corpus: a valid tiny CNN, and variants broken in one named way each. */
 export const goodTflite = (): Uint8Array => tinyCnnTflite(11);

@@ -1,7 +1,7 @@
-import { ModelBuilder } from '../../../shared/ir/builder.js';
-import { toTflite } from '../../../shared/ir/to-tflite.js';
-import { writeTflite } from '../../../shared/tflite/writer.js';
-import { rng } from '../../../shared/util/rng.js';
+import { ModelBuilder } from '../../../shared/toolchain/ir/builder.js';
+import { toTflite } from '../../../shared/toolchain/ir/to-tflite.js';
+import { writeTflite } from '../../../shared/toolchain/tflite/writer.js';
+import { rng } from '../../../shared/common/rng.js';
 
 /**
  * Models of mixed sizes for the load test: a conv → dense classifier whose dense layer grows with `i`, so uploads
