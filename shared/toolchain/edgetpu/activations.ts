@@ -82,7 +82,7 @@ export const ACTIVATION_RULES: readonly {
     compiles: true,
     confidence: 'low',
     evidence:
-      'activations exceed a tile and the Edge TPU part has layout-changing ops (reshape/transpose) on tensors larger than a tile: reported "large activation tensors" failures (google-coral/edgetpu 439, 449, 512, 608, 653) have this pattern, but the same pattern also compiles (YOLOv5s 384/416, issue 512), so Kiln cannot tell',
+      'activations exceed a tile and the Edge TPU part has layout-changing ops (reshape/transpose) on tensors larger than a tile: reported "large activation tensors" failures (google-coral/edgetpu 439, 449, 512, 608, 653) have this pattern, but the same pattern also compiles (YOLOv5s 384/416 in google-coral/edgetpu 512), so Kiln cannot tell',
   },
   {
     rule: 'streamed-beyond-known',

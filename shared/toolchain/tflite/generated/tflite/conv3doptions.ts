@@ -4,8 +4,8 @@
 
 import * as flatbuffers from 'flatbuffers';
 
-import { ActivationFunctionType } from './activation-function-type.js';
-import { Padding } from './padding.js';
+import { ActivationFunctionType } from '../tflite/activation-function-type.js';
+import { Padding } from '../tflite/padding.js';
 
 
 export class Conv3DOptions {

@@ -4,11 +4,11 @@
 
 import * as flatbuffers from 'flatbuffers';
 
-import { DimensionType } from './dimension-type.js';
-import { Int32Vector, Int32VectorT } from './int32vector.js';
-import { SparseIndexVector, unionToSparseIndexVector, unionListToSparseIndexVector } from './sparse-index-vector.js';
-import { Uint16Vector, Uint16VectorT } from './uint16vector.js';
-import { Uint8Vector, Uint8VectorT } from './uint8vector.js';
+import { DimensionType } from '../tflite/dimension-type.js';
+import { Int32Vector, Int32VectorT } from '../tflite/int32vector.js';
+import { SparseIndexVector, unionToSparseIndexVector, unionListToSparseIndexVector } from '../tflite/sparse-index-vector.js';
+import { Uint16Vector, Uint16VectorT } from '../tflite/uint16vector.js';
+import { Uint8Vector, Uint8VectorT } from '../tflite/uint8vector.js';
 
 
 export class DimensionMetadata {

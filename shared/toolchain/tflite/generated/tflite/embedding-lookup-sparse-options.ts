@@ -4,7 +4,7 @@
 
 import * as flatbuffers from 'flatbuffers';
 
-import { CombinerType } from './combiner-type.js';
+import { CombinerType } from '../tflite/combiner-type.js';
 
 
 export class EmbeddingLookupSparseOptions {

@@ -4,9 +4,9 @@
 
 import * as flatbuffers from 'flatbuffers';
 
-import { ActivationFunctionType } from './activation-function-type.js';
-import { FullyConnectedOptionsWeightsFormat } from './fully-connected-options-weights-format.js';
-import { TensorType } from './tensor-type.js';
+import { ActivationFunctionType } from '../tflite/activation-function-type.js';
+import { FullyConnectedOptionsWeightsFormat } from '../tflite/fully-connected-options-weights-format.js';
+import { TensorType } from '../tflite/tensor-type.js';
 
 
 export class FullyConnectedOptions {

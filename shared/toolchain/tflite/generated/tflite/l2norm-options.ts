@@ -4,7 +4,7 @@
 
 import * as flatbuffers from 'flatbuffers';
 
-import { ActivationFunctionType } from './activation-function-type.js';
+import { ActivationFunctionType } from '../tflite/activation-function-type.js';
 
 
 export class L2NormOptions {

@@ -4,7 +4,7 @@
 
 import * as flatbuffers from 'flatbuffers';
 
-import { LSHProjectionType } from './lshprojection-type.js';
+import { LSHProjectionType } from '../tflite/lshprojection-type.js';
 
 
 export class LSHProjectionOptions {

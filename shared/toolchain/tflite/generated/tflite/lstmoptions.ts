@@ -4,8 +4,8 @@
 
 import * as flatbuffers from 'flatbuffers';
 
-import { ActivationFunctionType } from './activation-function-type.js';
-import { LSTMKernelType } from './lstmkernel-type.js';
+import { ActivationFunctionType } from '../tflite/activation-function-type.js';
+import { LSTMKernelType } from '../tflite/lstmkernel-type.js';
 
 
 export class LSTMOptions {

@@ -4,7 +4,7 @@
 
 import * as flatbuffers from 'flatbuffers';
 
-import { MirrorPadMode } from './mirror-pad-mode.js';
+import { MirrorPadMode } from '../tflite/mirror-pad-mode.js';
 
 
 export class MirrorPadOptions {

@@ -4,11 +4,11 @@
 
 import * as flatbuffers from 'flatbuffers';
 
-import { Buffer, BufferT } from './buffer.js';
-import { Metadata, MetadataT } from './metadata.js';
-import { OperatorCode, OperatorCodeT } from './operator-code.js';
-import { SignatureDef, SignatureDefT } from './signature-def.js';
-import { SubGraph, SubGraphT } from './sub-graph.js';
+import { Buffer, BufferT } from '../tflite/buffer.js';
+import { Metadata, MetadataT } from '../tflite/metadata.js';
+import { OperatorCode, OperatorCodeT } from '../tflite/operator-code.js';
+import { SignatureDef, SignatureDefT } from '../tflite/signature-def.js';
+import { SubGraph, SubGraphT } from '../tflite/sub-graph.js';
 
 
 export class Model {

@@ -4,7 +4,7 @@
 
 import * as flatbuffers from 'flatbuffers';
 
-import { BuiltinOperator } from './builtin-operator.js';
+import { BuiltinOperator } from '../tflite/builtin-operator.js';
 
 
 export class OperatorCode {

@@ -4,8 +4,8 @@
 
 import * as flatbuffers from 'flatbuffers';
 
-import { CustomQuantization, CustomQuantizationT } from './custom-quantization.js';
-import { QuantizationDetails, unionToQuantizationDetails, unionListToQuantizationDetails } from './quantization-details.js';
+import { CustomQuantization, CustomQuantizationT } from '../tflite/custom-quantization.js';
+import { QuantizationDetails, unionToQuantizationDetails, unionListToQuantizationDetails } from '../tflite/quantization-details.js';
 
 
 export class QuantizationParameters {

@@ -4,7 +4,7 @@
 
 import * as flatbuffers from 'flatbuffers';
 
-import { ReduceWindowFunction } from './reduce-window-function.js';
+import { ReduceWindowFunction } from '../tflite/reduce-window-function.js';
 
 
 export class ReduceWindowOptions {

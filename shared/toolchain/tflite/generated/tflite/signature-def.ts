@@ -4,7 +4,7 @@
 
 import * as flatbuffers from 'flatbuffers';
 
-import { TensorMap, TensorMapT } from './tensor-map.js';
+import { TensorMap, TensorMapT } from '../tflite/tensor-map.js';
 
 
 export class SignatureDef {

@@ -4,7 +4,7 @@
 
 import * as flatbuffers from 'flatbuffers';
 
-import { DimensionMetadata, DimensionMetadataT } from './dimension-metadata.js';
+import { DimensionMetadata, DimensionMetadataT } from '../tflite/dimension-metadata.js';
 
 
 export class SparsityParameters {

@@ -4,8 +4,8 @@
 
 import * as flatbuffers from 'flatbuffers';
 
-import { StablehloComparisonDirection } from './stablehlo-comparison-direction.js';
-import { StablehloComparisonType } from './stablehlo-comparison-type.js';
+import { StablehloComparisonDirection } from '../tflite/stablehlo-comparison-direction.js';
+import { StablehloComparisonType } from '../tflite/stablehlo-comparison-type.js';
 
 
 export class StablehloCompareOptions {

@@ -4,7 +4,7 @@
 
 import * as flatbuffers from 'flatbuffers';
 
-import { StablehloPrecisionConfig } from './stablehlo-precision-config.js';
+import { StablehloPrecisionConfig } from '../tflite/stablehlo-precision-config.js';
 
 
 export class StablehloConvolutionOptions {

@@ -4,7 +4,7 @@
 
 import * as flatbuffers from 'flatbuffers';
 
-import { RngAlgorithm } from './rng-algorithm.js';
+import { RngAlgorithm } from '../tflite/rng-algorithm.js';
 
 
 export class StablehloRngBitGeneratorOptions {

@@ -4,8 +4,8 @@
 
 import * as flatbuffers from 'flatbuffers';
 
-import { Operator, OperatorT } from './operator.js';
-import { Tensor, TensorT } from './tensor.js';
+import { Operator, OperatorT } from '../tflite/operator.js';
+import { Tensor, TensorT } from '../tflite/tensor.js';
 
 
 export class SubGraph {

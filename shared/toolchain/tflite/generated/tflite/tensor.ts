@@ -4,10 +4,10 @@
 
 import * as flatbuffers from 'flatbuffers';
 
-import { QuantizationParameters, QuantizationParametersT } from './quantization-parameters.js';
-import { SparsityParameters, SparsityParametersT } from './sparsity-parameters.js';
-import { TensorType } from './tensor-type.js';
-import { VariantSubType, VariantSubTypeT } from './variant-sub-type.js';
+import { QuantizationParameters, QuantizationParametersT } from '../tflite/quantization-parameters.js';
+import { SparsityParameters, SparsityParametersT } from '../tflite/sparsity-parameters.js';
+import { TensorType } from '../tflite/tensor-type.js';
+import { VariantSubType, VariantSubTypeT } from '../tflite/variant-sub-type.js';
 
 
 export class Tensor {

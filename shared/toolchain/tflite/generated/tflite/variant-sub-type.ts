@@ -4,7 +4,7 @@
 
 import * as flatbuffers from 'flatbuffers';
 
-import { TensorType } from './tensor-type.js';
+import { TensorType } from '../tflite/tensor-type.js';
 
 
 export class VariantSubType {
