@@ -1,4 +1,4 @@
-import type { CalibrationConfig } from '../quantize/config.js';
+import type { CalibrationConfig } from '../data/input-config.js';
 import type { TrainConfig, TrainRoute } from './config.js';
 import type { DecodedDataset } from './dataset/decode.js';
 import type { DatasetFiles } from './dataset/files.js';

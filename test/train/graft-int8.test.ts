@@ -6,7 +6,7 @@ import { Interpreter } from '../../shared/interpreter/index.js';
 import { randomInputs } from '../../shared/interpreter/random-inputs.js';
 import { toTfliteBytes } from '../../shared/loaders/convert.js';
 import { TfliteRuntime } from '../../shared/oracle/tflite-runtime.js';
-import { normalizePixels } from '../../shared/quantize/images.js';
+import { normalizePixels } from '../../shared/data/images.js';
 import { quantizeModel } from '../../shared/quantize/quantize-model.js';
 import { stripesModel } from '../../shared/samples/stripes.js';
 import { readTflite } from '../../shared/tflite/reader.js';

@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import { KilnError } from '../../errors.js';
-import type { CalibrationConfig } from '../../quantize/config.js';
-import { loadPixels, type ImageTarget } from '../../quantize/images.js';
+import type { CalibrationConfig } from '../../data/input-config.js';
+import { loadPixels, type ImageTarget } from '../../data/images.js';
 import { checkCounts } from './checks.js';
 import type { DatasetFiles } from './files.js';
 import { nameSome, type LabelledImage } from './layout.js';

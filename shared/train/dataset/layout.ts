@@ -1,5 +1,5 @@
 import { extname } from 'node:path';
-import { IMAGE_EXTENSIONS } from '../../quantize/images.js';
+import { IMAGE_EXTENSIONS } from '../../data/images.js';
 import type { DatasetEntry } from './files.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { ImageTarget } from '../../quantize/images.js';
+import type { ImageTarget } from '../../data/images.js';
 import { rng } from '../../util/rng.js';
 import type { TrainConfig } from '../config.js';
 

@@ -5,10 +5,10 @@ import type { Tensor } from '../../ir/types.js';
 import type { AnyTypedArray } from '../../ir/dtype.js';
 import { Interpreter } from '../../interpreter/index.js';
 import { intRange, isQuant8 } from '../../interpreter/quant.js';
-import type { CalibrationConfig } from '../../quantize/config.js';
-import { imageTargetOf } from '../../quantize/dataset.js';
-import { normalizePixels } from '../../quantize/images.js';
-import type { ImageTarget } from '../../quantize/images.js';
+import type { CalibrationConfig } from '../../data/input-config.js';
+import { imageTargetOf } from '../../data/dataset.js';
+import { normalizePixels } from '../../data/images.js';
+import type { ImageTarget } from '../../data/images.js';
 import type { CutPoint } from './cut.js';
 
 /** The base model up to its embedding: the graph with the embedding as its only output (ops after it dropped). */
