@@ -5,7 +5,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { EVENT_TYPES } from '../shared/pipeline/events.js';
-import { firstStage, nextStage, ROUTES, STAGES, UPLOAD_ROUTES, type StageSpec } from '../shared/pipeline/stages.js';
+import { firstStage, nextStage, ROUTE_RULES, ROUTES, STAGES, type StageSpec } from '../shared/pipeline/stages.js';
 import { formatDuration } from '../shared/pipeline/stage-settings.js';
 
 export const PIPELINE_DOC = new URL('../docs/pipeline.md', import.meta.url);
@@ -41,7 +41,7 @@ function row(spec: StageSpec): string {
 
 /** The generated section (markers included). */
 export function stageSection(): string {
-  const routes = Object.entries(UPLOAD_ROUTES).map(([kind, route]) => `a ${kind} upload → ${route}`);
+  const routes = ROUTE_RULES.map((r) => `${r.when} → ${r.route}`);
   const first = ROUTES.map((r) => `${r}: ${firstStage(r)}`);
   return [
     BEGIN,

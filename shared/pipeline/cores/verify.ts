@@ -6,14 +6,17 @@ import { readTflite } from '../../tflite/reader.js';
 import { loadValidationSet } from '../../verify/accuracy/validation.js';
 import { renderReportHtml } from '../../verify/report/html.js';
 import { verifyModel } from '../../verify/verify-model.js';
+import { parseTrainingRecord, scoreTrainingRecord } from '../../train/trained-data.js';
 import {
   artifactMatches,
   CALIBRATION_DATA,
   COMPILE_REPORT,
+  dataFolder,
   FLOAT_MODEL,
   INT8_MODEL,
   REPORT_HTML,
   REPORT_JSON,
+  TRAINING_REPORT,
   VALIDATION_DATA,
   VALIDATION_LABEL_FILES,
 } from '../artifacts.js';
@@ -43,7 +46,15 @@ export const verifyCore: StageCore = async ({ artifacts, config, unit }) => {
       hint: 'Rerun the build',
     });
   const v = config.verify as { maxSamples?: unknown; debugSamples?: unknown };
-  const maxSamples = typeof v.maxSamples === 'number' && v.maxSamples > 0 ? Math.floor(v.maxSamples) : 8;
+  // A trained model (the dataset route): the training record; verify then scores the whole test split by default.
+  const trainingBytes = artifacts.get(TRAINING_REPORT);
+  const training = trainingBytes ? parseTrainingRecord(trainingBytes) : null;
+  const maxSamples =
+    typeof v.maxSamples === 'number' && v.maxSamples > 0
+      ? Math.floor(v.maxSamples)
+      : training
+        ? Math.max(1, training.test.length)
+        : 8;
   const debugSamples = typeof v.debugSamples === 'number' && v.debugSamples >= 0 ? Math.floor(v.debugSamples) : 2;
   const shard = Number(unit.params['shard'] ?? 0);
   const shards = Number(unit.params['shards'] ?? 1);
@@ -68,6 +79,10 @@ export const verifyCore: StageCore = async ({ artifacts, config, unit }) => {
     debugSamples,
     ...(config.task ? { task: config.task } : {}),
   });
+  if (training) {
+    const validationFiles = new Map([...artifacts].filter(([n]) => n.startsWith(dataFolder(VALIDATION_DATA))));
+    report.training = await scoreTrainingRecord(training, validationFiles, fromTflite(readTflite(int8)), cal);
+  }
   const enc = new TextEncoder();
   const c = report.accuracy.classification;
   return {
@@ -98,6 +113,7 @@ export const verifyCore: StageCore = async ({ artifacts, config, unit }) => {
       },
       worstLayers: report.layers.worst.map((l) => ({ tensor: l.tensor, snrDb: l.snrDb })),
       compileReport: cr?.name ?? null,
+      ...(report.training ? { training: { testAccuracy: report.training.testAccuracy } } : {}),
       warnings: report.warnings,
     },
   };
