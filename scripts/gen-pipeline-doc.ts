@@ -19,8 +19,14 @@ const event = (kind: keyof typeof EVENT_TYPES) => code(EVENT_TYPES[kind].replace
 function then(spec: StageSpec): string {
   if (spec.onComplete === 'complete-build')
     return `${event('stageSucceeded')}; the build succeeds; ${event('completed')}`;
-  const next = spec.routes.map((r) => `${nextStage(spec.name, r)}${ROUTES.length > 1 ? ` (${r})` : ''}`);
-  return `${event('stageSucceeded')}; the messages of ${next.join(', ')}`;
+  // The next stage per route; one name when every route of the stage goes on to the same stage.
+  const next = spec.routes.map((r) => nextStage(spec.name, r));
+  const same = next.every((n) => n === next[0]);
+  const named =
+    same && (spec.routes.length > 1 || ROUTES.length === 1)
+      ? [next[0]]
+      : next.map((n, i) => `${n} (${spec.routes[i]})`);
+  return `${event('stageSucceeded')}; the messages of ${named.join(', ')}`;
 }
 
 function row(spec: StageSpec): string {

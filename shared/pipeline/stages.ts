@@ -191,7 +191,7 @@ export const STAGES: readonly StageSpec[] = [
   },
   {
     name: 'verify',
-    title: 'accuracy and latency, float vs int8',
+    title: 'accuracy and latency, float vs int8; for a trained model, the training block (int8 on the test split)',
     routes: ['model', 'dataset'],
     reads: [
       FLOAT_MODEL,
