@@ -23,7 +23,7 @@ function then(spec: StageSpec): string {
   const next = spec.routes.map((r) => nextStage(spec.name, r));
   const same = next.every((n) => n === next[0]);
   const named =
-    same && (spec.routes.length > 1 || ROUTES.length === 1)
+    same && (spec.routes.length > 1 || (ROUTES as readonly string[]).length === 1)
       ? [next[0]]
       : next.map((n, i) => `${n} (${spec.routes[i]})`);
   return `${event('stageSucceeded')}; the messages of ${named.join(', ')}`;
