@@ -27,13 +27,16 @@ test.after.always(async () => {
   logs.restore();
 });
 
-/** Uploads the files under `prefix/`, then kiln.json (which starts the build); returns the build id. */
+/**
+ * Uploads the files under `prefix/`, then kiln.json (which starts the build); returns the build id. Each write is
+ * create-only (ifGenerationMatch 0), which makes it idempotent, so the Storage client retries a dropped connection.
+ */
 async function uploadDataset(prefix: string, files: ReadonlyMap<string, Uint8Array>, config: object) {
   const bucket = cloudClients(stack.config).storage.bucket(stack.config.buckets.uploads);
-  for (const [name, bytes] of files)
-    await bucket.file(`${prefix}/${name}`).save(Buffer.from(bytes), { resumable: false });
+  const createOnly = { resumable: false, preconditionOpts: { ifGenerationMatch: 0 } };
+  for (const [name, bytes] of files) await bucket.file(`${prefix}/${name}`).save(Buffer.from(bytes), createOnly);
   const file = bucket.file(`${prefix}/kiln.json`);
-  await file.save(JSON.stringify(config), { resumable: false });
+  await file.save(JSON.stringify(config), createOnly);
   const [meta] = await file.getMetadata();
   return buildIdOf(stack.config.buckets.uploads, `${prefix}/kiln.json`, String(meta.generation));
 }
