@@ -91,8 +91,13 @@ test.serial('a labelled image set uploaded as a folder trains, quantizes, compil
   );
   const correct = tr.confusion.reduce((a, row, i) => a + row[i]!, 0);
   t.is(tr.testAccuracy.int8, correct / 3);
-  // verify scored the same test split (labelled validation/), which calibration never saw.
+  // verify scored the same test split (labelled validation/), which calibration never saw: its int8 top-1 there is
+  // the training block's int8 test accuracy.
   t.is(report.accuracy.labelled, 3);
+  t.is(report.accuracy.classification?.int8Top1, tr.testAccuracy.int8);
+  t.log(
+    `test accuracy float ${tr.testAccuracy.float}, int8 ${tr.testAccuracy.int8}; verify float top-1 ${report.accuracy.classification?.floatTop1}; ops ${summary.opsOnEdgeTpu}/${summary.totalOps} on the Edge TPU`,
+  );
   const html = (await download(record.artifacts['report.html']!)).toString('utf8');
   t.true(html.includes('id="test-accuracy"'));
   t.truthy(logs.lines.length);
