@@ -1,6 +1,7 @@
 /** Every Kiln Cloud Function, for `functions-framework --source=functions/index.ts --target=<name>`. */
 import './ingest/index.js';
 import './convert/index.js';
+import './train/index.js';
 import './quantize/index.js';
 import './compile/index.js';
 import './verify/index.js';

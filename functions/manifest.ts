@@ -6,6 +6,7 @@
 export const FUNCTION_NAMES = [
   'ingest',
   'convert',
+  'train',
   'quantize',
   'compile',
   'verify',
@@ -19,6 +20,7 @@ export type FunctionName = (typeof FUNCTION_NAMES)[number];
 export const FUNCTION_SIGNATURES: Record<FunctionName, 'cloudevent' | 'http'> = {
   ingest: 'cloudevent',
   convert: 'cloudevent',
+  train: 'cloudevent',
   quantize: 'cloudevent',
   compile: 'cloudevent',
   verify: 'cloudevent',

@@ -5,7 +5,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { EVENT_TYPES } from '../shared/pipeline/events.js';
-import { firstStage, nextStage, ROUTES, STAGES, UPLOAD_ROUTES, type StageSpec } from '../shared/pipeline/stages.js';
+import { firstStage, nextStage, ROUTE_RULES, ROUTES, STAGES, type StageSpec } from '../shared/pipeline/stages.js';
 import { formatDuration } from '../shared/pipeline/stage-settings.js';
 
 export const PIPELINE_DOC = new URL('../docs/pipeline.md', import.meta.url);
@@ -19,8 +19,14 @@ const event = (kind: keyof typeof EVENT_TYPES) => code(EVENT_TYPES[kind].replace
 function then(spec: StageSpec): string {
   if (spec.onComplete === 'complete-build')
     return `${event('stageSucceeded')}; the build succeeds; ${event('completed')}`;
-  const next = spec.routes.map((r) => `${nextStage(spec.name, r)}${ROUTES.length > 1 ? ` (${r})` : ''}`);
-  return `${event('stageSucceeded')}; the messages of ${next.join(', ')}`;
+  // The next stage per route; one name when every route of the stage goes on to the same stage.
+  const next = spec.routes.map((r) => nextStage(spec.name, r));
+  const same = next.every((n) => n === next[0]);
+  const named =
+    same && (spec.routes.length > 1 || (ROUTES as readonly string[]).length === 1)
+      ? [next[0]]
+      : next.map((n, i) => `${n} (${spec.routes[i]})`);
+  return `${event('stageSucceeded')}; the messages of ${named.join(', ')}`;
 }
 
 function row(spec: StageSpec): string {
@@ -41,7 +47,7 @@ function row(spec: StageSpec): string {
 
 /** The generated section (markers included). */
 export function stageSection(): string {
-  const routes = Object.entries(UPLOAD_ROUTES).map(([kind, route]) => `a ${kind} upload → ${route}`);
+  const routes = ROUTE_RULES.map((r) => `${r.when} → ${r.route}`);
   const first = ROUTES.map((r) => `${r}: ${firstStage(r)}`);
   return [
     BEGIN,

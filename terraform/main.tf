@@ -9,13 +9,13 @@ data "google_project" "this" {
 locals {
   # The stage list of shared/pipeline/stages.ts (STAGE_NAMES), in order. Each stage has a topic <prefix>-stage-<stage>
   # and a push subscription to its function; compile runs on Cloud Run from the compiler image (compile.tf).
-  stages = ["convert", "quantize", "compile", "verify", "finish"]
+  stages = ["convert", "train", "quantize", "compile", "verify", "finish"]
 
   # Stages deployed as Cloud Functions gen2 (functions.tf); ingest is the storage-triggered one.
-  stage_functions = ["convert", "quantize", "verify", "finish"]
+  stage_functions = ["convert", "train", "quantize", "verify", "finish"]
 
   # Every function in functions/ (FUNCTION_NAMES in functions/manifest.ts).
-  functions = ["ingest", "convert", "quantize", "compile", "verify", "finish", "deadletter", "sweeper"]
+  functions = ["ingest", "convert", "train", "quantize", "compile", "verify", "finish", "deadletter", "sweeper"]
 
   # The recovery functions (functions.tf): the dead-letter consumer and the sweeper Cloud Scheduler calls.
   recovery_functions = ["deadletter", "sweeper"]

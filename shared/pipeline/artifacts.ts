@@ -11,8 +11,10 @@
 /** The upload's files as the first stage reads them: `upload/<relative path>` (a folder) or `upload/<file name>`. */
 export const UPLOAD_PREFIX = 'upload/';
 
-/** convert → the float model as TFLite. */
+/** convert → the float model as TFLite (train: the trained model, float or already integer). */
 export const FLOAT_MODEL = 'model.float.tflite';
+/** train → how the model was trained and its test split (training-artifact.ts); verify adds int8 scores. */
+export const TRAINING_REPORT = 'training.json';
 /** quantize → the full-integer model. */
 export const INT8_MODEL = 'model.int8.tflite';
 /** quantize → per-tensor calibration statistics (when calibration ran). */

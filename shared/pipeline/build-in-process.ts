@@ -83,7 +83,7 @@ export async function buildInProcess(model: LocalModel, opts: InProcessOptions):
     artifacts: async (wanted: (name: string) => boolean) => new Map([...artifacts].filter(([name]) => wanted(name))),
   };
 
-  for (const spec of stagesOf(routeOf(input))) {
+  for (const spec of stagesOf(routeOf({ input, config }))) {
     const stage = spec.name;
     // Bookkeeping stages (no core) are not shown as progress.
     const onUnit = spec.core ? opts.onUnit : undefined;

@@ -83,7 +83,7 @@ export function newBuild(
   now: string,
 ): BuildRecord {
   const stages = {} as Record<StageName, StageState>;
-  for (const spec of stagesOf(routeOf(input))) {
+  for (const spec of stagesOf(routeOf({ input, config }))) {
     const units: Record<string, UnitState> = {};
     for (const u of spec.units(config))
       units[u.key] = { status: 'pending', index: u.index, attempts: 0, params: u.params };
@@ -122,7 +122,7 @@ export function rejectedBuild(
     now,
   );
   record.status = 'failed';
-  const first = firstStage(routeOf(input));
+  const first = firstStage(routeOf({ input }));
   record.error = { ...error, stage: first };
   record.stages[first].status = 'failed';
   record.finishedAt = now;
@@ -139,7 +139,7 @@ export type BeginDecision =
 /** A message for a stage whose previous stage has not completed yet (out-of-order delivery), or undefined. */
 export function earlyDelivery(record: BuildRecord, stage: StageName): BeginDecision | undefined {
   if (record.status !== 'running') return undefined;
-  const previous = previousStage(stage, routeOf(record.input));
+  const previous = previousStage(stage, routeOf(record));
   if (previous && record.stages[previous].status !== 'succeeded')
     return { action: 'skip', reason: `stage ${previous} has not completed (early delivery)`, redeliver: true };
   return undefined;
@@ -299,7 +299,7 @@ export function handoffStale(since: string | undefined, now: string, leaseMs: nu
 /** Wall time per stage in ms (stages that ran). */
 export function stageTimings(record: BuildRecord): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const { name } of stagesOf(routeOf(record.input))) {
+  for (const { name } of stagesOf(routeOf(record))) {
     const d = record.stages[name]?.durationMs;
     if (d !== undefined) out[name] = d;
   }

@@ -131,7 +131,7 @@ export async function ingestUpload(deps: PipelineDeps, obj: ObjectInfo, opts: In
   );
   await deps.publisher.publishEvent(started);
   // The build's first stage follows from its upload (its route, stages.ts).
-  const stage = firstStage(routeOf(record.input));
+  const stage = firstStage(routeOf(record));
   for (const unit of unitsOf(record, stage)) {
     await deps.publisher.publishStage(stage, { schema: STAGE_MESSAGE_SCHEMA_V1, buildId, modelId, stage, unit });
   }

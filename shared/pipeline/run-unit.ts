@@ -247,7 +247,7 @@ async function handOff(deps: PipelineDeps, record: BuildRecord, stage: StageName
     ),
   );
   if (stageSpec(stage).onComplete === 'next-stage') {
-    const next = nextStage(stage, routeOf(record.input));
+    const next = nextStage(stage, routeOf(record));
     if (!next) throw new Error(`stage ${stage} hands off to a next stage, but none follows it on its route`);
     for (const unit of unitsOf(record, next)) {
       await deps.publisher.publishStage(next, { schema: STAGE_MESSAGE_SCHEMA_V1, buildId, modelId, stage: next, unit });

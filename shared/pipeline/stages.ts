@@ -12,6 +12,7 @@ import {
   REPORT_HTML,
   REPORT_JSON,
   SEGMENT_MODELS,
+  TRAINING_REPORT,
   UPLOAD_PREFIX,
   VALIDATION_DATA,
   artifactMatches,
@@ -30,23 +31,36 @@ import type { FunctionSetting } from './stage-settings.js';
  * for `kiln build`, both through unit.ts) read everything that differs between stages from here.
  *
  * Adding a stage is one row here (plus its core and its function in functions/). A stage that only some builds take
- * names their routes: the upload decides the build's route (`UPLOAD_ROUTES`), the route decides its stages.
+ * names their routes: the upload decides the build's route (`ROUTE_RULES`), the route decides its stages.
  */
-export const STAGE_NAMES = ['convert', 'quantize', 'compile', 'verify', 'finish'] as const;
+export const STAGE_NAMES = ['convert', 'train', 'quantize', 'compile', 'verify', 'finish'] as const;
 export type StageName = (typeof STAGE_NAMES)[number];
 
 /**
- * What a build makes, decided by its upload: `model`, a trained model to convert and compile. (A labelled image set
- * to train on will be the route `dataset`: ingest → train → quantize → compile → verify.)
+ * What a build makes, decided by its upload: `model`, a trained model to convert and compile; `dataset`, a labelled
+ * image set to train a classifier from first (shared/train), then quantize, compile and verify on its test split.
  */
-export const ROUTES = ['model'] as const;
+export const ROUTES = ['model', 'dataset'] as const;
 export type Route = (typeof ROUTES)[number];
 
-/** The route of each kind of upload (ingest.ts sniffs the kind; the build's first stage follows from it). */
-export const UPLOAD_ROUTES: Record<UploadRef['kind'], Route> = {
-  'single-file': 'model',
-  folder: 'model',
-};
+/** What a route rule looks at: the upload's kind and its parsed kiln.json. */
+export interface RouteSubject {
+  input: Pick<UploadRef, 'kind'>;
+  config?: { train?: unknown } | undefined;
+}
+
+/**
+ * How an upload picks its route (ingest.ts classifies the upload and parses its kiln.json; the build's first stage
+ * follows from the route): the first rule that matches, in order.
+ */
+export const ROUTE_RULES: readonly { route: Route; when: string; matches: (b: RouteSubject) => boolean }[] = [
+  {
+    route: 'dataset',
+    when: 'a folder whose kiln.json has a `train` block',
+    matches: (b) => b.input.kind === 'folder' && b.config?.train !== undefined,
+  },
+  { route: 'model', when: 'any other upload (a model file, an archive, a folder with a model)', matches: () => true },
+];
 
 export interface UnitSpec {
   /** Stable key of the unit within its stage (a Firestore map key and an artifact folder when the stage fans out). */
@@ -112,9 +126,30 @@ export const STAGES: readonly StageSpec[] = [
     },
   },
   {
+    name: 'train',
+    title:
+      'labelled image set → trained classifier .tflite (float, or integer for an integer base); its training images as calibration data, its test split as labelled validation data',
+    routes: ['dataset'],
+    reads: [UPLOAD_PREFIX],
+    writes: [FLOAT_MODEL, dataFolder(CALIBRATION_DATA), dataFolder(VALIDATION_DATA), DATA_MANIFEST, TRAINING_REPORT],
+    core: async () => (await import('./cores/train.js')).trainCore,
+    units: single,
+    fanOut: 'one unit',
+    onComplete: 'next-stage',
+    settings: {
+      home: 'http-service',
+      memory: '8Gi',
+      cpu: 4,
+      maxInstances: 5,
+      timeoutS: 3600,
+      deadlineS: 3300,
+      remedy: 'train on fewer images or for fewer epochs (train.epochs, train.timeBudgetSeconds in kiln.json)',
+    },
+  },
+  {
     name: 'quantize',
-    title: 'calibrate and quantize to int8',
-    routes: ['model'],
+    title: 'calibrate and quantize to int8 (an integer model passes as is)',
+    routes: ['model', 'dataset'],
     reads: [FLOAT_MODEL, dataFolder(CALIBRATION_DATA)],
     writes: [INT8_MODEL, QUANTIZE_REPORT, CALIBRATION_STATS],
     core: async () => (await import('./cores/quantize.js')).quantizeCore,
@@ -134,7 +169,7 @@ export const STAGES: readonly StageSpec[] = [
   {
     name: 'compile',
     title: 'compile for the Edge TPU',
-    routes: ['model'],
+    routes: ['model', 'dataset'],
     reads: [INT8_MODEL],
     writes: [COMPILE_REPORT, COMPILE_LOG, EDGETPU_MODEL, SEGMENT_MODELS],
     core: async () => (await import('./cores/compile.js')).compileCore,
@@ -156,9 +191,16 @@ export const STAGES: readonly StageSpec[] = [
   },
   {
     name: 'verify',
-    title: 'accuracy and latency, float vs int8',
-    routes: ['model'],
-    reads: [FLOAT_MODEL, INT8_MODEL, COMPILE_REPORT, dataFolder(VALIDATION_DATA), dataFolder(CALIBRATION_DATA)],
+    title: 'accuracy and latency, float vs int8; for a trained model, the training block (int8 on the test split)',
+    routes: ['model', 'dataset'],
+    reads: [
+      FLOAT_MODEL,
+      INT8_MODEL,
+      COMPILE_REPORT,
+      TRAINING_REPORT,
+      dataFolder(VALIDATION_DATA),
+      dataFolder(CALIBRATION_DATA),
+    ],
     writes: [REPORT_JSON, REPORT_HTML],
     core: async () => (await import('./cores/verify.js')).verifyCore,
     units: (config) => {
@@ -185,7 +227,7 @@ export const STAGES: readonly StageSpec[] = [
   {
     name: 'finish',
     title: 'mark the build succeeded and publish the completion event',
-    routes: ['model'],
+    routes: ['model', 'dataset'],
     reads: [],
     writes: [],
     core: null,
@@ -210,9 +252,9 @@ export function stageSpec(name: StageName, table: readonly StageSpec[] = STAGES)
   return spec;
 }
 
-/** The route of a build, from its upload (a record written before routes existed is a model build). */
-export function routeOf(input: Pick<UploadRef, 'kind'>): Route {
-  return UPLOAD_ROUTES[input.kind] ?? 'model';
+/** The route of a build, from its upload and its kiln.json (ROUTE_RULES; the last rule matches every upload). */
+export function routeOf(build: RouteSubject): Route {
+  return ROUTE_RULES.find((r) => r.matches(build))?.route ?? 'model';
 }
 
 /** The stages a build on `route` runs, in order. */

@@ -19,7 +19,7 @@ const age = (from: string | undefined, now: string): number =>
 
 /** The first stage of a running build that is not both succeeded and handed off. */
 export function activeStage(record: BuildRecord): StageName | undefined {
-  return stagesOf(routeOf(record.input))
+  return stagesOf(routeOf(record))
     .map((s) => s.name)
     .find((s) => record.stages[s].status !== 'succeeded' || !record.stages[s].handedOff);
 }

@@ -1,4 +1,5 @@
 import test from 'ava';
+import { TrainConfigSchema } from '../../shared/toolchain/train/config.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import * as ARTIFACTS from '../../shared/pipeline/artifacts.js';
 import { artifactMatches, UPLOAD_PREFIX } from '../../shared/pipeline/artifacts.js';
@@ -19,7 +20,6 @@ import {
   stagesOf,
   type Route,
   type StageName,
-  type StageSpec,
 } from '../../shared/pipeline/stages.js';
 import { PIPELINE_DOC, withStageSection } from '../../scripts/gen-pipeline-doc.js';
 
@@ -57,18 +57,26 @@ test('the cores use the artifact constants: no artifact name as a string literal
   }
 });
 
-test('every stage reads only what the upload or an earlier stage of its route writes', (t) => {
-  for (const route of new Set(STAGES.flatMap((s) => s.routes))) {
-    const written: string[] = [UPLOAD_PREFIX];
-    for (const spec of stagesOf(route)) {
-      for (const r of spec.reads)
-        t.true(
-          written.some((w) => w === r || artifactMatches(r, w)),
-          `${spec.name} reads ${r}, which nothing before it on ${route} writes`,
-        );
-      written.push(...spec.writes);
-    }
-  }
+test('every stage reads only what the upload or an earlier stage writes, on a route that runs it', (t) => {
+  // A read may be optional on one route (verify reads training.json, which only a dataset build has).
+  const before = (route: (typeof STAGES)[number]['routes'][number], name: string) => {
+    const names = stagesOf(route).map((s) => s.name);
+    return [
+      UPLOAD_PREFIX,
+      ...stagesOf(route)
+        .slice(0, names.indexOf(name as StageName))
+        .flatMap((s) => s.writes),
+    ];
+  };
+  for (const spec of STAGES)
+    for (const r of spec.reads)
+      t.true(
+        spec.routes.some((route) => before(route, spec.name).some((w) => w === r || artifactMatches(r, w))),
+        `${spec.name} reads ${r}, which nothing before it writes`,
+      );
+  // What a stage needs on every route: the model from the stage before quantize.
+  for (const route of new Set(STAGES.flatMap((s) => s.routes)))
+    t.true(before(route, 'quantize').includes(ARTIFACTS.FLOAT_MODEL), route);
 });
 
 test('each stage has its function settings from its row, and one route starts with the first stage', (t) => {
@@ -81,7 +89,13 @@ test('each stage has its function settings from its row, and one route starts wi
   t.is(nextStage('verify', 'model'), 'finish');
   t.is(nextStage('finish', 'model'), undefined);
   t.is(previousStage('convert', 'model'), undefined);
-  t.is(routeOf({ kind: 'folder' }), 'model');
+  t.is(routeOf({ input: { kind: 'folder' } }), 'model');
+  t.is(routeOf({ input: { kind: 'folder' }, config: { train: {} } }), 'dataset');
+  t.is(routeOf({ input: { kind: 'single-file' }, config: { train: {} } }), 'model');
+  t.is(firstStage('dataset'), 'train');
+  t.is(nextStage('train', 'dataset'), 'quantize');
+  t.is(previousStage('quantize', 'dataset'), 'train');
+  t.is(previousStage('quantize', 'model'), 'convert');
   const last = stagesOf('model').at(-1)!;
   t.is(last.onComplete, 'complete-build');
   t.true(
@@ -91,22 +105,16 @@ test('each stage has its function settings from its row, and one route starts wi
   );
 });
 
-test('a stage only some builds take is one row: a route-conditional train stage changes the sequence by route', (t) => {
-  // The table a train stage would make: a dataset upload goes train → quantize → …; a model upload goes convert → ….
-  const both = ['model', 'dataset'] as unknown as Route[];
-  const train: StageSpec = {
-    ...stageSpec('convert'),
-    name: 'train' as StageName,
-    routes: ['dataset' as Route],
-    reads: [UPLOAD_PREFIX],
-  };
-  const table = [stageSpec('convert'), train, ...STAGES.slice(1).map((s) => ({ ...s, routes: both }))];
-  const names = (route: string) => stagesOf(route as Route, table).map((s) => s.name);
+test('a stage only some builds take is one row: the train stage runs on dataset builds only', (t) => {
+  const names = (route: Route) => stagesOf(route).map((s) => s.name);
   t.deepEqual(names('model'), ['convert', 'quantize', 'compile', 'verify', 'finish']);
-  t.deepEqual(names('dataset'), ['train', 'quantize', 'compile', 'verify', 'finish'] as string[]);
-  t.is(firstStage('dataset' as Route, table), 'train' as StageName);
-  t.is(previousStage('quantize', 'dataset' as Route, table), 'train' as StageName);
-  t.is(nextStage('train' as StageName, 'dataset' as Route, table), 'quantize');
+  t.deepEqual(names('dataset'), ['train', 'quantize', 'compile', 'verify', 'finish']);
+  // The train row writes what convert writes (so quantize/verify read the same names), plus the training record.
+  const train = stageSpec('train');
+  t.deepEqual(train.reads, [UPLOAD_PREFIX]);
+  for (const w of stageSpec('convert').writes) t.true(train.writes.includes(w), w);
+  t.true(train.writes.includes(ARTIFACTS.TRAINING_REPORT));
+  t.true(stageSpec('verify').reads.includes(ARTIFACTS.TRAINING_REPORT));
 });
 
 test('a build record lays out the stages of its route', (t) => {
@@ -118,17 +126,21 @@ test('a build record lays out the stages of its route', (t) => {
     uri: 'gs://b/m.tflite',
     format: 'tflite',
   };
-  const record = newBuild(
-    'x'.repeat(24),
-    'm',
-    input,
-    { compile: { targets: [{}] }, verify: { shards: 1 }, quantize: {} },
-    'now',
-  );
+  const config = { compile: { targets: [{}] }, verify: { shards: 1 }, quantize: {} };
+  const record = newBuild('x'.repeat(24), 'm', input, config, 'now');
+  t.deepEqual(Object.keys(record.stages), ['convert', 'quantize', 'compile', 'verify', 'finish']);
   t.deepEqual(
     Object.keys(record.stages),
-    stagesOf(routeOf(input)).map((s) => s.name),
+    stagesOf(routeOf({ input })).map((s) => s.name),
   );
+  const dataset = newBuild(
+    'y'.repeat(24),
+    'd',
+    { ...input, object: 'd/kiln.json', kind: 'folder', prefix: 'd/', uri: 'gs://b/d/kiln.json' },
+    { ...config, train: TrainConfigSchema.parse({}) },
+    'now',
+  );
+  t.deepEqual(Object.keys(dataset.stages), ['train', 'quantize', 'compile', 'verify', 'finish']);
 });
 
 test('a core is given exactly what its row reads, and writes only what its row declares', async (t) => {
@@ -168,7 +180,7 @@ test('a core is given exactly what its row reads, and writes only what its row d
     'validation/a.png',
   ]);
   t.false('finish' in seen, 'a bookkeeping stage runs no core');
-  for (const spec of STAGES)
+  for (const spec of stagesOf('model'))
     for (const name of Object.values(record.stages[spec.name].units).flatMap((u) => u.artifacts ?? []))
       t.true(
         spec.writes.some((w) => artifactMatches(w, name)),

@@ -14,6 +14,7 @@ import { localDatasetFiles, type DatasetFiles } from '../../toolchain/train/data
 import { looksLikeDataset } from '../../toolchain/train/dataset/read-dataset.js';
 import { timed } from '../../toolchain/train/route.js';
 import { trainFromDataset } from '../../toolchain/train/train-dataset.js';
+import { trainedDataFiles } from '../../toolchain/train/trained-data.js';
 import { trainingReport } from '../../toolchain/train/training-report.js';
 import { classify } from '../../toolchain/train/transfer/transfer.js';
 import { imageInputOf } from '../../toolchain/train/transfer/embed.js';
@@ -58,13 +59,9 @@ export async function isDatasetFolder(path: string, configPath?: string): Promis
   );
 }
 
-/** File names inside the build's data folders: flat, unique, from the dataset path. */
-const flatName = (i: number, path: string): string => `${String(i).padStart(5, '0')}-${basename(path)}`;
-
 /**
- * The trained model as an upload for the usual pipeline: `model.tflite`, `calibration/` the training images (only for
- * a float model; an integer model passes quantize as is), `validation/<class>/…` the test split with a labels file in
- * class order — so verify scores the test split, which neither training nor calibration saw.
+ * The trained model as an upload for the usual pipeline: `model.tflite` and the data folders of a trained model
+ * (shared/train/trained-data.ts: calibration/ the training images, validation/ the test split with labels.txt).
  */
 async function uploadOf(
   files: DatasetFiles,
@@ -72,20 +69,9 @@ async function uploadOf(
   raw: Record<string, unknown>,
   trained: Awaited<ReturnType<typeof trainFromDataset>>['trained'],
 ): Promise<LocalModel> {
-  const out = new Map<string, Uint8Array>([['model.tflite', trained.model]]);
-  if (!trained.quantized)
-    for (const [i, p] of trained.decoded.train.paths.entries())
-      out.set(
-        `calibration/${flatName(i, `${trained.classes[trained.decoded.train.labels[i]!]}-${basename(p)}`)}`,
-        await files.read(p),
-      );
+  const { data } = await trainedDataFiles(files, trained);
+  const out = new Map<string, Uint8Array>([['model.tflite', trained.model], ...data]);
   const test = trained.decoded.test;
-  for (const [i, p] of test.paths.entries())
-    out.set(
-      `validation/${trained.classes[test.labels[i]!]}/${flatName(i, `${trained.classes[test.labels[i]!]}-${basename(p)}`)}`,
-      await files.read(p),
-    );
-  out.set('validation/labels.txt', new TextEncoder().encode(`${trained.classes.join('\n')}\n`));
   const { train: _train, ...rest } = raw;
   const verify = { ...((rest['verify'] as object | undefined) ?? {}), maxSamples: Math.max(1, test.paths.length) };
   const config = { ...rest, model: 'model.tflite', verify };

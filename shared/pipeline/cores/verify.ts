@@ -6,14 +6,17 @@ import { readTflite } from '../../toolchain/tflite/reader.js';
 import { loadValidationSet } from '../../toolchain/verify/accuracy/validation.js';
 import { renderReportHtml } from '../../toolchain/verify/report/html.js';
 import { DEFAULT_MAX_SAMPLES, sampleCap, verifyModel } from '../../toolchain/verify/verify-model.js';
+import { parseTrainingRecord, scoreTrainingRecord } from '../../toolchain/train/trained-data.js';
 import {
   artifactMatches,
   CALIBRATION_DATA,
   COMPILE_REPORT,
+  dataFolder,
   FLOAT_MODEL,
   INT8_MODEL,
   REPORT_HTML,
   REPORT_JSON,
+  TRAINING_REPORT,
   VALIDATION_DATA,
   VALIDATION_LABEL_FILES,
 } from '../artifacts.js';
@@ -43,7 +46,15 @@ export const verifyCore: StageCore = async ({ artifacts, config, unit }) => {
       hint: 'Rerun the build',
     });
   const v = config.verify as { maxSamples?: unknown; debugSamples?: unknown };
-  const asked = typeof v.maxSamples === 'number' && v.maxSamples > 0 ? Math.floor(v.maxSamples) : DEFAULT_MAX_SAMPLES;
+  // A trained model (the dataset route): the training record; verify then scores the whole test split by default.
+  const trainingBytes = artifacts.get(TRAINING_REPORT);
+  const training = trainingBytes ? parseTrainingRecord(trainingBytes) : null;
+  const asked =
+    typeof v.maxSamples === 'number' && v.maxSamples > 0
+      ? Math.floor(v.maxSamples)
+      : training
+        ? Math.max(1, training.test.length)
+        : DEFAULT_MAX_SAMPLES;
   const debugSamples = typeof v.debugSamples === 'number' && v.debugSamples >= 0 ? Math.floor(v.debugSamples) : 2;
   const shard = Number(unit.params['shard'] ?? 0);
   const shards = Number(unit.params['shards'] ?? 1);
@@ -76,6 +87,10 @@ export const verifyCore: StageCore = async ({ artifacts, config, unit }) => {
     debugSamples,
     ...(config.task ? { task: config.task } : {}),
   });
+  if (training) {
+    const validationFiles = new Map([...artifacts].filter(([n]) => n.startsWith(dataFolder(VALIDATION_DATA))));
+    report.training = await scoreTrainingRecord(training, validationFiles, fromTflite(readTflite(int8)), cal);
+  }
   const enc = new TextEncoder();
   const c = report.accuracy.classification;
   return {
@@ -106,6 +121,7 @@ export const verifyCore: StageCore = async ({ artifacts, config, unit }) => {
       },
       worstLayers: report.layers.worst.map((l) => ({ tensor: l.tensor, snrDb: l.snrDb })),
       compileReport: cr?.name ?? null,
+      ...(report.training ? { training: { testAccuracy: report.training.testAccuracy } } : {}),
       warnings: report.warnings,
     },
   };

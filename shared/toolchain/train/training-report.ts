@@ -1,6 +1,7 @@
 import sharp from 'sharp';
 import type { ImageTarget } from '../data/images.js';
 import type { TrainingReport } from '../verify/report/training.js';
+import type { DecodedSplit } from './dataset/decode.js';
 import type { TrainedModel } from './route.js';
 
 const MAX_MISCLASSIFIED = 24;
@@ -28,22 +29,20 @@ export async function trainingReport(
   phasesMs: Record<string, number>,
   warnings: readonly string[],
 ): Promise<TrainingReport> {
+  return withInt8Scores(trainedReport(trained, phasesMs, warnings), trained.decoded.test, int8Predictions, target);
+}
+
+/**
+ * The training block as training ends, before there is an int8 model: the float model's test accuracy, the history;
+ * the int8 figures empty (null accuracy, a zero confusion matrix) until `withInt8Scores` fills them.
+ */
+export function trainedReport(
+  trained: TrainedModel,
+  phasesMs: Record<string, number>,
+  warnings: readonly string[],
+): TrainingReport {
   const test = trained.decoded.test;
   const k = trained.classes.length;
-  const confusion = Array.from({ length: k }, () => new Array<number>(k).fill(0));
-  const misclassified: TrainingReport['misclassified'] = [];
-  if (int8Predictions)
-    for (const [i, p] of int8Predictions.entries()) {
-      const y = test.labels[i]!;
-      confusion[y]![p]!++;
-      if (p !== y && misclassified.length < MAX_MISCLASSIFIED)
-        misclassified.push({
-          path: test.paths[i]!,
-          label: trained.classes[y]!,
-          predicted: trained.classes[p] ?? String(p),
-          image: await thumbnail(test.pixels[i]!, target),
-        });
-    }
   const trainMs = ['embeddings', 'train head', 'train'].reduce((a, n) => a + (trained.phases[n] ?? 0), 0);
   return {
     route: trained.route,
@@ -66,13 +65,56 @@ export async function trainingReport(
     },
     epochs: trained.epochs,
     trainSeconds: trainMs / 1000,
+    testAccuracy: { float: accuracy(trained.floatTestPredictions, test.labels), int8: null },
+    history: trained.history,
+    confusion: Array.from({ length: k }, () => new Array<number>(k).fill(0)),
+    perClass: trained.classes.map((c, ci) => ({
+      class: c,
+      test: test.labels.filter((y) => y === ci).length,
+      correct: 0,
+      accuracy: null,
+    })),
+    misclassified: [],
+    phasesMs: { ...trained.phases, ...phasesMs },
+    warnings: [...warnings],
+  };
+}
+
+/**
+ * The training block with the int8 model's figures on the test split (`test`: the split's paths, class indices and
+ * decoded pixels, in the order of `int8Predictions`): int8 test accuracy, confusion matrix, per-class accuracy and
+ * misclassified images. `kiln train` and the pipeline's verify stage both fill the block here.
+ */
+export async function withInt8Scores(
+  report: TrainingReport,
+  test: DecodedSplit,
+  int8Predictions: readonly number[] | null,
+  target: ImageTarget,
+  phasesMs: Record<string, number> = {},
+): Promise<TrainingReport> {
+  const k = report.classes.length;
+  const confusion = Array.from({ length: k }, () => new Array<number>(k).fill(0));
+  const misclassified: TrainingReport['misclassified'] = [];
+  if (int8Predictions)
+    for (const [i, p] of int8Predictions.entries()) {
+      const y = test.labels[i]!;
+      confusion[y]![p]!++;
+      if (p !== y && misclassified.length < MAX_MISCLASSIFIED)
+        misclassified.push({
+          path: test.paths[i]!,
+          label: report.classes[y]!,
+          predicted: report.classes[p] ?? String(p),
+          image: await thumbnail(test.pixels[i]!, target),
+        });
+    }
+  return {
+    ...report,
     testAccuracy: {
-      float: accuracy(trained.floatTestPredictions, test.labels),
+      float: report.testAccuracy.float,
       int8: int8Predictions ? accuracy(int8Predictions, test.labels) : null,
     },
-    history: trained.history,
     confusion,
-    perClass: trained.classes.map((c, ci) => {
+    perClass: report.classes.map((c, ci) => {
       const idx = test.labels.flatMap((y, i) => (y === ci ? [i] : []));
       const correct = int8Predictions ? idx.filter((i) => int8Predictions[i] === ci).length : 0;
       return {
@@ -83,7 +125,6 @@ export async function trainingReport(
       };
     }),
     misclassified,
-    phasesMs: { ...trained.phases, ...phasesMs },
-    warnings: [...warnings],
+    phasesMs: { ...report.phasesMs, ...phasesMs },
   };
 }
