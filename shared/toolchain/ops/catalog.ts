@@ -720,7 +720,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     embeddedMaxVersion: 2,
     from: { tf: ['Rsqrt'] },
   },
-  SELECT_V2: { from: { onnx: ['ThresholdedRelu', 'Where'] } },
+  SELECT_V2: { from: { onnx: ['ThresholdedRelu', 'Where', 'Shrink'] } },
   SHAPE: { shape: 'shape', kernel: 1 },
   SIN: { shape: 'same', from: { tf: ['Sin'], onnx: ['Tan', 'Sin'] } },
   SLICE: {
