@@ -5,6 +5,7 @@
  * References in the same run: `kiln build` of the same folder in this process (the work itself), and upload →
  * completion of a tiny model without data on the same stack (the pipeline's fixed cost).
  */
+import { randomConstants } from './random-weights.js';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -29,29 +30,8 @@ const GOAL_MS = 15_000;
 
 /** 32×32×3 → conv 32 → conv 64 /2 → conv 128 /2 → FC 8192→480 → FC 480→10 → softmax: about 4.0M parameters. */
 export function fourMillionCnn(): { tflite: Uint8Array; params: number } {
-  const r = rng(4);
   const b = new ModelBuilder();
-  let params = 0;
-  const w = (name: string, shape: number[], fanIn: number): number => {
-    const n = shape.reduce((a, c) => a * c, 1);
-    params += n;
-    const s = Math.sqrt(6 / fanIn);
-    return b.constant(
-      name,
-      'float32',
-      shape,
-      Float32Array.from({ length: n }, () => (r() * 2 - 1) * s),
-    );
-  };
-  const bias = (name: string, n: number): number => {
-    params += n;
-    return b.constant(
-      name,
-      'float32',
-      [n],
-      Float32Array.from({ length: n }, () => (r() - 0.5) * 0.1),
-    );
-  };
+  const { weights: w, bias, params } = randomConstants(b, 4);
   let x = b.input('image', [1, SIZE, SIZE, 3]);
   x = b.conv2d(x, w('c1/w', [32, 3, 3, 3], 27), bias('c1/b', 32), { activation: 'RELU' });
   x = b.conv2d(x, w('c2/w', [64, 3, 3, 32], 288), bias('c2/b', 64), { stride: 2, activation: 'RELU' });
@@ -60,7 +40,7 @@ export function fourMillionCnn(): { tflite: Uint8Array; params: number } {
   x = b.fullyConnected(x, w('fc1/w', [480, 8192], 8192), bias('fc1/b', 480), { activation: 'RELU' });
   const logits = b.fullyConnected(x, w('fc2/w', [CLASSES, 480], 480), bias('fc2/b', CLASSES));
   b.output(b.softmax(logits));
-  return { tflite: toTfliteBytes(b.build('4M-parameter bench CNN')), params };
+  return { tflite: toTfliteBytes(b.build('4M-parameter bench CNN')), params: params() };
 }
 
 /** A 32×32 RGB PNG: a class-dependent stripe pattern plus noise. */

@@ -1,6 +1,6 @@
+import { randomConstants } from './random-weights.js';
 import { ModelBuilder } from '../shared/toolchain/ir/builder.js';
 import type { IrModel } from '../shared/toolchain/ir/model.js';
-import { rng } from '../shared/common/rng.js';
 
 /**
  * Float MobileNet v1 (depth multiplier `alpha`, `size`×`size` input, 1001 classes, RELU6) with He-initialized random
@@ -8,25 +8,8 @@ import { rng } from '../shared/common/rng.js';
  * the speed depends on, not the weight values).
  */
 export function mobileNetV1Float(alpha: number, size: number): IrModel {
-  const r = rng(1001);
   const b = new ModelBuilder();
-  const weights = (name: string, shape: number[], fanIn: number): number => {
-    const n = shape.reduce((a, c) => a * c, 1);
-    const s = Math.sqrt(6 / fanIn);
-    return b.constant(
-      name,
-      'float32',
-      shape,
-      Float32Array.from({ length: n }, () => (r() * 2 - 1) * s),
-    );
-  };
-  const bias = (name: string, n: number): number =>
-    b.constant(
-      name,
-      'float32',
-      [n],
-      Float32Array.from({ length: n }, () => (r() - 0.5) * 0.1),
-    );
+  const { weights, bias } = randomConstants(b, 1001);
   const ch = (c: number): number => Math.max(8, Math.round(c * alpha));
   let x = b.input('image', [1, size, size, 3]);
   let c = ch(32);

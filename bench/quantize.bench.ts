@@ -1,3 +1,4 @@
+import { randomConstants } from './random-weights.js';
 import { availableParallelism, loadavg } from 'node:os';
 import { Interpreter } from '../shared/toolchain/interpreter/index.js';
 import { ModelBuilder } from '../shared/toolchain/ir/builder.js';
@@ -14,34 +15,12 @@ import { CalibrationConfigSchema } from '../shared/toolchain/data/input-config.j
 import { loadCalibrationSet } from '../shared/toolchain/data/dataset.js';
 import { runPasses } from '../shared/toolchain/quantize/driver.js';
 import { calibratedTensors, collectStats, statsById } from '../shared/toolchain/quantize/stats.js';
-import { rng } from '../shared/common/rng.js';
 import type { Figure } from './history.js';
 
 /** MobileNetV2 1.0 / 224 topology (inverted residuals, RELU6, 1000 classes) with He-initialized random weights. */
 export function mobileNetV2Size(): { model: IrModel; params: number } {
-  const r = rng(2024);
   const b = new ModelBuilder();
-  let params = 0;
-  const weights = (name: string, shape: number[], fanIn: number): number => {
-    const n = shape.reduce((a, c) => a * c, 1);
-    params += n;
-    const s = Math.sqrt(6 / fanIn);
-    return b.constant(
-      name,
-      'float32',
-      shape,
-      Float32Array.from({ length: n }, () => (r() * 2 - 1) * s),
-    );
-  };
-  const bias = (name: string, n: number): number => {
-    params += n;
-    return b.constant(
-      name,
-      'float32',
-      [n],
-      Float32Array.from({ length: n }, () => (r() - 0.5) * 0.1),
-    );
-  };
+  const { weights, bias, params } = randomConstants(b, 2024);
   let x = b.input('image', [1, 224, 224, 3]);
   let c = 32;
   x = b.conv2d(x, weights('stem/w', [32, 3, 3, 3], 27), bias('stem/b', 32), { stride: 2, activation: 'RELU6' });
@@ -78,7 +57,7 @@ export function mobileNetV2Size(): { model: IrModel; params: number } {
   x = b.reshape(x, [1, 1280]);
   const logits = b.fullyConnected(x, weights('fc/w', [1000, 1280], 1280), bias('fc/b', 1000));
   b.output(b.softmax(logits));
-  return { model: b.build('MobileNetV2-size benchmark model'), params };
+  return { model: b.build('MobileNetV2-size benchmark model'), params: params() };
 }
 
 const cpuMs = (): number => {
