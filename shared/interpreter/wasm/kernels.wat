@@ -634,7 +634,8 @@
   ;; groups run last to first for that). a: M rows of kp int16 (kp a multiple of 8). w: per 8-channel group, per pair
   ;; of k, 8 channels x 2 int16 (group g at w + g * kp * 16). rq: per group 224 bytes of $rqv parameters.
   ;; 4 rows x 8 channels per block; rows past M repeat row M - 1 and are not stored. Each block's 4 rows are first
-  ;; interleaved by pair of k into $pan (4 * kp int16, kept in L1 across the groups), so that the inner loop reads the
+  ;; interleaved by pair of k into $pan (4 * kp int16, kept in L1 across the groups; 128 bytes more after it for the
+  ;; accumulators), so that the inner loop reads the
   ;; 4 rows' values at immediate offsets of one pointer.
   (func (export "qgemm8")
     (param $a i32) (param $w i32) (param $rq i32) (param $out i32) (param $M i32) (param $G i32) (param $kp i32)
@@ -642,7 +643,8 @@
     (param $pan i32)
     (local $rb i32) (local $wb i32) (local $m i32) (local $g i32) (local $ka i32) (local $wp i32)
     (local $pp i32) (local $pe i32) (local $r0 v128) (local $r1 v128) (local $r2 v128) (local $r3 v128)
-    (local $t0 v128) (local $t1 v128)
+    (local $t0 v128) (local $t1 v128) (local $acc i32) (local $ap i32) (local $rn i32)
+    (local $v v128) (local $y v128) (local $h v128) (local $rm v128) (local $c64 v128)
     (local $a0 i32) (local $a1 i32) (local $a2 i32) (local $a3 i32) (local $last i32) (local $o i32) (local $q i32)
     (local $w0 v128) (local $w1 v128) (local $x v128)
     (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
@@ -652,6 +654,8 @@
     (local.set $lov (i32x4.splat (local.get $lo)))
     (local.set $hiv (i32x4.splat (local.get $hi)))
     (local.set $glv (i32x4.splat (i32.sub (i32.const 0) (local.get $gl))))
+    (local.set $c64 (i64x2.splat (i64.const 1073741824)))
+    (local.set $acc (i32.add (local.get $pan) (i32.shl (local.get $kp) (i32.const 3))))
     (local.set $rb (i32.shl (local.get $kp) (i32.const 1)))
     (local.set $wb (i32.shl (local.get $kp) (i32.const 4)))
     (local.set $last (i32.add (local.get $a) (i32.mul (i32.sub (local.get $M) (i32.const 1)) (local.get $rb))))
@@ -724,19 +728,59 @@
         (local.set $q (i32.add (local.get $rq) (i32.mul (local.get $g) (i32.const 224))))
         (local.set $o (i32.add (i32.add (local.get $out) (i32.mul (local.get $m) (local.get $stride)))
           (i32.shl (local.get $g) (i32.const 3))))
-        (call $store8 (local.get $o) (local.get $c00) (local.get $c01) (local.get $q) (local.get $zpv) (local.get $lov)
-          (local.get $hiv) (local.get $glv) (local.get $signed))
-        (if (i32.lt_s (i32.add (local.get $m) (i32.const 1)) (local.get $M)) (then
-          (call $store8 (i32.add (local.get $o) (local.get $stride)) (local.get $c10) (local.get $c11) (local.get $q)
-            (local.get $zpv) (local.get $lov) (local.get $hiv) (local.get $glv) (local.get $signed))))
-        (if (i32.lt_s (i32.add (local.get $m) (i32.const 2)) (local.get $M)) (then
-          (call $store8 (i32.add (local.get $o) (i32.shl (local.get $stride) (i32.const 1))) (local.get $c20)
-            (local.get $c21) (local.get $q) (local.get $zpv) (local.get $lov) (local.get $hiv) (local.get $glv)
-            (local.get $signed))))
-        (if (i32.lt_s (i32.add (local.get $m) (i32.const 3)) (local.get $M)) (then
-          (call $store8 (i32.add (local.get $o) (i32.mul (local.get $stride) (i32.const 3))) (local.get $c30)
-            (local.get $c31) (local.get $q) (local.get $zpv) (local.get $lov) (local.get $hiv) (local.get $glv)
-            (local.get $signed))))
+        ;; $rqv inline (as a call it would spill every live vector): the 4 rows' accumulators through memory
+        (v128.store offset=0 (local.get $acc) (local.get $c00))
+        (v128.store offset=16 (local.get $acc) (local.get $c01))
+        (v128.store offset=32 (local.get $acc) (local.get $c10))
+        (v128.store offset=48 (local.get $acc) (local.get $c11))
+        (v128.store offset=64 (local.get $acc) (local.get $c20))
+        (v128.store offset=80 (local.get $acc) (local.get $c21))
+        (v128.store offset=96 (local.get $acc) (local.get $c30))
+        (v128.store offset=112 (local.get $acc) (local.get $c31))
+        (local.set $rn (i32.sub (local.get $M) (local.get $m)))
+        (if (i32.gt_s (local.get $rn) (i32.const 4)) (then (local.set $rn (i32.const 4))))
+        (local.set $ap (local.get $acc))
+        (loop $rqloop
+          (local.set $x (i32x4.mul (i32x4.add (v128.load (local.get $ap)) (v128.load offset=0 (local.get $q)))
+            (v128.load offset=32 (local.get $q))))
+          (local.set $rm (v128.load offset=64 (local.get $q)))
+          (local.set $v (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27
+            (i64x2.shr_s (i64x2.add (i64x2.extmul_low_i32x4_s (local.get $x) (local.get $rm)) (local.get $c64)) (i32.const 31))
+            (i64x2.shr_s (i64x2.add (i64x2.extmul_high_i32x4_s (local.get $x) (local.get $rm)) (local.get $c64)) (i32.const 31))))
+          (local.set $rm (v128.load offset=96 (local.get $q)))
+          (local.set $x (i32x4.add (local.get $v) (v128.load offset=192 (local.get $q))))
+          (local.set $y (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27
+            (i64x2.shr_s (i64x2.extmul_low_i32x4_s (local.get $x) (local.get $rm)) (i32.const 30))
+            (i64x2.shr_s (i64x2.extmul_high_i32x4_s (local.get $x) (local.get $rm)) (i32.const 30))))
+          (local.set $y (i32x4.min_s (i32x4.max_s (i32x4.add (i32x4.sub (local.get $y)
+            (i32x4.gt_s (v128.and (local.get $v) (v128.load offset=128 (local.get $q)))
+              (i32x4.add (v128.load offset=160 (local.get $q))
+                (v128.and (i32x4.shr_u (local.get $v) (i32.const 31)) (local.get $glv))))) (local.get $zpv))
+            (local.get $lov)) (local.get $hiv)))
+          (local.set $h (local.get $y))
+          (local.set $x (i32x4.mul (i32x4.add (v128.load offset=16 (local.get $ap)) (v128.load offset=16 (local.get $q)))
+            (v128.load offset=48 (local.get $q))))
+          (local.set $rm (v128.load offset=80 (local.get $q)))
+          (local.set $v (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27
+            (i64x2.shr_s (i64x2.add (i64x2.extmul_low_i32x4_s (local.get $x) (local.get $rm)) (local.get $c64)) (i32.const 31))
+            (i64x2.shr_s (i64x2.add (i64x2.extmul_high_i32x4_s (local.get $x) (local.get $rm)) (local.get $c64)) (i32.const 31))))
+          (local.set $rm (v128.load offset=112 (local.get $q)))
+          (local.set $x (i32x4.add (local.get $v) (v128.load offset=208 (local.get $q))))
+          (local.set $y (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27
+            (i64x2.shr_s (i64x2.extmul_low_i32x4_s (local.get $x) (local.get $rm)) (i32.const 30))
+            (i64x2.shr_s (i64x2.extmul_high_i32x4_s (local.get $x) (local.get $rm)) (i32.const 30))))
+          (local.set $y (i32x4.min_s (i32x4.max_s (i32x4.add (i32x4.sub (local.get $y)
+            (i32x4.gt_s (v128.and (local.get $v) (v128.load offset=144 (local.get $q)))
+              (i32x4.add (v128.load offset=176 (local.get $q))
+                (v128.and (i32x4.shr_u (local.get $v) (i32.const 31)) (local.get $glv))))) (local.get $zpv))
+            (local.get $lov)) (local.get $hiv)))
+          (local.set $h (i16x8.narrow_i32x4_s (local.get $h) (local.get $y)))
+          (if (local.get $signed)
+            (then (i64.store (local.get $o) (i64x2.extract_lane 0 (i8x16.narrow_i16x8_s (local.get $h) (local.get $h)))))
+            (else (i64.store (local.get $o) (i64x2.extract_lane 0 (i8x16.narrow_i16x8_u (local.get $h) (local.get $h))))))
+          (local.set $o (i32.add (local.get $o) (local.get $stride)))
+          (local.set $ap (i32.add (local.get $ap) (i32.const 32)))
+          (br_if $rqloop (i32.lt_u (local.get $ap) (i32.add (local.get $acc) (i32.shl (local.get $rn) (i32.const 5))))))
         (br $gloop)))
       (local.set $m (i32.add (local.get $m) (i32.const 4)))
       (br $mloop))))

@@ -43,7 +43,7 @@ function wasmQGemm8(s: QGemmSpec, rqParams: Int32Array): QGemm {
   new Int32Array(k.mem.buffer, rq, rqParams.length).set(rqParams);
   const a = wasmScratch('gemm-a', s.rows * kp * 2 + 16);
   const out = wasmScratch('gemm-out', s.rows * n + 16);
-  const panel = wasmScratch('gemm-panel', 8 * kp);
+  const panel = wasmScratch('gemm-panel', 8 * kp + 128);
   const signed = s.actMin < 0 ? 1 : 0;
   const gl = s.rounding === 'gemmlowp' ? 1 : 0;
   let buf: ArrayBuffer | null = null;
