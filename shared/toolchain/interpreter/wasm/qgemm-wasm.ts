@@ -43,6 +43,7 @@ function wasmQGemm8(s: QGemmSpec, rqParams: Int32Array): QGemm {
   new Int32Array(k.mem.buffer, rq, rqParams.length).set(rqParams);
   const a = wasmScratch('gemm-a', s.rows * kp * 2 + 16);
   const out = wasmScratch('gemm-out', s.rows * n + 16);
+  const panel = wasmScratch('gemm-panel', 8 * kp + 128);
   const signed = s.actMin < 0 ? 1 : 0;
   const gl = s.rounding === 'gemmlowp' ? 1 : 0;
   let buf: ArrayBuffer | null = null;
@@ -65,7 +66,7 @@ function wasmQGemm8(s: QGemmSpec, rqParams: Int32Array): QGemm {
       return aView;
     },
     run(m, dst, dstBase, dstStride) {
-      k.qgemm8(a, w, rq, out, m, groups, kp, n, s.zp, s.actMin, s.actMax, signed, gl);
+      k.qgemm8(a, w, rq, out, m, groups, kp, n, s.zp, s.actMin, s.actMax, signed, gl, panel);
       views();
       const d = dst as Uint8Array;
       if (dstStride === n) d.set(outView.subarray(0, m * n), dstBase);
