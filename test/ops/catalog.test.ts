@@ -1,6 +1,9 @@
 import test from 'ava';
 import { LIMITS } from '../../shared/toolchain/edgetpu/limits.js';
-import { BUILTIN_KERNEL_FUNCTIONS, CUSTOM_KERNEL_FUNCTIONS } from '../../shared/toolchain/interpreter/kernels/registry.js';
+import {
+  BUILTIN_KERNEL_FUNCTIONS,
+  CUSTOM_KERNEL_FUNCTIONS,
+} from '../../shared/toolchain/interpreter/kernels/registry.js';
 import { OP_OPTIONS } from '../../shared/toolchain/ir/op-options.js';
 import { hasShapeRule } from '../../shared/toolchain/ir/shape-inference.js';
 import { TF_OPS } from '../../shared/toolchain/loaders/graphdef/ops.js';

@@ -5,7 +5,11 @@ import { join } from 'node:path';
 import { KilnError } from '../../shared/common/errors.js';
 import { parseBuildConfig } from '../../shared/pipeline/build-config.js';
 import { decodeDataset } from '../../shared/toolchain/train/dataset/decode.js';
-import { bucketDatasetFiles, localDatasetFiles, memoryDatasetFiles } from '../../shared/toolchain/train/dataset/files.js';
+import {
+  bucketDatasetFiles,
+  localDatasetFiles,
+  memoryDatasetFiles,
+} from '../../shared/toolchain/train/dataset/files.js';
 import { looksLikeDataset, readDataset } from '../../shared/toolchain/train/dataset/read-dataset.js';
 import { shapeFiles, shapePng, writeFiles } from '../helpers/image-sets.js';
 

@@ -3,7 +3,11 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { IrModel } from '../../shared/toolchain/ir/model.js';
-import { openInterpreterRunner, type CaptureRunner, type TensorValue } from '../../shared/toolchain/quantize/capture.js';
+import {
+  openInterpreterRunner,
+  type CaptureRunner,
+  type TensorValue,
+} from '../../shared/toolchain/quantize/capture.js';
 import { CalibrationConfigSchema } from '../../shared/toolchain/data/input-config.js';
 import { loadCalibrationSet } from '../../shared/toolchain/data/dataset.js';
 import { quantizeModel } from '../../shared/toolchain/quantize/quantize-model.js';

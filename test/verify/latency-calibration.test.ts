@@ -1,6 +1,13 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
-import { FITTED_PATH, fitAll, fitConstants, fitLoss, fittedJson, SEED } from '../../shared/toolchain/verify/latency/calibrate.js';
+import {
+  FITTED_PATH,
+  fitAll,
+  fitConstants,
+  fitLoss,
+  fittedJson,
+  SEED,
+} from '../../shared/toolchain/verify/latency/calibrate.js';
 import { CHIP, DEVICES, FITTED } from '../../shared/toolchain/verify/latency/devices.js';
 import { PUBLISHED } from '../../shared/toolchain/verify/latency/published.js';
 import { planArchitectures } from '../../shared/toolchain/verify/latency/table.js';

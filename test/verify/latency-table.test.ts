@@ -3,7 +3,13 @@ import { Command } from 'commander';
 import { register } from '../../shared/cli/commands/latency-table.js';
 import { ARCHITECTURES } from '../../shared/toolchain/verify/architectures/index.js';
 import { PUBLISHED } from '../../shared/toolchain/verify/latency/published.js';
-import { errorSummary, heldOutError, median, medianError, relativeError } from '../../shared/toolchain/verify/latency/table.js';
+import {
+  errorSummary,
+  heldOutError,
+  median,
+  medianError,
+  relativeError,
+} from '../../shared/toolchain/verify/latency/table.js';
 
 /** Runs `kiln latency-table --json` (rebuilds and compiles every architecture once) and returns the parsed output. */
 async function runJson(): Promise<unknown> {

@@ -6,7 +6,12 @@ import { openInterpreterRunner } from '../../shared/toolchain/quantize/capture.j
 import { precheckModel } from '../../shared/toolchain/quantize/precheck.js';
 import { quantizationState, quantizeModel } from '../../shared/toolchain/quantize/quantize-model.js';
 import { addAnchors, emptyAnchors } from '../../shared/toolchain/verify/accuracy/task-metrics.js';
-import { taskOf, taskOfModel, type OutputFacts, type TaskFacts } from '../../shared/toolchain/verify/accuracy/task-type.js';
+import {
+  taskOf,
+  taskOfModel,
+  type OutputFacts,
+  type TaskFacts,
+} from '../../shared/toolchain/verify/accuracy/task-type.js';
 import { verdictLine, verdictOf } from '../../shared/toolchain/verify/report/verdict.js';
 import { verifyModel } from '../../shared/toolchain/verify/verify-model.js';
 import { rng, uniformSamples } from '../helpers/models.js';

@@ -70,7 +70,9 @@ export function sampleCap(inputs: { shape: number[] }[], max: number): { max: nu
 
 function kilnVersion(): string {
   try {
-    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    };
     return pkg.version;
   } catch {
     return 'unknown';
