@@ -1,5 +1,5 @@
 import type { BuildRecord } from './build-state.js';
-import { STAGE_NAMES } from './stages.js';
+import { routeOf, stagesOf } from './stages.js';
 
 /**
  * Where a build's wall time went, per stage: `queueMs` from the end of the stage before (for the first stage, the
@@ -14,11 +14,11 @@ export interface StageSplit {
 const ms = (from: string | undefined, to: string | undefined): number | null =>
   from && to ? Math.max(0, Date.parse(to) - Date.parse(from)) : null;
 
-/** Queue wait and run time of every stage that ran, in pipeline order. Pure. */
+/** Queue wait and run time of every stage of the build's route that ran, in pipeline order. Pure. */
 export function stageSplit(record: BuildRecord): Record<string, StageSplit> {
   const out: Record<string, StageSplit> = {};
   let previousEnd: string | undefined = record.createdAt;
-  for (const name of STAGE_NAMES) {
+  for (const { name } of stagesOf(routeOf(record))) {
     const s = record.stages[name];
     if (!s.startedAt) continue;
     out[name] = {

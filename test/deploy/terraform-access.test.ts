@@ -2,7 +2,7 @@ import test from 'ava';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { STAGE_NAMES, nextStage } from '../../shared/pipeline/stages.js';
+import { firstStage, nextStage, readsUpload, ROUTES, STAGE_NAMES, STAGES } from '../../shared/pipeline/stages.js';
 import { allResources, block, resource, terraformConfig, TERRAFORM_DIR } from './terraform-config.js';
 
 type Grants = {
@@ -17,8 +17,8 @@ const PUBLISHER = ['roles/pubsub.publisher'];
 const ARTIFACT_WRITER = ['roles/storage.objectCreator', 'roles/storage.objectViewer'];
 
 /**
- * What each service account needs, derived from what the code does: ingest reads the upload and hands it to convert;
- * convert reads the upload (run-unit.ts readUpload); every stage reads earlier artifacts, writes its own
+ * What each service account needs, derived from what the code does (the stage table): ingest reads the upload and hands
+ * it to the first stage of its route; a stage that reads `upload/` (convert, train) reads the upload bucket; every stage reads earlier artifacts, writes its own
  * (ifGenerationMatch: 0, so create + get), records state in Firestore and publishes the next stage's messages and the
  * build events; the invoker receives Eventarc events and invokes every function.
  */
@@ -27,19 +27,20 @@ function expectedRoles(): Record<string, Grants> {
     ingest: {
       project: ['roles/datastore.user'],
       buckets: { uploads: ['roles/storage.objectViewer'] },
-      topics: { convert: PUBLISHER, events: PUBLISHER },
+      topics: { ...Object.fromEntries(ROUTES.map((r) => [firstStage(r), PUBLISHER])), events: PUBLISHER },
       services: {},
     },
   };
-  for (const stage of STAGE_NAMES) {
-    const next = nextStage(stage);
-    out[stage] = {
+  for (const spec of STAGES) {
+    // The stages that follow this one on any route it is on.
+    const next = [...new Set(spec.routes.map((r) => nextStage(spec.name, r)).filter((n) => n !== undefined))];
+    out[spec.name] = {
       project: ['roles/datastore.user'],
       buckets: {
-        ...(stage === 'convert' ? { uploads: ['roles/storage.objectViewer'] } : {}),
+        ...(readsUpload(spec) ? { uploads: ['roles/storage.objectViewer'] } : {}),
         artifacts: ARTIFACT_WRITER,
       },
-      topics: { ...(next ? { [next]: PUBLISHER } : {}), events: PUBLISHER },
+      topics: { ...Object.fromEntries(next.map((n) => [n, PUBLISHER])), events: PUBLISHER },
       services: {},
     };
   }
