@@ -60,6 +60,7 @@ import {
   pad,
   reshapeTo,
   resize,
+  runtimeAxesReshape,
   runtimeReshape,
   shapeOp,
   slice,
@@ -270,6 +271,7 @@ export const ONNX_OPS: Record<string, OnnxOpConverter> = {
     return reshapeTo(c, [numElements(s.slice(0, axis)), numElements(s.slice(axis))]);
   },
   Squeeze: (c) => {
+    if (c.opset >= 13 && c.has(1) && !c.isConst(1)) return runtimeAxesReshape(c);
     const s = c.shape(0);
     const axes = (axesArg(c, 1, 13) ?? []).map((a) => normAxis(a, s.length));
     return reshapeTo(
@@ -278,6 +280,7 @@ export const ONNX_OPS: Record<string, OnnxOpConverter> = {
     );
   },
   Unsqueeze: (c) => {
+    if (c.opset >= 13 && !c.isConst(1)) return runtimeAxesReshape(c);
     const s = [...c.shape(0)];
     const axes0 = axesArg(c, 1, 13) ?? [];
     const r = s.length + axes0.length;

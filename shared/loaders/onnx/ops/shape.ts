@@ -16,6 +16,22 @@ export function reshapeTo(c: OnnxCtx, shape: number[]): Value[] {
 }
 
 /**
+ * Squeeze / Unsqueeze with axes computed at run time: only unit dimensions move, so the result is the input reshaped
+ * to the output shape the model declares (refused when the model declares none, or one that is not the input's
+ * dimensions with unit dimensions dropped or added).
+ */
+export function runtimeAxesReshape(c: OnnxCtx): Value[] {
+  const out = c.declared();
+  const big = (s: number[]): string => s.filter((d) => d !== 1).join(',');
+  if (!out || big(out) !== big(c.shape(0)))
+    throw c.refuse(
+      'input 1 (axes) is computed at run time and the model declares no output shape that fixes them',
+      'Give the axes as a constant',
+    );
+  return reshapeTo(c, out);
+}
+
+/**
  * Reshape to a shape computed at run time: RESHAPE with the shape tensor (int32; a 0 copies the input's dimension
  * unless allowzero, via SELECT_V2). The model must declare the output's fixed shape, which the IR records.
  */
