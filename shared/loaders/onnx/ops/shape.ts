@@ -4,7 +4,7 @@ import { numElements } from '../../../ir/graph.js';
 import { normAxis } from '../../../ir/axis.js';
 import { broadcastShapes } from '../../../ir/shape-inference.js';
 import { MirrorPadMode } from '../../../tflite/schema.js';
-import { constVal, tensorVal, type OnnxCtx, type Value } from '../context.js';
+import { constVal, tensorVal, transpose, type OnnxCtx, type Value } from '../context.js';
 import { sliceParams } from '../fold.js';
 import { applyPerm, channelsLast, inversePerm, norm, permuteValues } from '../layout.js';
 import { makeConst } from '../tensor.js';
@@ -94,6 +94,7 @@ export function transposeOp(c: OnnxCtx): Value[] {
 export function pad(c: OnnxCtx): Value[] {
   const mode = c.attr.s('mode', 'constant');
   const r = c.rank(0);
+  if (c.opset >= 11 && !c.isConst(1)) return runtimePad(c, mode, r);
   let pads = c.opset >= 11 ? c.ints(1) : (c.attr.ints('pads') ?? c.attr.ints('paddings')!);
   const value = c.opset >= 11 ? (c.has(2) ? c.const(2).v[0]! : 0) : c.attr.f('value', 0);
   if (c.opset >= 18 && c.has(3)) {
@@ -124,6 +125,27 @@ export function pad(c: OnnxCtx): Value[] {
   if (mode === 'reflect') return [tensorVal(one(c, 'MIRROR_PAD', [x, pc], { mode: MirrorPadMode.REFLECT }, shape), p)];
   if (mode === 'edge') return [tensorVal(edgePad(c, x, phys), p)];
   throw c.refuse(`${mode} padding`, 'TFLite pads with a constant, by reflection or (through Kiln) by edge repetition');
+}
+
+/**
+ * Pad by amounts computed at run time: ONNX's [x1_begin, x2_begin, …, x1_end, …] become TFLite's [rank, 2] paddings
+ * in the graph (RESHAPE to [2, rank], TRANSPOSE); the output shape is the declared one.
+ */
+function runtimePad(c: OnnxCtx, mode: string, r: number): Value[] {
+  const out = c.declared();
+  if (!out) throw c.refuse('input 1 (pads) is computed at run time and the model declares no output shape');
+  if (c.has(3)) throw c.refuse('pads computed at run time for some axes only (input 3)');
+  if (mode !== 'constant' && mode !== 'reflect')
+    throw c.refuse(`${mode} padding by amounts computed at run time`, 'Give the pads as a constant');
+  const pads = castTo(c, c.tensor(1, null), 'int32', `${c.name}/pads32`);
+  const pairs = c.b.reshape(pads, [2, r], { name: `${c.name}/pads_2xr` });
+  const pc = transpose(c.b, pairs, [1, 0], `${c.name}/paddings`);
+  const x = c.tensor(0, null);
+  if (mode === 'reflect')
+    return [tensorVal(one(c, 'MIRROR_PAD', [x, pc], { mode: MirrorPadMode.REFLECT }, out, c.dtype(0)))];
+  if (!c.has(2)) return [tensorVal(one(c, 'PAD', [x, pc], {}, out, c.dtype(0)))];
+  const v = c.b.reshape(c.tensor(2, null, c.dtype(0)), [], { name: `${c.name}/value` });
+  return [tensorVal(one(c, 'PADV2', [x, pc, v], {}, out, c.dtype(0)))];
 }
 
 /** Edge padding, axis by axis: the first and last slices repeated (TILE) and concatenated around the tensor. */
@@ -346,6 +368,13 @@ export function expand(c: OnnxCtx): Value[] {
 }
 
 export function tile(c: OnnxCtx): Value[] {
+  if (!c.isConst(1)) {
+    // multiples computed at run time: TILE takes them as a tensor; the output shape is the declared one
+    const out = c.declared();
+    if (!out) throw c.refuse('input 1 (repeats) is computed at run time and the model declares no output shape');
+    const reps = castTo(c, c.tensor(1, null), 'int32', `${c.name}/multiples`);
+    return [tensorVal(one(c, 'TILE', [c.tensor(0, null), reps], {}, out, c.dtype(0)))];
+  }
   const p = c.perm(0);
   const reps = applyPerm(c.ints(1), p);
   const x = c.tensor(0, p);
