@@ -195,28 +195,41 @@ export function resize(c: OnnxCtx): Value[] {
   let size: number[];
   const upsample = c.node.opType === 'Upsample';
   const scalesAt = upsample || c.opset === 10 ? 1 : 2;
-  if (upsample && c.opset < 9) size = s.map((d, i) => Math.floor(d * c.attr.floats('scales')![i]!));
-  else if (!upsample && c.opset >= 11 && c.has(3) && numElements(c.shape(3)) > 0) size = c.ints(3);
+  const bySizes = !upsample && c.opset >= 11 && c.has(3) && numElements(c.shape(3)) > 0;
+  const from = upsample && c.opset < 9 ? -1 : bySizes ? 3 : scalesAt;
+  const runtime = from >= 0 && !c.isConst(from);
+  if (from < 0) size = s.map((d, i) => Math.floor(d * c.attr.floats('scales')![i]!));
+  else if (runtime) size = runtimeResizeShape(c, from);
+  else if (bySizes) size = c.ints(3);
   else size = s.map((d, i) => Math.floor(d * c.const(scalesAt).v[i]!));
   if (c.opset >= 18 && c.attr.ints('axes')) throw c.refuse('the axes attribute');
   if (size[0] !== s[0] || size[1] !== s[1]) throw c.refuse('resizing over batch or channels');
+  // ONNX maps coordinates by the scale, TFLite by the ratio of sizes: they agree for scales computed at run time
+  // only when those are whole upsampling factors (the declared size a multiple of the input's)
+  if (runtime && from !== 3 && (size[2]! % s[2]! !== 0 || size[3]! % s[3]! !== 0))
+    throw c.refuse(
+      'scales computed at run time that are not whole upsampling factors',
+      'Give the scales as a constant, or the output size (sizes) instead',
+    );
   const mode = c.attr.s('mode', 'nearest');
   const ctm = upsample || c.opset < 11 ? 'asymmetric' : c.attr.s('coordinate_transformation_mode', 'half_pixel');
   const nearestMode = c.attr.s('nearest_mode', 'round_prefer_floor');
   const cl = channelsLast(4);
   const x = c.tensor(0, cl);
-  const sz = c.b.constant(`${c.name}/size`, 'int32', [2], [size[2]!, size[3]!]);
+  const sz = runtime
+    ? runtimeResizeSize(c, from, bySizes)
+    : c.b.constant(`${c.name}/size`, 'int32', [2], [size[2]!, size[3]!]);
   const out = (type: string, fields: Record<string, unknown>): Value[] => [
-    tensorVal(one(c, type, [x, sz], fields), cl),
+    tensorVal(one(c, type, [x, sz], fields, runtime ? applyPerm(size, cl) : undefined, runtime ? F32 : undefined), cl),
   ];
   const integerUp = size[2]! % s[2]! === 0 && size[3]! % s[3]! === 0;
   if (mode === 'nearest') {
-    if (
-      ctm === 'asymmetric' &&
-      (nearestMode === 'floor' || upsample || c.opset < 11 || (integerUp && nearestMode !== 'ceil'))
-    )
+    if (ctm === 'asymmetric' && (nearestMode === 'floor' || upsample || c.opset < 11))
       return out('RESIZE_NEAREST_NEIGHBOR', { alignCorners: false, halfPixelCenters: false });
-    if ((ctm === 'half_pixel' || ctm === 'pytorch_half_pixel') && (nearestMode === 'round_prefer_ceil' || integerUp))
+    if (
+      (ctm === 'half_pixel' || ctm === 'pytorch_half_pixel') &&
+      (nearestMode === 'round_prefer_ceil' || (integerUp && nearestMode === 'round_prefer_floor'))
+    )
       return out('RESIZE_NEAREST_NEIGHBOR', { alignCorners: false, halfPixelCenters: true });
     if (ctm === 'align_corners' && nearestMode === 'round_prefer_ceil')
       return out('RESIZE_NEAREST_NEIGHBOR', { alignCorners: true, halfPixelCenters: false });
@@ -233,6 +246,48 @@ export function resize(c: OnnxCtx): Value[] {
     throw c.refuse(`linear resize with ${ctm} coordinates`);
   }
   throw c.refuse(`${mode} interpolation`, 'TFLite resizes with nearest or bilinear interpolation');
+}
+
+/** The output shape of a Resize whose scales or sizes come at run time: the one the model declares. */
+function runtimeResizeShape(c: OnnxCtx, from: number): number[] {
+  const out = c.declared();
+  if (!out || c.shape(from)[0] !== 4)
+    throw c.refuse(
+      `input ${from} (${from === 3 ? 'sizes' : 'scales'}) is computed at run time and the model declares no output shape`,
+      'Give the scales or sizes as a constant',
+    );
+  return out;
+}
+
+/**
+ * The [height, width] size tensor of TFLite's resize ops, computed in the graph from the run-time input: sizes[2:4]
+ * as int32, or floor(shape[2:4] · scales[2:4]).
+ */
+function runtimeResizeSize(c: OnnxCtx, from: number, bySizes: boolean): number {
+  const v = c.tensor(from, null);
+  const dtype = c.b.g.tensor(v).dtype;
+  const hw = c.b.op(
+    'SLICE',
+    [v, c.b.constant(`${c.name}/hw_begin`, 'int32', [1], [2]), c.b.constant(`${c.name}/hw_size`, 'int32', [1], [2])],
+    {},
+    { outputs: [{ name: `${c.name}/hw`, shape: [2], dtype }] },
+  )[0]!;
+  if (bySizes) return castTo(c, hw, 'int32', `${c.name}/size`);
+  if (dtype !== F32) throw c.refuse(`${dtype} scales`);
+  const s = c.shape(0);
+  const scaled = c.b.op(
+    'MUL',
+    [hw, c.b.constant(`${c.name}/in_hw`, F32, [2], [s[2]!, s[3]!])],
+    { fusedActivationFunction: 0 },
+    { outputs: [{ name: `${c.name}/scaled`, shape: [2], dtype: F32 }] },
+  )[0]!;
+  const floored = c.b.op(
+    'FLOOR',
+    [scaled],
+    {},
+    { outputs: [{ name: `${c.name}/floored`, shape: [2], dtype: F32 }] },
+  )[0]!;
+  return castTo(c, floored, 'int32', `${c.name}/size`);
 }
 
 /** Indices computed at run time may count from the end (−d … d−1); TFLite's GATHER takes 0 … d−1: FLOOR_MOD by d. */
