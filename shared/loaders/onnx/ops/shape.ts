@@ -370,6 +370,7 @@ export function split(c: OnnxCtx): Value[] {
   const axis = normAxis(c.attr.i('axis', 0), r);
   const d = c.shape(0)[axis]!;
   const count = c.node.output.length;
+  if (c.opset >= 13 && c.has(1) && !c.isConst(1)) return runtimeSplit(c, axis, count);
   let sizes = c.opset >= 13 ? (c.has(1) ? c.ints(1) : undefined) : c.attr.ints('split');
   if (!sizes || sizes.length === 0) {
     const n = c.attr.i('num_outputs', count);
@@ -397,6 +398,24 @@ export function split(c: OnnxCtx): Value[] {
     },
   );
   return outs.map((o) => tensorVal(o, p));
+}
+
+/** Split sizes computed at run time: SPLIT_V takes them as a tensor; each output has the shape the model declares. */
+function runtimeSplit(c: OnnxCtx, axis: number, count: number): Value[] {
+  const shapes = Array.from({ length: count }, (_v, i) => c.declared(i));
+  if (shapes.some((sh) => !sh))
+    throw c.refuse('input 1 (split) is computed at run time and the model declares no shape for every output');
+  const outs = c.b.op(
+    'SPLIT_V',
+    [
+      c.tensor(0, null),
+      castTo(c, c.tensor(1, null), 'int32', `${c.name}/sizes`),
+      c.b.constant(`${c.name}/axis`, 'int32', [], [axis]),
+    ],
+    { numSplits: count },
+    { outputs: shapes.map((shape, i) => ({ name: c.out(i), dtype: c.dtype(0), shape: shape! })) },
+  );
+  return outs.map((o) => tensorVal(o, null));
 }
 
 export function where(c: OnnxCtx): Value[] {
