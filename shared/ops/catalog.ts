@@ -587,6 +587,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     },
     embeddedMaxVersion: 2,
   },
+  RANGE: { from: { onnx: ['Range'] } },
   REDUCE_ANY: { shape: 'reduce' },
   REDUCE_MAX: {
     arity: [2, 1],
