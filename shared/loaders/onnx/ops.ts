@@ -58,6 +58,7 @@ import {
   gather,
   identity,
   pad,
+  range,
   reshapeTo,
   resize,
   runtimeAxesReshape,
@@ -300,11 +301,12 @@ export const ONNX_OPS: Record<string, OnnxOpConverter> = {
   Cast: cast,
   Expand: expand,
   Tile: tile,
+  Range: range,
   Shape: shapeOp,
   Size: (c) => [constVal(makeConst('int64', [], [numElements(c.shape(0))]))],
 };
 
 /** Ops whose result is computed only when all inputs are constants (fold.ts); refused otherwise. */
-export const CONST_ONLY = new Set(['Constant', 'ConstantOfShape', 'Range']);
+export const CONST_ONLY = new Set(['Constant', 'ConstantOfShape']);
 
 export type { ConstVal };

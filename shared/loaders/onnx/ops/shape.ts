@@ -531,3 +531,20 @@ export const shapeOp: OnnxOpConverter = (c) => {
 };
 
 export const identity: OnnxOpConverter = (c) => [c.value(0)];
+
+/**
+ * Range over bounds computed at run time: TFLite's RANGE (float32 or int32; int64 bounds computed as int32 and cast
+ * back), its length the one the model declares.
+ */
+export function range(c: OnnxCtx): Value[] {
+  const out = c.declared();
+  if (!out || out.length !== 1 || [0, 1, 2].some((i) => c.rank(i) !== 0))
+    throw c.refuse('bounds computed at run time and no declared 1-D output shape');
+  const dtype = c.dtype(0);
+  if (dtype !== F32 && dtype !== 'int32' && dtype !== 'int64') throw c.refuse(`a ${dtype} range`);
+  const at = dtype === 'int64' ? 'int32' : dtype;
+  const bounds = [0, 1, 2].map((i) => castTo(c, c.tensor(i, null), at, `${c.name}/bound${i}`));
+  const name = dtype === 'int64' ? `${c.name}/range32` : c.out();
+  const y = c.b.op('RANGE', bounds, {}, { outputs: [{ name, shape: out, dtype: at }] })[0]!;
+  return [tensorVal(dtype === 'int64' ? castTo(c, y, 'int64', c.out()) : y)];
+}
