@@ -302,7 +302,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     kernel: 2,
     // bool outputs: the int8 comparison kernels rescale each input from its own parameters.
     quant: { version: 2, output: FREE },
-    from: { tf: ['Greater'], onnx: ['Sign', 'ThresholdedRelu', 'Greater'] },
+    from: { tf: ['Greater'], onnx: ['Sign', 'Shrink', 'ThresholdedRelu', 'Greater'] },
   },
   GREATER_EQUAL: {
     arity: [2, 1],
