@@ -722,6 +722,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     from: { tf: ['Rsqrt'] },
   },
   SELECT_V2: { from: { onnx: ['ThresholdedRelu', 'Where'] } },
+  SCATTER_ND: { from: { onnx: ['Slice'] } },
   SHAPE: { shape: 'shape', kernel: 1 },
   SIN: { shape: 'same', from: { tf: ['Sin'], onnx: ['Tan', 'Sin'] } },
   SLICE: {
