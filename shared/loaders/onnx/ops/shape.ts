@@ -331,6 +331,7 @@ export function gather(c: OnnxCtx): Value[] {
 export function slice(c: OnnxCtx): Value[] {
   const s = c.shape(0);
   const r = s.length;
+  if (c.opset >= 10 && [1, 2, 3, 4].some((i) => c.has(i) && !c.isConst(i))) return runtimeSlice(c, r);
   const prm =
     c.opset >= 10
       ? sliceParams(s, c.ints(1), c.ints(2), c.has(3) ? c.ints(3) : undefined, c.has(4) ? c.ints(4) : undefined)
@@ -363,6 +364,84 @@ export function slice(c: OnnxCtx): Value[] {
     shape,
   );
   return [tensorVal(y, p)];
+}
+
+/** Slice bounds past this are clamped (TFLite's STRIDED_SLICE clamps them to the axis again). */
+const SLICE_BIG = 2 ** 30;
+
+/**
+ * Slice with starts, ends, axes or steps computed at run time: STRIDED_SLICE over full-rank begin / end / strides
+ * built in the graph. Each operand is clamped to ±2³⁰ (int64's "to the end" sentinels fit int32), cast to int32 and
+ * scattered (SCATTER_ND) to its axes; axes not named keep begin 0, end 2³⁰ and stride 1. The output shape is the
+ * declared one.
+ */
+function runtimeSlice(c: OnnxCtx, r: number): Value[] {
+  const out = c.declared();
+  const k = c.shape(1)[0];
+  if (!out || k === undefined || c.rank(1) !== 1)
+    throw c.refuse('starts/ends computed at run time and no declared output shape');
+  const op = (type: string, ins: number[], shape: number[], name: string, fields: Record<string, unknown> = {}) =>
+    c.b.op(type, ins, fields, { outputs: [{ name: `${c.name}/${name}`, shape, dtype: 'int32' }] })[0]!;
+  const int32 = (i: number, name: string): number => {
+    let v = c.tensor(i, null);
+    const dt = c.b.g.tensor(v).dtype;
+    if (dt !== 'int32' && dt !== 'int64') throw c.refuse(`${dt} slice bounds`);
+    const lim = (type: string, x: number): number =>
+      c.b.op(
+        type,
+        [v, c.b.constant(`${c.name}/${name}_${type}`, dt, [], [x])],
+        {},
+        {
+          outputs: [{ name: `${c.name}/${name}_${type.toLowerCase()}`, shape: [k], dtype: dt }],
+        },
+      )[0]!;
+    v = lim('MINIMUM', SLICE_BIG);
+    v = lim('MAXIMUM', -SLICE_BIG);
+    return castTo(c, v, 'int32', `${c.name}/${name}32`);
+  };
+  let axes = c.has(3)
+    ? c.isConst(3)
+      ? c.b.constant(
+          `${c.name}/axes`,
+          'int32',
+          [k],
+          c.ints(3).map((a) => normAxis(a, r)),
+        )
+      : op(
+          'FLOOR_MOD',
+          [castTo(c, c.tensor(3, null), 'int32', `${c.name}/axes32`), c.b.constant(`${c.name}/rank`, 'int32', [], [r])],
+          [k],
+          'axes_mod',
+        )
+    : c.b.constant(
+        `${c.name}/axes`,
+        'int32',
+        [k],
+        Array.from({ length: k }, (_v, i) => i),
+      );
+  axes = c.b.reshape(axes, [k, 1], { name: `${c.name}/axes_idx` });
+  const full = c.b.constant(`${c.name}/full_shape`, 'int32', [1], [r]);
+  // scatter (v − fill) to the axes, then + fill: the axes not named keep `fill`
+  const scatter = (v: number, fill: number, name: string): number => {
+    const f = c.b.constant(`${c.name}/${name}_fill`, 'int32', [], [fill]);
+    const d = fill ? op('SUB', [v, f], [k], `${name}_less`, { fusedActivationFunction: 0 }) : v;
+    const sc = op('SCATTER_ND', [axes, d, full], [r], `${name}_scattered`);
+    return fill ? op('ADD', [sc, f], [r], name, { fusedActivationFunction: 0 }) : sc;
+  };
+  const begin = scatter(int32(1, 'starts'), 0, 'begin');
+  const end = scatter(int32(2, 'ends'), SLICE_BIG, 'end');
+  const strides = c.has(4)
+    ? scatter(int32(4, 'steps'), 1, 'strides')
+    : c.b.constant(`${c.name}/strides`, 'int32', [r], new Array<number>(r).fill(1));
+  const y = one(
+    c,
+    'STRIDED_SLICE',
+    [c.tensor(0, null), begin, end, strides],
+    { beginMask: 0, endMask: 0, shrinkAxisMask: 0 },
+    out,
+    c.dtype(0),
+  );
+  return [tensorVal(y)];
 }
 
 export function split(c: OnnxCtx): Value[] {
