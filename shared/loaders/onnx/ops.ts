@@ -13,7 +13,6 @@ import {
   castTo,
   compare,
   composite,
-  floatOnly,
   minMax,
   one,
   scaleShift,
@@ -30,6 +29,7 @@ import {
   inverseHyperbolic,
   isInf,
   isNaN,
+  pow,
   reduce,
   shrink,
   sign,
@@ -138,11 +138,7 @@ export const ONNX_OPS: Record<string, OnnxOpConverter> = {
     if (c.dtype(0) !== F32) throw c.refuse(`division of ${c.dtype(0)}`, 'TFLite divides float32');
     return binary('DIV')(c);
   },
-  Pow: (c) => {
-    floatOnly(c);
-    if (!c.isConst(1)) floatOnly(c, 1);
-    return binary('POW')(c);
-  },
+  Pow: pow,
   Max: variadic('MAXIMUM'),
   Min: variadic('MINIMUM'),
   Sum: variadic('ADD'),

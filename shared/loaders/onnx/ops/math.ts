@@ -3,6 +3,7 @@
 import { numElements } from '../../../ir/graph.js';
 import { normAxis } from '../../../ir/axis.js';
 import { TensorType } from '../../../tflite/schema.js';
+import { applyPerm } from '../layout.js';
 import { tensorVal, type OnnxCtx, type Value } from '../context.js';
 import {
   ARITH,
@@ -14,6 +15,7 @@ import {
   floatOnly,
   minMax,
   one,
+  operands,
   type OnnxOpConverter,
 } from './common.js';
 
@@ -354,3 +356,24 @@ export const shrink = composite((c, x) => {
   );
   return select(cmp('LESS', -lambd, 'below'), c.b.binary('ADD', x, k('bias_up', bias)), above, c.out());
 });
+
+/**
+ * Pow, whose result has the base's type. TFLite's POW takes float32 or int32 operands of one type: a float32 base
+ * takes the exponent as float32; an int32 base an integer exponent as int32, a float32 exponent by computing in float32
+ * and truncating back (CAST), as ONNX's reference does. int64 bases are refused (no int64 kernel).
+ */
+export function pow(c: OnnxCtx): Value[] {
+  const base = c.dtype(0);
+  const exp = c.isConst(1) && c.dtype(1) === 'float64' ? F32 : c.dtype(1);
+  const ints = ['int32', 'int64'];
+  if (base !== F32 && base !== 'int32')
+    throw c.refuse(`computes on ${base}, TFLite's kernel for it takes float32 or int32`);
+  if (exp !== F32 && !ints.includes(exp)) throw c.refuse(`a ${exp} exponent`);
+  const { ids, perm, shape } = operands(c, [0, 1]);
+  const at = base === 'int32' && exp !== F32 ? 'int32' : F32;
+  const [x, y] = ids.map((id, k) => castTo(c, id, at, `${c.name}/operand${k}`));
+  const phys = applyPerm(shape, perm);
+  const name = at === base ? c.out() : `${c.name}/pow`;
+  const z = c.b.op('POW', [x!, y!], {}, { outputs: [{ name, shape: phys, dtype: at }] })[0]!;
+  return [tensorVal(at === base ? z : castTo(c, z, base, c.out()), perm)];
+}
