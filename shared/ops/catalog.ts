@@ -244,6 +244,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
       source: 'D',
     },
   },
+  FILL: { from: { onnx: ['Expand', 'ConstantOfShape'] } },
   FLOOR: { shape: 'same', from: { tf: ['Floor'], onnx: ['Floor'] } },
   FLOOR_DIV: {
     arity: [2, 1],
