@@ -53,6 +53,7 @@ import {
 import {
   cast,
   concat,
+  constantOfShape,
   depthSpace,
   expand,
   gather,
@@ -298,11 +299,12 @@ export const ONNX_OPS: Record<string, OnnxOpConverter> = {
   Expand: expand,
   Tile: tile,
   Range: range,
+  ConstantOfShape: constantOfShape,
   Shape: shapeOp,
   Size: (c) => [constVal(makeConst('int64', [], [numElements(c.shape(0))]))],
 };
 
 /** Ops whose result is computed only when all inputs are constants (fold.ts); refused otherwise. */
-export const CONST_ONLY = new Set(['Constant', 'ConstantOfShape']);
+export const CONST_ONLY = new Set(['Constant']);
 
 export type { ConstVal };

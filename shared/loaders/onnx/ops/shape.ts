@@ -627,3 +627,15 @@ export function range(c: OnnxCtx): Value[] {
   const y = c.b.op('RANGE', bounds, {}, { outputs: [{ name, shape: out, dtype: at }] })[0]!;
   return [tensorVal(dtype === 'int64' ? castTo(c, y, 'int64', c.out()) : y)];
 }
+
+/** ConstantOfShape with the shape computed at run time: FILL with the value, the declared output shape. */
+export function constantOfShape(c: OnnxCtx): Value[] {
+  const out = c.declared();
+  if (!out) throw c.refuse('input 0 (shape) is computed at run time and the model declares no output shape');
+  const t = c.attr.tensor('value');
+  const dtype = !t || t.dtype === 'float64' || t.dtype === 'float16' ? F32 : t.dtype;
+  if (![F32, 'int32', 'int64', 'bool'].includes(dtype)) throw c.refuse(`a ${dtype} fill value`);
+  const shape = castTo(c, c.tensor(0, null), 'int32', `${c.name}/shape32`);
+  const value = c.b.constant(`${c.name}/value`, dtype, [], [t ? t.v[0]! : 0]);
+  return [tensorVal(one(c, 'FILL', [shape, value], {}, out, dtype))];
+}
