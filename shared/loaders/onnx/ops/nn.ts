@@ -295,6 +295,7 @@ export function batchNorm(c: OnnxCtx): Value[] {
   const r = c.rank(0);
   const p = r >= 3 ? channelsLast(r) : null;
   const x = c.tensor(0, p);
+  if ([1, 2, 3, 4].some((i) => !c.isConst(i))) return [tensorVal(runtimeBatchNorm(c, x), p)];
   const [scale, bias, mean, variance] = [1, 2, 3, 4].map((i) => Float32Array.from(c.const(i).v));
   const y = emitBatchNorm(
     c.b,
@@ -303,6 +304,32 @@ export function batchNorm(c: OnnxCtx): Value[] {
     c.out(),
   );
   return [tensorVal(y, p)];
+}
+
+/**
+ * Batch normalization whose scale, bias, mean or variance come at run time: (x − mean) · rsqrt(var + ε) · scale + bias
+ * in the graph, the [C] operands broadcast along the channels, which are the last axis of `x`'s layout.
+ */
+function runtimeBatchNorm(c: OnnxCtx, x: number): number {
+  const [scale, bias, mean, variance] = [1, 2, 3, 4].map((i) => {
+    floatOnly(c, i);
+    return c.tensor(i, null);
+  });
+  const eps = c.b.constant(`${c.name}/epsilon`, F32, [], [c.attr.f('epsilon', 1e-5)]);
+  const inv = c.b.unary('RSQRT', c.b.binary('ADD', variance!, eps, {}, { name: `${c.name}/var_eps` }), {
+    name: `${c.name}/inv_std`,
+  });
+  const centered = c.b.binary('SUB', x, mean!, {}, { name: `${c.name}/centered` });
+  const scaled = c.b.binary(
+    'MUL',
+    centered,
+    c.b.binary('MUL', inv, scale!, {}, { name: `${c.name}/gain` }),
+    {},
+    {
+      name: `${c.name}/scaled`,
+    },
+  );
+  return c.b.binary('ADD', scaled, bias!, {}, { name: c.out() });
 }
 
 /**
