@@ -364,14 +364,12 @@ export function instanceNorm(c: OnnxCtx): Value[] {
     Array.from({ length: r - 2 }, (_v, i) => i + 1),
   );
   const n = c.b.binary('MUL', d, inv);
-  const ch = c.shape(0)[1]!;
-  const y = c.b.binary(
-    'ADD',
-    c.b.binary('MUL', n, c.b.constant(`${c.name}/scale`, F32, [ch], Float32Array.from(c.const(1).v))),
-    c.b.constant(`${c.name}/bias`, F32, [ch], Float32Array.from(c.const(2).v)),
-    {},
-    { name: c.out() },
-  );
+  // scale and bias [C] (constants or computed at run time) broadcast along the channels, the last axis here
+  const [scale, bias] = [1, 2].map((i) => {
+    if (!c.isConst(i)) floatOnly(c, i);
+    return c.tensor(i, null, F32);
+  });
+  const y = c.b.binary('ADD', c.b.binary('MUL', n, scale!), bias!, {}, { name: c.out() });
   return [tensorVal(y, cl)];
 }
 
