@@ -12,7 +12,7 @@ import { STAGE_CORES } from '../../shared/pipeline/cores/index.js';
 import { readLocalModel } from '../../shared/pipeline/local-model.js';
 import { checkUploadBytes, SNIFF_BYTES } from '../../shared/pipeline/sniff.js';
 import { classifyUpload } from '../../shared/pipeline/uploads.js';
-import { pytorchCnn, unsupportedModel } from './helpers/onnx-models.js';
+import { pytorchCnn, runtimeOperandsModel, unsupportedModel } from './helpers/onnx-models.js';
 
 const file = (bytes: Uint8Array, name = 'model.onnx'): MemoryFiles =>
   new MemoryFiles(name, new Map([[name, bytes]]), 'file', name);
@@ -96,6 +96,46 @@ test('with NHWC image inputs the converted CNN has no TRANSPOSE at all and compu
   } finally {
     a.close();
     b.close();
+  }
+});
+
+test('Slice bounds and ReduceSum axes fed at run time are read by the converted model, as onnxruntime reads them', async (t) => {
+  const bytes = runtimeOperandsModel();
+  const r = convertFiles(file(bytes));
+  const types = r.model.graph.ops.map((o) => o.type);
+  t.true(types.includes('STRIDED_SLICE') && types.includes('SUM'));
+  const ort = await import('onnxruntime-node');
+  const session = await ort.InferenceSession.create(bytes);
+  const rt = await TfliteRuntime.load(toTfliteBytes(r.model));
+  const x = image(7, 24);
+  const i64 = (v: number): BigInt64Array => BigInt64Array.from([BigInt(v)]);
+  const bytesOf = (a: Float32Array | BigInt64Array): Uint8Array => new Uint8Array(a.buffer);
+  try {
+    const seen = new Set<string>();
+    // different run-time operands, same output shape [2, 2]: the result must follow the operands
+    for (const [axis, start, end] of [
+      [1, 0, 2],
+      [1, 2, 4],
+      [-2, 1, 3],
+      [1, -2, 1000],
+    ] as const) {
+      const feeds = {
+        x: new ort.Tensor('float32', x, [2, 3, 4]),
+        axes: new ort.Tensor('int64', i64(axis), [1]),
+        starts: new ort.Tensor('int64', i64(start), [1]),
+        ends: new ort.Tensor('int64', i64(end), [1]),
+      };
+      const want = (await session.run(feeds))['y']!.data as Float32Array;
+      const [out] = await rt.run([bytesOf(x), bytesOf(i64(axis)), bytesOf(i64(start)), bytesOf(i64(end))]);
+      const got = new Float32Array(out!.bytes.slice().buffer);
+      t.is(got.length, 4);
+      for (let i = 0; i < 4; i++)
+        t.true(Math.abs(got[i]! - want[i]!) < 1e-5, `${axis} ${start}:${end} [${i}]: ${got[i]} vs ${want[i]}`);
+      seen.add(Array.from(got).join());
+    }
+    t.true(seen.size >= 3, 'the operands change the result');
+  } finally {
+    rt.close();
   }
 });
 

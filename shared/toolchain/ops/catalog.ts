@@ -244,6 +244,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
       source: 'D',
     },
   },
+  FILL: { from: { onnx: ['Expand', 'ConstantOfShape'] } },
   FLOOR: { shape: 'same', from: { tf: ['Floor'], onnx: ['Floor'] } },
   FLOOR_DIV: {
     arity: [2, 1],
@@ -302,7 +303,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     kernel: 2,
     // bool outputs: the int8 comparison kernels rescale each input from its own parameters.
     quant: { version: 2, output: FREE },
-    from: { tf: ['Greater'], onnx: ['Sign', 'ThresholdedRelu', 'Greater'] },
+    from: { tf: ['Greater'], onnx: ['Sign', 'Shrink', 'ThresholdedRelu', 'Greater'] },
   },
   GREATER_EQUAL: {
     arity: [2, 1],
@@ -587,6 +588,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     },
     embeddedMaxVersion: 2,
   },
+  RANGE: { from: { onnx: ['Range'] } },
   REDUCE_ANY: { shape: 'reduce' },
   REDUCE_MAX: {
     arity: [2, 1],
@@ -721,6 +723,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     from: { tf: ['Rsqrt'] },
   },
   SELECT_V2: { from: { onnx: ['ThresholdedRelu', 'Where', 'Shrink'] } },
+  SCATTER_ND: { from: { onnx: ['Slice'] } },
   SHAPE: { shape: 'shape', kernel: 1 },
   SIN: { shape: 'same', from: { tf: ['Sin'], onnx: ['Tan', 'Sin'] } },
   SLICE: {

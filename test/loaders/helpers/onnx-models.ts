@@ -134,4 +134,41 @@ export function unsupportedModel(): Uint8Array {
   });
 }
 
+/**
+ * Ops whose operands come at run time: x [2, 3, 4] → Slice(x, starts, ends, axes = [2]) → ReduceSum(axes,
+ * keepdims = 0) → y [2, 2]. starts, ends and axes are graph inputs (int64 [1]); the model declares the shapes of s and
+ * y.
+ */
+export function runtimeOperandsModel(): Uint8Array {
+  const tt = (elemType: number, dims: number[]): object => ({
+    tensorType: { elemType, shape: { dim: dims.map((d) => ({ dimValue: d })) } },
+  });
+  return encodeOnnxModel({
+    irVersion: 8,
+    opsetImport: [{ domain: '', version: 13 }],
+    graph: {
+      name: 'g',
+      node: [
+        { opType: 'Slice', name: 'slice', input: ['x', 'starts', 'ends', 'slice_axes'], output: ['s'] },
+        {
+          opType: 'ReduceSum',
+          name: 'sum',
+          input: ['s', 'axes'],
+          output: ['y'],
+          attribute: [attrInt('keepdims', 0)],
+        },
+      ],
+      initializer: [{ name: 'slice_axes', dims: [1], dataType: INT64, int64Data: [2] }],
+      input: [
+        { name: 'x', type: tt(FLOAT, [2, 3, 4]) },
+        { name: 'axes', type: tt(INT64, [1]) },
+        { name: 'starts', type: tt(INT64, [1]) },
+        { name: 'ends', type: tt(INT64, [1]) },
+      ],
+      output: [{ name: 'y', type: tt(FLOAT, [2, 2]) }],
+      valueInfo: [{ name: 's', type: tt(FLOAT, [2, 3, 2]) }],
+    },
+  });
+}
+
 export { INT64 };

@@ -13,7 +13,6 @@ import {
   castTo,
   compare,
   composite,
-  floatOnly,
   minMax,
   one,
   scaleShift,
@@ -30,6 +29,7 @@ import {
   inverseHyperbolic,
   isInf,
   isNaN,
+  pow,
   reduce,
   shrink,
   sign,
@@ -53,13 +53,16 @@ import {
 import {
   cast,
   concat,
+  constantOfShape,
   depthSpace,
   expand,
   gather,
   identity,
   pad,
+  range,
   reshapeTo,
   resize,
+  runtimeAxesReshape,
   runtimeReshape,
   shapeOp,
   slice,
@@ -136,11 +139,7 @@ export const ONNX_OPS: Record<string, OnnxOpConverter> = {
     if (c.dtype(0) !== F32) throw c.refuse(`division of ${c.dtype(0)}`, 'TFLite divides float32');
     return binary('DIV')(c);
   },
-  Pow: (c) => {
-    floatOnly(c);
-    if (!c.isConst(1)) floatOnly(c, 1);
-    return binary('POW')(c);
-  },
+  Pow: pow,
   Max: variadic('MAXIMUM'),
   Min: variadic('MINIMUM'),
   Sum: variadic('ADD'),
@@ -270,6 +269,7 @@ export const ONNX_OPS: Record<string, OnnxOpConverter> = {
     return reshapeTo(c, [numElements(s.slice(0, axis)), numElements(s.slice(axis))]);
   },
   Squeeze: (c) => {
+    if (c.opset >= 13 && c.has(1) && !c.isConst(1)) return runtimeAxesReshape(c);
     const s = c.shape(0);
     const axes = (axesArg(c, 1, 13) ?? []).map((a) => normAxis(a, s.length));
     return reshapeTo(
@@ -278,6 +278,7 @@ export const ONNX_OPS: Record<string, OnnxOpConverter> = {
     );
   },
   Unsqueeze: (c) => {
+    if (c.opset >= 13 && !c.isConst(1)) return runtimeAxesReshape(c);
     const s = [...c.shape(0)];
     const axes0 = axesArg(c, 1, 13) ?? [];
     const r = s.length + axes0.length;
@@ -297,11 +298,13 @@ export const ONNX_OPS: Record<string, OnnxOpConverter> = {
   Cast: cast,
   Expand: expand,
   Tile: tile,
+  Range: range,
+  ConstantOfShape: constantOfShape,
   Shape: shapeOp,
   Size: (c) => [constVal(makeConst('int64', [], [numElements(c.shape(0))]))],
 };
 
 /** Ops whose result is computed only when all inputs are constants (fold.ts); refused otherwise. */
-export const CONST_ONLY = new Set(['Constant', 'ConstantOfShape', 'Range']);
+export const CONST_ONLY = new Set(['Constant']);
 
 export type { ConstVal };

@@ -3,6 +3,7 @@
 import { numElements } from '../../../ir/graph.js';
 import { normAxis } from '../../../ir/axis.js';
 import { TensorType } from '../../../tflite/schema.js';
+import { applyPerm } from '../layout.js';
 import { tensorVal, type OnnxCtx, type Value } from '../context.js';
 import {
   ARITH,
@@ -14,6 +15,7 @@ import {
   floatOnly,
   minMax,
   one,
+  operands,
   type OnnxOpConverter,
 } from './common.js';
 
@@ -63,8 +65,12 @@ export function reduce(
 ): OnnxOpConverter {
   return (c) => {
     floatOnly(c);
+    const runtimeAxes = c.opset >= axesInputFrom && c.has(1) && !c.isConst(1);
+    // axes fed at run time but declared with no elements are no axes
+    const emptyAxes = runtimeAxes && c.shape(1)[0] === 0;
+    if (runtimeAxes && !emptyAxes) return runtimeAxesReduce(c, type, pre, post);
     const r = c.rank(0);
-    const axes0 = axesArg(c, 1, axesInputFrom);
+    const axes0 = emptyAxes ? [] : axesArg(c, 1, axesInputFrom);
     if ((!axes0 || axes0.length === 0) && c.attr.i('noop_with_empty_axes', 0) === 1) return [c.value(0)];
     const axes = new Set((axes0?.length ? axes0 : Array.from({ length: r }, (_v, i) => i)).map((a) => normAxis(a, r)));
     const keep = c.attr.i('keepdims', 1) === 1;
@@ -82,6 +88,39 @@ export function reduce(
     if (post) y = post(c, y);
     return [tensorVal(y, keep ? p : dropAxes(p, r, axes))];
   };
+}
+
+/**
+ * A reduction over axes computed at run time: TFLite's reduce kernels take the axes as an int32 tensor (negative
+ * axes count from the end; no axes reduce nothing, which is ONNX's noop_with_empty_axes=1). The output shape then
+ * depends on values, so it is the one the model declares.
+ */
+function runtimeAxesReduce(
+  c: OnnxCtx,
+  type: string,
+  pre?: (c: OnnxCtx, x: number) => number,
+  post?: (c: OnnxCtx, y: number) => number,
+): Value[] {
+  const n = c.shape(1)[0];
+  if (c.attr.i('noop_with_empty_axes', 0) !== 1 && !(n !== undefined && n > 0))
+    throw c.refuse(
+      'axes computed at run time that may be empty (reduce over all axes)',
+      'Give the axes as a constant, or set noop_with_empty_axes=1',
+    );
+  const shape = c.declared(0);
+  if (!shape) throw c.refuse('axes computed at run time and no declared output shape');
+  let x = c.tensor(0, null);
+  if (pre) x = pre(c, x);
+  const axes = castTo(c, c.tensor(1, null), 'int32', `${c.name}/axes_i32`);
+  const name = post ? `${c.name}/reduce` : c.out();
+  let y = c.b.op(
+    type,
+    [x, axes],
+    { keepDims: c.attr.i('keepdims', 1) === 1 },
+    { outputs: [{ name, shape, dtype: F32 }] },
+  )[0]!;
+  if (post) y = post(c, y);
+  return [tensorVal(y, null)];
 }
 
 export function argMinMax(type: 'ARG_MAX' | 'ARG_MIN'): OnnxOpConverter {
@@ -317,3 +356,24 @@ export const shrink = composite((c, x) => {
   );
   return select(cmp('LESS', -lambd, 'below'), c.b.binary('ADD', x, k('bias_up', bias)), above, c.out());
 });
+
+/**
+ * Pow, whose result has the base's type. TFLite's POW takes float32 or int32 operands of one type: a float32 base
+ * takes the exponent as float32; an int32 base an integer exponent as int32, a float32 exponent by computing in float32
+ * and truncating back (CAST), as ONNX's reference does. int64 bases are refused (no int64 kernel).
+ */
+export function pow(c: OnnxCtx): Value[] {
+  const base = c.dtype(0);
+  const exp = c.isConst(1) && c.dtype(1) === 'float64' ? F32 : c.dtype(1);
+  const ints = ['int32', 'int64'];
+  if (base !== F32 && base !== 'int32')
+    throw c.refuse(`computes on ${base}, TFLite's kernel for it takes float32 or int32`);
+  if (exp !== F32 && !ints.includes(exp)) throw c.refuse(`a ${exp} exponent`);
+  const { ids, perm, shape } = operands(c, [0, 1]);
+  const at = base === 'int32' && exp !== F32 ? 'int32' : F32;
+  const [x, y] = ids.map((id, k) => castTo(c, id, at, `${c.name}/operand${k}`));
+  const phys = applyPerm(shape, perm);
+  const name = at === base ? c.out() : `${c.name}/pow`;
+  const z = c.b.op('POW', [x!, y!], {}, { outputs: [{ name, shape: phys, dtype: at }] })[0]!;
+  return [tensorVal(at === base ? z : castTo(c, z, base, c.out()), perm)];
+}

@@ -139,11 +139,13 @@ export function pool(type: 'MAX_POOL_2D' | 'AVERAGE_POOL_2D'): OnnxOpConverter {
     const dil = c.attr.ints('dilations');
     if (dil && dil.some((d) => d !== 1)) {
       const st = c.attr.ints('strides') ?? dil.map(() => 1);
-      if (type !== 'MAX_POOL_2D' || dil.some((d, i) => st[i]! % d !== 0))
+      const taps = (c.attr.ints('kernel_shape') ?? []).reduce((a, b) => a * b, 1);
+      if (type !== 'MAX_POOL_2D' || (dil.some((d, i) => st[i]! % d !== 0) && (taps > MAX_TAPS || ceilMode(c))))
         throw c.refuse(
           'dilated pooling',
-          'TFLite pools have no dilation; Kiln converts dilated max pooling whose strides are multiples of the dilations',
+          `TFLite pools have no dilation; Kiln converts dilated max pooling whose strides are multiples of the dilations, or with up to ${MAX_TAPS} window taps and ceil_mode=0`,
         );
+      if (dil.some((d, i) => st[i]! % d !== 0)) return spatial2d(c, (x, hw, is1d) => tapMaxPool(c, x, hw, is1d));
       return spatial2d(c, (x, hw, is1d) => dilatedMaxPool(c, x, hw, is1d));
     }
     return spatial2d(c, (x, hw, is1d) => {
@@ -185,6 +187,63 @@ export function pool(type: 'MAX_POOL_2D' | 'AVERAGE_POOL_2D'): OnnxOpConverter {
   };
 }
 
+/** Window taps up to which a dilated max pool becomes a MAXIMUM over shifted strided views. */
+const MAX_TAPS = 64;
+
+const ceilMode = (c: OnnxCtx): boolean => c.attr.i('ceil_mode', 0) === 1;
+
+/** The (−∞-)padded input of a max pool, and its shape. */
+function maxPoolPadded(c: OnnxCtx, x: number, win: { pads: number[][] }): { padded: number; ps: number[] } {
+  const s = c.b.g.tensor(x).shape;
+  const pads = [[0, 0], win.pads[0]!, win.pads[1]!, [0, 0]];
+  const ps = s.map((d, i) => d + pads[i]![0]! + pads[i]![1]!);
+  if (pads.every(([a, b]) => !a && !b)) return { padded: x, ps };
+  const padded = c.b.op(
+    'PADV2',
+    [
+      x,
+      c.b.constant(`${c.name}/paddings`, 'int32', [4, 2], pads.flat()),
+      c.b.constant(`${c.name}/pad_value`, F32, [], [-3.4028234663852886e38]),
+    ],
+    {},
+    { outputs: [{ name: `${c.name}/pad`, shape: ps, dtype: F32 }] },
+  )[0]!;
+  return { padded, ps };
+}
+
+/**
+ * Dilated max pooling with any strides (ceil_mode=0): the maximum over the window's taps, each tap the input shifted
+ * by (i·dh, j·dw) and read with the pool's strides (STRIDED_SLICE), combined with MAXIMUM.
+ */
+function tapMaxPool(c: OnnxCtx, x: number, hw: [number, number], is1d: boolean): number {
+  const win = as2d(windowOf(c, is1d ? [hw[1]] : hw, c.attr.ints('kernel_shape')!, false), is1d);
+  const { padded, ps } = maxPoolPadded(c, x, win);
+  const [kh, kw] = win.kernel as [number, number];
+  const [dh, dw] = win.dilations as [number, number];
+  const [sh, sw] = win.strides as [number, number];
+  const oh = Math.floor((ps[1]! - (kh - 1) * dh - 1) / sh) + 1;
+  const ow = Math.floor((ps[2]! - (kw - 1) * dw - 1) / sw) + 1;
+  const shape = [ps[0]!, oh, ow, ps[3]!];
+  const k = (what: string, v: number[]): number => c.b.constant(`${c.name}/${what}`, 'int32', [4], v);
+  const strides = k('tap_strides', [1, sh, sw, 1]);
+  let y: number | undefined;
+  for (let i = 0; i < kh; i++)
+    for (let j = 0; j < kw; j++) {
+      const b = [0, i * dh, j * dw, 0];
+      const e = [ps[0]!, i * dh + (oh - 1) * sh + 1, j * dw + (ow - 1) * sw + 1, ps[3]!];
+      const last = i === kh - 1 && j === kw - 1;
+      const tap = c.b.op(
+        'STRIDED_SLICE',
+        [padded, k(`tap${i}_${j}_begin`, b), k(`tap${i}_${j}_end`, e), strides],
+        { beginMask: 0, endMask: 0, shrinkAxisMask: 0 },
+        { outputs: [{ name: `${c.name}/tap${i}_${j}`, shape, dtype: F32 }] },
+      )[0]!;
+      const name = last ? (is1d ? `${c.name}/pool2d` : c.out()) : `${c.name}/max${i}_${j}`;
+      y = y === undefined ? tap : c.b.op('MAXIMUM', [y, tap], {}, { outputs: [{ name, shape, dtype: F32 }] })[0]!;
+    }
+  return y!;
+}
+
 /**
  * Dilated max pooling with strides that are multiples of the dilations: every window reads only the positions
  * 0, d, 2d, … of the padded input, so those are picked (STRIDED_SLICE by d) and pooled with a dense window of the
@@ -195,21 +254,7 @@ function dilatedMaxPool(c: OnnxCtx, x: number, hw: [number, number], is1d: boole
     windowOf(c, is1d ? [hw[1]] : hw, c.attr.ints('kernel_shape')!, c.attr.i('ceil_mode', 0) === 1),
     is1d,
   );
-  const s = c.b.g.tensor(x).shape;
-  const pads = [[0, 0], win.pads[0]!, win.pads[1]!, [0, 0]];
-  const padded = noPads(win)
-    ? x
-    : c.b.op(
-        'PADV2',
-        [
-          x,
-          c.b.constant(`${c.name}/paddings`, 'int32', [4, 2], pads.flat()),
-          c.b.constant(`${c.name}/pad_value`, F32, [], [-3.4028234663852886e38]),
-        ],
-        {},
-        { outputs: [{ name: `${c.name}/pad` }] },
-      )[0]!;
-  const ps = s.map((d, i) => d + pads[i]![0]! + pads[i]![1]!);
+  const { padded, ps } = maxPoolPadded(c, x, win);
   const [dh, dw] = win.dilations as [number, number];
   const picked = [ps[0]!, Math.ceil(ps[1]! / dh), Math.ceil(ps[2]! / dw), ps[3]!];
   const k = (what: string, v: number[]): number => c.b.constant(`${c.name}/${what}`, 'int32', [4], v);
@@ -250,6 +295,7 @@ export function batchNorm(c: OnnxCtx): Value[] {
   const r = c.rank(0);
   const p = r >= 3 ? channelsLast(r) : null;
   const x = c.tensor(0, p);
+  if ([1, 2, 3, 4].some((i) => !c.isConst(i))) return [tensorVal(runtimeBatchNorm(c, x), p)];
   const [scale, bias, mean, variance] = [1, 2, 3, 4].map((i) => Float32Array.from(c.const(i).v));
   const y = emitBatchNorm(
     c.b,
@@ -258,6 +304,32 @@ export function batchNorm(c: OnnxCtx): Value[] {
     c.out(),
   );
   return [tensorVal(y, p)];
+}
+
+/**
+ * Batch normalization whose scale, bias, mean or variance come at run time: (x − mean) · rsqrt(var + ε) · scale + bias
+ * in the graph, the [C] operands broadcast along the channels, which are the last axis of `x`'s layout.
+ */
+function runtimeBatchNorm(c: OnnxCtx, x: number): number {
+  const [scale, bias, mean, variance] = [1, 2, 3, 4].map((i) => {
+    floatOnly(c, i);
+    return c.tensor(i, null);
+  });
+  const eps = c.b.constant(`${c.name}/epsilon`, F32, [], [c.attr.f('epsilon', 1e-5)]);
+  const inv = c.b.unary('RSQRT', c.b.binary('ADD', variance!, eps, {}, { name: `${c.name}/var_eps` }), {
+    name: `${c.name}/inv_std`,
+  });
+  const centered = c.b.binary('SUB', x, mean!, {}, { name: `${c.name}/centered` });
+  const scaled = c.b.binary(
+    'MUL',
+    centered,
+    c.b.binary('MUL', inv, scale!, {}, { name: `${c.name}/gain` }),
+    {},
+    {
+      name: `${c.name}/scaled`,
+    },
+  );
+  return c.b.binary('ADD', scaled, bias!, {}, { name: c.out() });
 }
 
 /**
@@ -292,14 +364,12 @@ export function instanceNorm(c: OnnxCtx): Value[] {
     Array.from({ length: r - 2 }, (_v, i) => i + 1),
   );
   const n = c.b.binary('MUL', d, inv);
-  const ch = c.shape(0)[1]!;
-  const y = c.b.binary(
-    'ADD',
-    c.b.binary('MUL', n, c.b.constant(`${c.name}/scale`, F32, [ch], Float32Array.from(c.const(1).v))),
-    c.b.constant(`${c.name}/bias`, F32, [ch], Float32Array.from(c.const(2).v)),
-    {},
-    { name: c.out() },
-  );
+  // scale and bias [C] (constants or computed at run time) broadcast along the channels, the last axis here
+  const [scale, bias] = [1, 2].map((i) => {
+    if (!c.isConst(i)) floatOnly(c, i);
+    return c.tensor(i, null, F32);
+  });
+  const y = c.b.binary('ADD', c.b.binary('MUL', n, scale!), bias!, {}, { name: c.out() });
   return [tensorVal(y, cl)];
 }
 

@@ -4,7 +4,7 @@ import { numElements } from '../../../ir/graph.js';
 import { normAxis } from '../../../ir/axis.js';
 import { broadcastShapes } from '../../../ir/shape-inference.js';
 import { MirrorPadMode } from '../../../tflite/schema.js';
-import { constVal, tensorVal, type OnnxCtx, type Value } from '../context.js';
+import { constVal, tensorVal, transpose, type OnnxCtx, type Value } from '../context.js';
 import { sliceParams } from '../fold.js';
 import { applyPerm, channelsLast, inversePerm, norm, permuteValues } from '../layout.js';
 import { makeConst } from '../tensor.js';
@@ -13,6 +13,22 @@ import { F32, ONNX_TO, castTo, dropAxes, floatOnly, one, operands, type OnnxOpCo
 export function reshapeTo(c: OnnxCtx, shape: number[]): Value[] {
   if (c.value(0).kind === 'const') return [constVal({ ...c.const(0), shape })];
   return [tensorVal(c.b.reshape(c.tensor(0, null), shape, { name: c.out() }))];
+}
+
+/**
+ * Squeeze / Unsqueeze with axes computed at run time: only unit dimensions move, so the result is the input reshaped
+ * to the output shape the model declares (refused when the model declares none, or one that is not the input's
+ * dimensions with unit dimensions dropped or added).
+ */
+export function runtimeAxesReshape(c: OnnxCtx): Value[] {
+  const out = c.declared();
+  const big = (s: number[]): string => s.filter((d) => d !== 1).join(',');
+  if (!out || big(out) !== big(c.shape(0)))
+    throw c.refuse(
+      'input 1 (axes) is computed at run time and the model declares no output shape that fixes them',
+      'Give the axes as a constant',
+    );
+  return reshapeTo(c, out);
 }
 
 /**
@@ -78,6 +94,7 @@ export function transposeOp(c: OnnxCtx): Value[] {
 export function pad(c: OnnxCtx): Value[] {
   const mode = c.attr.s('mode', 'constant');
   const r = c.rank(0);
+  if (c.opset >= 11 && !c.isConst(1)) return runtimePad(c, mode, r);
   let pads = c.opset >= 11 ? c.ints(1) : (c.attr.ints('pads') ?? c.attr.ints('paddings')!);
   const value = c.opset >= 11 ? (c.has(2) ? c.const(2).v[0]! : 0) : c.attr.f('value', 0);
   if (c.opset >= 18 && c.has(3)) {
@@ -108,6 +125,27 @@ export function pad(c: OnnxCtx): Value[] {
   if (mode === 'reflect') return [tensorVal(one(c, 'MIRROR_PAD', [x, pc], { mode: MirrorPadMode.REFLECT }, shape), p)];
   if (mode === 'edge') return [tensorVal(edgePad(c, x, phys), p)];
   throw c.refuse(`${mode} padding`, 'TFLite pads with a constant, by reflection or (through Kiln) by edge repetition');
+}
+
+/**
+ * Pad by amounts computed at run time: ONNX's [x1_begin, x2_begin, …, x1_end, …] become TFLite's [rank, 2] paddings
+ * in the graph (RESHAPE to [2, rank], TRANSPOSE); the output shape is the declared one.
+ */
+function runtimePad(c: OnnxCtx, mode: string, r: number): Value[] {
+  const out = c.declared();
+  if (!out) throw c.refuse('input 1 (pads) is computed at run time and the model declares no output shape');
+  if (c.has(3)) throw c.refuse('pads computed at run time for some axes only (input 3)');
+  if (mode !== 'constant' && mode !== 'reflect')
+    throw c.refuse(`${mode} padding by amounts computed at run time`, 'Give the pads as a constant');
+  const pads = castTo(c, c.tensor(1, null), 'int32', `${c.name}/pads32`);
+  const pairs = c.b.reshape(pads, [2, r], { name: `${c.name}/pads_2xr` });
+  const pc = transpose(c.b, pairs, [1, 0], `${c.name}/paddings`);
+  const x = c.tensor(0, null);
+  if (mode === 'reflect')
+    return [tensorVal(one(c, 'MIRROR_PAD', [x, pc], { mode: MirrorPadMode.REFLECT }, out, c.dtype(0)))];
+  if (!c.has(2)) return [tensorVal(one(c, 'PAD', [x, pc], {}, out, c.dtype(0)))];
+  const v = c.b.reshape(c.tensor(2, null, c.dtype(0)), [], { name: `${c.name}/value` });
+  return [tensorVal(one(c, 'PADV2', [x, pc, v], {}, out, c.dtype(0)))];
 }
 
 /** Edge padding, axis by axis: the first and last slices repeated (TILE) and concatenated around the tensor. */
@@ -157,28 +195,41 @@ export function resize(c: OnnxCtx): Value[] {
   let size: number[];
   const upsample = c.node.opType === 'Upsample';
   const scalesAt = upsample || c.opset === 10 ? 1 : 2;
-  if (upsample && c.opset < 9) size = s.map((d, i) => Math.floor(d * c.attr.floats('scales')![i]!));
-  else if (!upsample && c.opset >= 11 && c.has(3) && numElements(c.shape(3)) > 0) size = c.ints(3);
+  const bySizes = !upsample && c.opset >= 11 && c.has(3) && numElements(c.shape(3)) > 0;
+  const from = upsample && c.opset < 9 ? -1 : bySizes ? 3 : scalesAt;
+  const runtime = from >= 0 && !c.isConst(from);
+  if (from < 0) size = s.map((d, i) => Math.floor(d * c.attr.floats('scales')![i]!));
+  else if (runtime) size = runtimeResizeShape(c, from);
+  else if (bySizes) size = c.ints(3);
   else size = s.map((d, i) => Math.floor(d * c.const(scalesAt).v[i]!));
   if (c.opset >= 18 && c.attr.ints('axes')) throw c.refuse('the axes attribute');
   if (size[0] !== s[0] || size[1] !== s[1]) throw c.refuse('resizing over batch or channels');
+  // ONNX maps coordinates by the scale, TFLite by the ratio of sizes: they agree for scales computed at run time
+  // only when those are whole upsampling factors (the declared size a multiple of the input's)
+  if (runtime && from !== 3 && (size[2]! % s[2]! !== 0 || size[3]! % s[3]! !== 0))
+    throw c.refuse(
+      'scales computed at run time that are not whole upsampling factors',
+      'Give the scales as a constant, or the output size (sizes) instead',
+    );
   const mode = c.attr.s('mode', 'nearest');
   const ctm = upsample || c.opset < 11 ? 'asymmetric' : c.attr.s('coordinate_transformation_mode', 'half_pixel');
   const nearestMode = c.attr.s('nearest_mode', 'round_prefer_floor');
   const cl = channelsLast(4);
   const x = c.tensor(0, cl);
-  const sz = c.b.constant(`${c.name}/size`, 'int32', [2], [size[2]!, size[3]!]);
+  const sz = runtime
+    ? runtimeResizeSize(c, from, bySizes)
+    : c.b.constant(`${c.name}/size`, 'int32', [2], [size[2]!, size[3]!]);
   const out = (type: string, fields: Record<string, unknown>): Value[] => [
-    tensorVal(one(c, type, [x, sz], fields), cl),
+    tensorVal(one(c, type, [x, sz], fields, runtime ? applyPerm(size, cl) : undefined, runtime ? F32 : undefined), cl),
   ];
   const integerUp = size[2]! % s[2]! === 0 && size[3]! % s[3]! === 0;
   if (mode === 'nearest') {
-    if (
-      ctm === 'asymmetric' &&
-      (nearestMode === 'floor' || upsample || c.opset < 11 || (integerUp && nearestMode !== 'ceil'))
-    )
+    if (ctm === 'asymmetric' && (nearestMode === 'floor' || upsample || c.opset < 11))
       return out('RESIZE_NEAREST_NEIGHBOR', { alignCorners: false, halfPixelCenters: false });
-    if ((ctm === 'half_pixel' || ctm === 'pytorch_half_pixel') && (nearestMode === 'round_prefer_ceil' || integerUp))
+    if (
+      (ctm === 'half_pixel' || ctm === 'pytorch_half_pixel') &&
+      (nearestMode === 'round_prefer_ceil' || (integerUp && nearestMode === 'round_prefer_floor'))
+    )
       return out('RESIZE_NEAREST_NEIGHBOR', { alignCorners: false, halfPixelCenters: true });
     if (ctm === 'align_corners' && nearestMode === 'round_prefer_ceil')
       return out('RESIZE_NEAREST_NEIGHBOR', { alignCorners: true, halfPixelCenters: false });
@@ -195,6 +246,48 @@ export function resize(c: OnnxCtx): Value[] {
     throw c.refuse(`linear resize with ${ctm} coordinates`);
   }
   throw c.refuse(`${mode} interpolation`, 'TFLite resizes with nearest or bilinear interpolation');
+}
+
+/** The output shape of a Resize whose scales or sizes come at run time: the one the model declares. */
+function runtimeResizeShape(c: OnnxCtx, from: number): number[] {
+  const out = c.declared();
+  if (!out || c.shape(from)[0] !== 4)
+    throw c.refuse(
+      `input ${from} (${from === 3 ? 'sizes' : 'scales'}) is computed at run time and the model declares no output shape`,
+      'Give the scales or sizes as a constant',
+    );
+  return out;
+}
+
+/**
+ * The [height, width] size tensor of TFLite's resize ops, computed in the graph from the run-time input: sizes[2:4]
+ * as int32, or floor(shape[2:4] · scales[2:4]).
+ */
+function runtimeResizeSize(c: OnnxCtx, from: number, bySizes: boolean): number {
+  const v = c.tensor(from, null);
+  const dtype = c.b.g.tensor(v).dtype;
+  const hw = c.b.op(
+    'SLICE',
+    [v, c.b.constant(`${c.name}/hw_begin`, 'int32', [1], [2]), c.b.constant(`${c.name}/hw_size`, 'int32', [1], [2])],
+    {},
+    { outputs: [{ name: `${c.name}/hw`, shape: [2], dtype }] },
+  )[0]!;
+  if (bySizes) return castTo(c, hw, 'int32', `${c.name}/size`);
+  if (dtype !== F32) throw c.refuse(`${dtype} scales`);
+  const s = c.shape(0);
+  const scaled = c.b.op(
+    'MUL',
+    [hw, c.b.constant(`${c.name}/in_hw`, F32, [2], [s[2]!, s[3]!])],
+    { fusedActivationFunction: 0 },
+    { outputs: [{ name: `${c.name}/scaled`, shape: [2], dtype: F32 }] },
+  )[0]!;
+  const floored = c.b.op(
+    'FLOOR',
+    [scaled],
+    {},
+    { outputs: [{ name: `${c.name}/floored`, shape: [2], dtype: F32 }] },
+  )[0]!;
+  return castTo(c, floored, 'int32', `${c.name}/size`);
 }
 
 /** Indices computed at run time may count from the end (−d … d−1); TFLite's GATHER takes 0 … d−1: FLOOR_MOD by d. */
@@ -238,6 +331,7 @@ export function gather(c: OnnxCtx): Value[] {
 export function slice(c: OnnxCtx): Value[] {
   const s = c.shape(0);
   const r = s.length;
+  if (c.opset >= 10 && [1, 2, 3, 4].some((i) => c.has(i) && !c.isConst(i))) return runtimeSlice(c, r);
   const prm =
     c.opset >= 10
       ? sliceParams(s, c.ints(1), c.ints(2), c.has(3) ? c.ints(3) : undefined, c.has(4) ? c.ints(4) : undefined)
@@ -272,11 +366,90 @@ export function slice(c: OnnxCtx): Value[] {
   return [tensorVal(y, p)];
 }
 
+/** Slice bounds past this are clamped (TFLite's STRIDED_SLICE clamps them to the axis again). */
+const SLICE_BIG = 2 ** 30;
+
+/**
+ * Slice with starts, ends, axes or steps computed at run time: STRIDED_SLICE over full-rank begin / end / strides
+ * built in the graph. Each operand is clamped to ±2³⁰ (int64's "to the end" sentinels fit int32), cast to int32 and
+ * scattered (SCATTER_ND) to its axes; axes not named keep begin 0, end 2³⁰ and stride 1. The output shape is the
+ * declared one.
+ */
+function runtimeSlice(c: OnnxCtx, r: number): Value[] {
+  const out = c.declared();
+  const k = c.shape(1)[0];
+  if (!out || k === undefined || c.rank(1) !== 1)
+    throw c.refuse('starts/ends computed at run time and no declared output shape');
+  const op = (type: string, ins: number[], shape: number[], name: string, fields: Record<string, unknown> = {}) =>
+    c.b.op(type, ins, fields, { outputs: [{ name: `${c.name}/${name}`, shape, dtype: 'int32' }] })[0]!;
+  const int32 = (i: number, name: string): number => {
+    let v = c.tensor(i, null);
+    const dt = c.b.g.tensor(v).dtype;
+    if (dt !== 'int32' && dt !== 'int64') throw c.refuse(`${dt} slice bounds`);
+    const lim = (type: string, x: number): number =>
+      c.b.op(
+        type,
+        [v, c.b.constant(`${c.name}/${name}_${type}`, dt, [], [x])],
+        {},
+        {
+          outputs: [{ name: `${c.name}/${name}_${type.toLowerCase()}`, shape: [k], dtype: dt }],
+        },
+      )[0]!;
+    v = lim('MINIMUM', SLICE_BIG);
+    v = lim('MAXIMUM', -SLICE_BIG);
+    return castTo(c, v, 'int32', `${c.name}/${name}32`);
+  };
+  let axes = c.has(3)
+    ? c.isConst(3)
+      ? c.b.constant(
+          `${c.name}/axes`,
+          'int32',
+          [k],
+          c.ints(3).map((a) => normAxis(a, r)),
+        )
+      : op(
+          'FLOOR_MOD',
+          [castTo(c, c.tensor(3, null), 'int32', `${c.name}/axes32`), c.b.constant(`${c.name}/rank`, 'int32', [], [r])],
+          [k],
+          'axes_mod',
+        )
+    : c.b.constant(
+        `${c.name}/axes`,
+        'int32',
+        [k],
+        Array.from({ length: k }, (_v, i) => i),
+      );
+  axes = c.b.reshape(axes, [k, 1], { name: `${c.name}/axes_idx` });
+  const full = c.b.constant(`${c.name}/full_shape`, 'int32', [1], [r]);
+  // scatter (v − fill) to the axes, then + fill: the axes not named keep `fill`
+  const scatter = (v: number, fill: number, name: string): number => {
+    const f = c.b.constant(`${c.name}/${name}_fill`, 'int32', [], [fill]);
+    const d = fill ? op('SUB', [v, f], [k], `${name}_less`, { fusedActivationFunction: 0 }) : v;
+    const sc = op('SCATTER_ND', [axes, d, full], [r], `${name}_scattered`);
+    return fill ? op('ADD', [sc, f], [r], name, { fusedActivationFunction: 0 }) : sc;
+  };
+  const begin = scatter(int32(1, 'starts'), 0, 'begin');
+  const end = scatter(int32(2, 'ends'), SLICE_BIG, 'end');
+  const strides = c.has(4)
+    ? scatter(int32(4, 'steps'), 1, 'strides')
+    : c.b.constant(`${c.name}/strides`, 'int32', [r], new Array<number>(r).fill(1));
+  const y = one(
+    c,
+    'STRIDED_SLICE',
+    [c.tensor(0, null), begin, end, strides],
+    { beginMask: 0, endMask: 0, shrinkAxisMask: 0 },
+    out,
+    c.dtype(0),
+  );
+  return [tensorVal(y)];
+}
+
 export function split(c: OnnxCtx): Value[] {
   const r = c.rank(0);
   const axis = normAxis(c.attr.i('axis', 0), r);
   const d = c.shape(0)[axis]!;
   const count = c.node.output.length;
+  if (c.opset >= 13 && c.has(1) && !c.isConst(1)) return runtimeSplit(c, axis, count);
   let sizes = c.opset >= 13 ? (c.has(1) ? c.ints(1) : undefined) : c.attr.ints('split');
   if (!sizes || sizes.length === 0) {
     const n = c.attr.i('num_outputs', count);
@@ -306,6 +479,24 @@ export function split(c: OnnxCtx): Value[] {
   return outs.map((o) => tensorVal(o, p));
 }
 
+/** Split sizes computed at run time: SPLIT_V takes them as a tensor; each output has the shape the model declares. */
+function runtimeSplit(c: OnnxCtx, axis: number, count: number): Value[] {
+  const shapes = Array.from({ length: count }, (_v, i) => c.declared(i));
+  if (shapes.some((sh) => !sh))
+    throw c.refuse('input 1 (split) is computed at run time and the model declares no shape for every output');
+  const outs = c.b.op(
+    'SPLIT_V',
+    [
+      c.tensor(0, null),
+      castTo(c, c.tensor(1, null), 'int32', `${c.name}/sizes`),
+      c.b.constant(`${c.name}/axis`, 'int32', [], [axis]),
+    ],
+    { numSplits: count },
+    { outputs: shapes.map((shape, i) => ({ name: c.out(i), dtype: c.dtype(0), shape: shape! })) },
+  );
+  return outs.map((o) => tensorVal(o, null));
+}
+
 export function where(c: OnnxCtx): Value[] {
   const { ids, perm, shape } = operands(c, [0, 1, 2]);
   const dtype = c.dtype(1) === 'float64' ? F32 : c.dtype(1);
@@ -330,6 +521,13 @@ export function expand(c: OnnxCtx): Value[] {
 }
 
 export function tile(c: OnnxCtx): Value[] {
+  if (!c.isConst(1)) {
+    // multiples computed at run time: TILE takes them as a tensor; the output shape is the declared one
+    const out = c.declared();
+    if (!out) throw c.refuse('input 1 (repeats) is computed at run time and the model declares no output shape');
+    const reps = castTo(c, c.tensor(1, null), 'int32', `${c.name}/multiples`);
+    return [tensorVal(one(c, 'TILE', [c.tensor(0, null), reps], {}, out, c.dtype(0)))];
+  }
   const p = c.perm(0);
   const reps = applyPerm(c.ints(1), p);
   const x = c.tensor(0, p);
@@ -412,3 +610,32 @@ export const shapeOp: OnnxOpConverter = (c) => {
 };
 
 export const identity: OnnxOpConverter = (c) => [c.value(0)];
+
+/**
+ * Range over bounds computed at run time: TFLite's RANGE (float32 or int32; int64 bounds computed as int32 and cast
+ * back), its length the one the model declares.
+ */
+export function range(c: OnnxCtx): Value[] {
+  const out = c.declared();
+  if (!out || out.length !== 1 || [0, 1, 2].some((i) => c.rank(i) !== 0))
+    throw c.refuse('bounds computed at run time and no declared 1-D output shape');
+  const dtype = c.dtype(0);
+  if (dtype !== F32 && dtype !== 'int32' && dtype !== 'int64') throw c.refuse(`a ${dtype} range`);
+  const at = dtype === 'int64' ? 'int32' : dtype;
+  const bounds = [0, 1, 2].map((i) => castTo(c, c.tensor(i, null), at, `${c.name}/bound${i}`));
+  const name = dtype === 'int64' ? `${c.name}/range32` : c.out();
+  const y = c.b.op('RANGE', bounds, {}, { outputs: [{ name, shape: out, dtype: at }] })[0]!;
+  return [tensorVal(dtype === 'int64' ? castTo(c, y, 'int64', c.out()) : y)];
+}
+
+/** ConstantOfShape with the shape computed at run time: FILL with the value, the declared output shape. */
+export function constantOfShape(c: OnnxCtx): Value[] {
+  const out = c.declared();
+  if (!out) throw c.refuse('input 0 (shape) is computed at run time and the model declares no output shape');
+  const t = c.attr.tensor('value');
+  const dtype = !t || t.dtype === 'float64' || t.dtype === 'float16' ? F32 : t.dtype;
+  if (![F32, 'int32', 'int64', 'bool'].includes(dtype)) throw c.refuse(`a ${dtype} fill value`);
+  const shape = castTo(c, c.tensor(0, null), 'int32', `${c.name}/shape32`);
+  const value = c.b.constant(`${c.name}/value`, dtype, [], [t ? t.v[0]! : 0]);
+  return [tensorVal(one(c, 'FILL', [shape, value], {}, out, dtype))];
+}
