@@ -1,3 +1,4 @@
+import { MOBILENET_V1_BLOCKS } from '../shared/toolchain/verify/architectures/mobilenet-v1.js';
 import { randomConstants } from './random-weights.js';
 import { ModelBuilder } from '../shared/toolchain/ir/builder.js';
 import type { IrModel } from '../shared/toolchain/ir/model.js';
@@ -14,22 +15,7 @@ export function mobileNetV1Float(alpha: number, size: number): IrModel {
   let x = b.input('image', [1, size, size, 3]);
   let c = ch(32);
   x = b.conv2d(x, weights('stem/w', [c, 3, 3, 3], 27), bias('stem/b', c), { stride: 2, activation: 'RELU6' });
-  const blocks: [number, number][] = [
-    [64, 1],
-    [128, 2],
-    [128, 1],
-    [256, 2],
-    [256, 1],
-    [512, 2],
-    [512, 1],
-    [512, 1],
-    [512, 1],
-    [512, 1],
-    [512, 1],
-    [1024, 2],
-    [1024, 1],
-  ];
-  blocks.forEach(([out, stride], i) => {
+  MOBILENET_V1_BLOCKS.forEach(([out, stride], i) => {
     x = b.depthwiseConv2d(x, weights(`b${i}/dw/w`, [1, 3, 3, c], 9), bias(`b${i}/dw/b`, c), {
       stride,
       activation: 'RELU6',

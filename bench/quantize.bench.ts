@@ -1,3 +1,4 @@
+import { MOBILENET_V2_ROWS } from '../shared/toolchain/verify/architectures/mobilenet-v2.js';
 import { randomConstants } from './random-weights.js';
 import { availableParallelism, loadavg } from 'node:os';
 import { Interpreter } from '../shared/toolchain/interpreter/index.js';
@@ -24,17 +25,8 @@ export function mobileNetV2Size(): { model: IrModel; params: number } {
   let x = b.input('image', [1, 224, 224, 3]);
   let c = 32;
   x = b.conv2d(x, weights('stem/w', [32, 3, 3, 3], 27), bias('stem/b', 32), { stride: 2, activation: 'RELU6' });
-  const blocks: [number, number, number, number][] = [
-    [1, 16, 1, 1],
-    [6, 24, 2, 2],
-    [6, 32, 3, 2],
-    [6, 64, 4, 2],
-    [6, 96, 3, 1],
-    [6, 160, 3, 2],
-    [6, 320, 1, 1],
-  ];
   let k = 0;
-  for (const [t, out, n, s] of blocks)
+  for (const [t, out, n, s] of MOBILENET_V2_ROWS)
     for (let i = 0; i < n; i++) {
       const stride = i === 0 ? s : 1;
       const hidden = c * t;

@@ -1,3 +1,4 @@
+import { rng } from '../../common/rng.js';
 /**
  * Training-time augmentation of NHWC float images: a random shift of up to `maxShift` pixels each way (edge pixels
  * repeat into the gap) and, when enabled, a random horizontal flip. Pure: `rand` supplies the randomness.
@@ -36,14 +37,5 @@ export function augmentBatch(
   return out;
 }
 
-/** A small seeded generator (mulberry32), so that a training run can be repeated. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded generator of a training run (mulberry32, shared/common/rng.ts), so that a run can be repeated. */
+export const seededRandom = rng;
