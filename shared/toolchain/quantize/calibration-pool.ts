@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { siblingModule, startWorker } from '../../common/worker.js';
+import { reportedFailure, watchWorker } from '../../common/worker-failure.js';
 import { KilnError } from '../../common/errors.js';
 import type { IrModel } from '../ir/model.js';
 import { toTflite } from '../ir/to-tflite.js';
@@ -85,28 +86,11 @@ class PoolWorker {
       } else if (m.type === 'stats') this.onStats?.(TensorStats.fromJSON(m.stats));
       else this.fail(this.failure(m.error));
     });
-    this.worker.on('messageerror', (e) =>
-      this.fail(new KilnError('E_INTERNAL', `calibration worker ${k} sent an unreadable message: ${e.message}`)),
-    );
-    this.worker.on('error', (e) =>
-      this.fail(
-        new KilnError('E_INTERNAL', `calibration worker ${k} crashed: ${e.message}`, { hint: THREADS_HINT, cause: e }),
-      ),
-    );
-    this.worker.on('exit', (code) =>
-      this.fail(
-        new KilnError('E_INTERNAL', `calibration worker ${k} exited (code ${code}) before it finished`, {
-          hint: THREADS_HINT,
-        }),
-      ),
-    );
+    watchWorker(this.worker, `calibration worker ${k}`, THREADS_HINT, (e) => this.fail(e));
   }
 
   private failure(f: WorkerFailure): KilnError {
-    // A KilnError the interpreter raised reads as it would in the main thread; anything else is a bug.
-    if (f.code) return new KilnError(f.code, f.message, f.hint ? { hint: f.hint } : {});
-    const what = f.phase === 'load' ? 'could not load the model' : 'failed';
-    return new KilnError('E_INTERNAL', `calibration worker ${this.k} ${what}: ${f.message}`, { hint: THREADS_HINT });
+    return reportedFailure(f, `calibration worker ${this.k}`, 'the model', THREADS_HINT);
   }
 
   private post(m: ToWorker): void {

@@ -3,8 +3,9 @@
  * .tflite bytes, says `ready`, then runs the samples it is sent and accumulates their statistics (TensorStats), which
  * it returns on `finish`. Every failure is reported as an `error` message; the pool ends the worker.
  */
+import { workerFailure, type WorkerFailure } from '../../common/worker-failure.js';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import { KilnError, type ErrorCode } from '../../common/errors.js';
+import { KilnError } from '../../common/errors.js';
 import { fromTflite } from '../ir/from-tflite.js';
 import { Interpreter } from '../interpreter/index.js';
 import { readTflite } from '../tflite/reader.js';
@@ -29,18 +30,7 @@ export type FromWorker =
   | { type: 'stats'; stats: TensorStatsJSON }
   | { type: 'error'; error: WorkerFailure };
 
-export interface WorkerFailure {
-  /** 'load': building the interpreter; 'run': running a sample or accumulating its statistics. */
-  phase: 'load' | 'run';
-  code: ErrorCode | null;
-  message: string;
-  hint: string | null;
-}
-
-function failure(phase: WorkerFailure['phase'], e: unknown): WorkerFailure {
-  if (e instanceof KilnError) return { phase, code: e.code, message: e.message, hint: e.hint ?? null };
-  return { phase, code: null, message: (e as Error)?.message ?? String(e), hint: null };
-}
+export type { WorkerFailure };
 
 function load(setup: WorkerSetup): Interpreter {
   const model = fromTflite(readTflite(setup.model));
@@ -58,7 +48,7 @@ function serve(port: MessagePort, setup: WorkerSetup): void {
   try {
     interpreter = load(setup);
   } catch (e) {
-    post({ type: 'error', error: failure('load', e) });
+    post({ type: 'error', error: workerFailure('load', e) });
     return;
   }
   const nameOf = (id: number): string => setup.names[setup.ids.indexOf(id)] ?? `#${id}`;
@@ -73,7 +63,7 @@ function serve(port: MessagePort, setup: WorkerSetup): void {
         post({ type: 'sampled', index: m.index });
       } else post({ type: 'stats', stats: stats.toJSON() });
     } catch (e) {
-      post({ type: 'error', error: failure('run', e) });
+      post({ type: 'error', error: workerFailure('run', e) });
     }
   });
   post({ type: 'ready' });

@@ -4,6 +4,7 @@ import { KilnError } from '../../../common/errors.js';
 import type { TensorValue } from '../../interpreter/index.js';
 import type { Sample } from '../../data/dataset.js';
 import { siblingModule, startWorker } from '../../../common/worker.js';
+import { reportedFailure, watchWorker } from '../../../common/worker-failure.js';
 // Type-only, but it also puts the worker module in the TypeScript program, so that deployment compiles it to .js.
 import type { FromVerifyWorker, ToVerifyWorker, VerifyWorkerFailure, VerifyWorkerSetup } from './verify-worker.js';
 
@@ -48,28 +49,11 @@ class VerifyWorker {
         this.pending.delete(m.first);
       } else this.fail(this.failure(m.error));
     });
-    this.worker.on('messageerror', (e) =>
-      this.fail(new KilnError('E_INTERNAL', `verify worker ${k} sent an unreadable message: ${e.message}`)),
-    );
-    this.worker.on('error', (e) =>
-      this.fail(
-        new KilnError('E_INTERNAL', `verify worker ${k} crashed: ${e.message}`, { hint: THREADS_HINT, cause: e }),
-      ),
-    );
-    this.worker.on('exit', (code) =>
-      this.fail(
-        new KilnError('E_INTERNAL', `verify worker ${k} exited (code ${code}) before it finished`, {
-          hint: THREADS_HINT,
-        }),
-      ),
-    );
+    watchWorker(this.worker, `verify worker ${k}`, THREADS_HINT, (e) => this.fail(e));
   }
 
   private failure(f: VerifyWorkerFailure): KilnError {
-    // A KilnError the interpreter raised reads as it would in the main thread; anything else is a bug.
-    if (f.code) return new KilnError(f.code, f.message, f.hint ? { hint: f.hint } : {});
-    const what = f.phase === 'load' ? 'could not load the models' : 'failed';
-    return new KilnError('E_INTERNAL', `verify worker ${this.k} ${what}: ${f.message}`, { hint: THREADS_HINT });
+    return reportedFailure(f, `verify worker ${this.k}`, 'the models', THREADS_HINT);
   }
 
   run(first: number, samples: Sample[]): Promise<{ float: TensorValue[][]; int8: TensorValue[][] }> {

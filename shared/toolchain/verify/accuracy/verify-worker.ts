@@ -3,8 +3,8 @@
  * their .tflite bytes, says `ready`, then runs each batch of validation samples it is sent through both models and
  * posts the outputs back (transferred). Every failure is reported as an `error` message; the pool ends the worker.
  */
+import { workerFailure, type WorkerFailure } from '../../../common/worker-failure.js';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import { KilnError, type ErrorCode } from '../../../common/errors.js';
 import { fromTflite } from '../../ir/from-tflite.js';
 import { Interpreter, type TensorValue } from '../../interpreter/index.js';
 import type { Sample } from '../../data/dataset.js';
@@ -24,17 +24,7 @@ export type FromVerifyWorker =
   | { type: 'outputs'; first: number; float: TensorValue[][]; int8: TensorValue[][] }
   | { type: 'error'; error: VerifyWorkerFailure };
 
-export interface VerifyWorkerFailure {
-  phase: 'load' | 'run';
-  code: ErrorCode | null;
-  message: string;
-  hint: string | null;
-}
-
-function failure(phase: VerifyWorkerFailure['phase'], e: unknown): VerifyWorkerFailure {
-  if (e instanceof KilnError) return { phase, code: e.code, message: e.message, hint: e.hint ?? null };
-  return { phase, code: null, message: (e as Error)?.message ?? String(e), hint: null };
-}
+export type VerifyWorkerFailure = WorkerFailure;
 
 /** One model's outputs for one sample, copied out of the interpreter's buffers. */
 function runOnce(it: Interpreter, sample: Sample): TensorValue[] {
@@ -50,7 +40,7 @@ function serve(port: MessagePort, setup: VerifyWorkerSetup): void {
     float = new Interpreter(fromTflite(readTflite(setup.float)));
     int8 = new Interpreter(fromTflite(readTflite(setup.int8)));
   } catch (e) {
-    post({ type: 'error', error: failure('load', e) });
+    post({ type: 'error', error: workerFailure('load', e) });
     return;
   }
   port.on('message', (m: ToVerifyWorker) => {
@@ -60,7 +50,7 @@ function serve(port: MessagePort, setup: VerifyWorkerSetup): void {
       const buffers = [...f, ...q].flatMap((vs) => vs.map((v) => v.data.buffer as ArrayBuffer));
       post({ type: 'outputs', first: m.first, float: f, int8: q }, [...new Set(buffers)]);
     } catch (e) {
-      post({ type: 'error', error: failure('run', e) });
+      post({ type: 'error', error: workerFailure('run', e) });
     }
   });
   post({ type: 'ready' });
