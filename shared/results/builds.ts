@@ -50,7 +50,11 @@ export function buildRow(r: BuildRecord): BuildRow {
     createdAt: r.createdAt,
     updatedAt: r.updatedAt,
     finishedAt: r.finishedAt ?? null,
-    stages: STAGE_NAMES.map((name) => ({ name, status: r.stages?.[name]?.status ?? 'pending' })),
+    // The stages of the build's route: those its record lays out, in pipeline order.
+    stages: STAGE_NAMES.filter((name) => r.stages?.[name] !== undefined).map((name) => ({
+      name,
+      status: r.stages![name]!.status,
+    })),
     verdict: typeof first?.['verdict'] === 'string' ? first['verdict'] : null,
     headline: typeof first?.['headline'] === 'string' ? first['headline'] : null,
     verdictLine: verdict?.line ?? null,

@@ -10,7 +10,10 @@ import {
   STAGE_MESSAGE_SCHEMA_V1,
   type StageMessage,
 } from '../../shared/pipeline/messages.js';
-import { STAGE_NAMES, stageTopic, type StageName } from '../../shared/pipeline/stages.js';
+import { stagesOf, stageTopic, type StageName } from '../../shared/pipeline/stages.js';
+
+/** A model upload's stages (the dataset route's train stage is not in its record). */
+const STAGE_NAMES = stagesOf('model').map((s) => s.name);
 import { tinyCnnTflite } from '../../shared/toolchain/samples/tiny-cnn.js';
 import { captureLogs, collectEvents, readBuild, sleep, type EventCollector, terminalOf } from '../e2e/stack-helpers.js';
 

@@ -6,7 +6,10 @@ import { FirestoreBuildStore } from '../../shared/cloud/firestore-builds.js';
 import type { BuildRecord } from '../../shared/pipeline/build-state.js';
 import { buildIdOf } from '../../shared/pipeline/ids.js';
 import { STAGE_MESSAGE_SCHEMA_V1, encodeStageMessage } from '../../shared/pipeline/messages.js';
-import { STAGE_NAMES, stageTopic, type StageName } from '../../shared/pipeline/stages.js';
+import { stagesOf, stageTopic, type StageName } from '../../shared/pipeline/stages.js';
+
+/** A model upload's stages (the dataset route's train stage is not in its record). */
+const STAGE_NAMES = stagesOf('model').map((s) => s.name);
 import { tinyCnnTflite } from '../../shared/toolchain/samples/tiny-cnn.js';
 import { captureLogs, collectEvents, terminalOf, type EventCollector } from '../e2e/stack-helpers.js';
 

@@ -17,7 +17,7 @@ import { setLogSink } from '../../shared/pipeline/log.js';
 import { STAGE_MESSAGE_SCHEMA_V1, type StageMessage } from '../../shared/pipeline/messages.js';
 import type { ArtifactStore, BuildStore, PipelineDeps } from '../../shared/pipeline/ports.js';
 import { runUnit } from '../../shared/pipeline/run-unit.js';
-import { STAGE_NAMES } from '../../shared/pipeline/stages.js';
+import { stagesOf } from '../../shared/pipeline/stages.js';
 import { unitsOf } from '../../shared/pipeline/build-state.js';
 import { SINGLE_FILE_UPLOAD, T } from '../helpers/builds.js';
 import { useFirestoreEmulator } from '../helpers/firestore-emulator.js';
@@ -60,7 +60,7 @@ test('concurrent builds of one model: every stage transition lands, and the mode
   await Promise.all(
     ids.map(async (id, i) => {
       await store.create(newBuild(id, 'together', input, parseBuildConfig({}, 8), at(i)));
-      for (const stage of STAGE_NAMES) {
+      for (const { name: stage } of stagesOf('model')) {
         const [unit] = unitsOf((await store.get('together', id))!, stage);
         const run = `${id}-${stage}`;
         await store.update('together', id, (r) => beginUnit(r, stage, unit!.key, at(10 + i), 540_000, run));

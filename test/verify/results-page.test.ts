@@ -14,7 +14,7 @@ import { startEmulator, type RunningEmulator } from '../../emulators/local-stack
 import { freePort } from '../../emulators/local-stack/ports.js';
 import { startStorageEmulator, type StorageEmulator } from '../../emulators/storage/server.js';
 import { newBuild, type BuildRecord } from '../../shared/pipeline/build-state.js';
-import { STAGE_NAMES } from '../../shared/pipeline/stages.js';
+import { stagesOf } from '../../shared/pipeline/stages.js';
 import { buildVerdictOf, outcomeLine } from '../../shared/pipeline/build-result.js';
 import { parseBuildConfig } from '../../shared/pipeline/build-config.js';
 import { createResultsServer, type ResultsServer } from '../../shared/results/server.js';
@@ -95,7 +95,7 @@ function record(modelId: string, buildId: string, status: BuildRecord['status'])
     new Date(Date.UTC(2025, 0, 1, 12, buildId.length)).toISOString(),
   );
   r.status = status;
-  if (status === 'succeeded') for (const s of STAGE_NAMES) r.stages[s].status = 'succeeded';
+  if (status === 'succeeded') for (const { name } of stagesOf('model')) r.stages[name].status = 'succeeded';
   return r;
 }
 
