@@ -1,5 +1,6 @@
 import test from 'ava';
 import * as tf from '@tensorflow/tfjs';
+import { batchNormalization } from '../../shared/toolchain/train/kernels/batch-norm-layer.js';
 import { useTrainingBackend } from '../../shared/toolchain/train/kernels/register.js';
 
 let seed = 11;
@@ -82,6 +83,7 @@ test.serial('Sum and Mean over contiguous axes (and the rest via tfjs) match tfj
 test.serial('MaxPoolGrad matches tfjs cpu (2x2/2 valid, 3x3/2 same, non-square, ties, batch 2)', async (t) => {
   const cases: [number[], [number, number], [number, number], 'same' | 'valid'][] = [
     [[2, 6, 6, 3], [2, 2], [2, 2], 'valid'],
+    [[2, 7, 5, 2], [2, 2], [2, 2], 'valid'],
     [[2, 7, 5, 2], [3, 3], [2, 2], 'same'],
     [[1, 5, 8, 4], [2, 3], [1, 2], 'same'],
   ];
@@ -103,3 +105,74 @@ test.serial('MaxPoolGrad matches tfjs cpu (2x2/2 valid, 3x3/2 same, non-square, 
     close(t, got, want, `maxPool ${shape} ${size}/${strides} ${pad}`);
   }
 });
+
+test.serial('BatchMatMul in every transpose combination matches tfjs cpu (odd sizes, batch 3)', async (t) => {
+  for (const [ta, tb] of [
+    [false, false],
+    [true, false],
+    [false, true],
+    [true, true],
+  ] as [boolean, boolean][]) {
+    const [M, K, N] = [5, 7, 3];
+    const a = rand(ta ? [3, K, M] : [3, M, K]);
+    const b = rand(tb ? [3, N, K] : [3, K, N]);
+    const [got, want, shapes] = await both(() => tf.matMul(a, b, ta, tb));
+    close(t, got, want, `matMul transposeA ${ta} transposeB ${tb}`);
+    t.deepEqual(shapes[0], shapes[1]);
+  }
+  // A dense layer's weight gradient: xᵀ·dy over a batch.
+  const x = rand([64, 100]);
+  const dy = rand([64, 12]);
+  const [got, want] = await both(() => tf.matMul(x, dy, true, false));
+  close(t, got, want, 'dense weight gradient');
+});
+
+test.serial('fused batch norm trains like tfjs BatchNormalization: outputs, gradients, moving averages', async (t) => {
+  // 6 channels take the JavaScript passes, 8 the WebAssembly ones; the offset mean tests the shifted sums.
+  for (const shape of [
+    [4, 3, 5, 6],
+    [2, 5, 7, 8],
+  ]) {
+    await fusedAgainstTfjs(t, shape);
+  }
+});
+
+async function fusedAgainstTfjs(t: import('ava').ExecutionContext, shape: number[]): Promise<void> {
+  const C = shape[3]!;
+  const x = rand(shape).mul(2).add(5);
+  const dy = rand(shape);
+  const run = (fused: boolean): Float32Array[] =>
+    tf.tidy(() => {
+      const layer = fused
+        ? batchNormalization({ momentum: 0.8, epsilon: 1e-3 })
+        : tf.layers.batchNormalization({ momentum: 0.8, epsilon: 1e-3 });
+      layer.build(x.shape);
+      layer.setWeights([rand([C]).add(1), rand([C]), rand([C]), rand([C]).abs().add(0.5)]);
+      const vars = layer.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
+      const { value, grads } = tf.variableGrads(
+        () => (layer.apply(x, { training: true }) as tf.Tensor).mul(dy).sum() as tf.Scalar,
+        vars,
+      );
+      const dx = tf.grad((v: tf.Tensor) => (layer.apply(v, { training: true }) as tf.Tensor).mul(dy).sum())(x);
+      const y = layer.apply(x, { training: true }) as tf.Tensor;
+      const inference = layer.apply(x, { training: false }) as tf.Tensor;
+      return [
+        y,
+        dx,
+        ...vars.map((v) => grads[v.name]!),
+        value.reshape([1]),
+        inference,
+        ...layer.getWeights().slice(2),
+      ].map((v) => v.dataSync() as Float32Array);
+    });
+  await tf.setBackend('cpu');
+  seed = 99;
+  const want = run(false);
+  await useTrainingBackend();
+  seed = 99;
+  const got = run(true);
+  close(t, got, want, `${shape}: y, dx, dgamma, dbeta, loss, inference, moving mean/variance`);
+  const prof = await tf.profile(() => batchNormalization().apply(x, { training: true }) as tf.Tensor);
+  t.true(prof.kernelNames.includes('KilnBatchNormTrain'), `ran ${prof.kernelNames.join(', ')}`);
+  t.is(batchNormalization().getClassName(), 'BatchNormalization', 'saves as an ordinary BatchNormalization');
+}

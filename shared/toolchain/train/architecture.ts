@@ -5,6 +5,7 @@
  * export (CONV_2D, MAX_POOL_2D, RESHAPE, FULLY_CONNECTED, SOFTMAX); no dropout.
  */
 import * as tf from '@tensorflow/tfjs';
+import { batchNormalization } from './kernels/batch-norm-layer.js';
 
 export interface Architecture {
   name: string;
@@ -48,7 +49,7 @@ export function buildModel(a: Architecture, shape: readonly [number, number, num
         }),
       );
       first = false;
-      m.add(tf.layers.batchNormalization({ momentum: 0.9 }));
+      m.add(batchNormalization({ momentum: 0.9 }));
       m.add(tf.layers.reLU());
     }
     m.add(tf.layers.maxPooling2d({ poolSize: 2, strides: 2 }));

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
 import { KilnError } from '../../common/errors.js';
@@ -65,6 +66,7 @@ export async function trainAutomlRoute(input: RouteInput): Promise<TrainedModel>
       flipHorizontal: config.augmentation.flip,
       maxEpochs: config.epochs,
       seed: config.seed,
+      threads: config.threads ?? availableParallelism(),
       onEpoch: (e) =>
         input.onEpoch?.({ epoch: e.epoch, loss: e.loss, accuracy: e.trainAccuracy, validationAccuracy: e.valAccuracy }),
     }),

@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { buildModel, candidateArchitectures, type Architecture } from './architecture.js';
 import { augmentBatch, seededRandom } from './augment.js';
 import { useTrainingBackend } from './kernels/register.js';
+import { ReplicaPool } from './parallel/replica-pool.js';
 
 /** Images NHWC float32 (already normalised), one int label per image. */
 export interface ImageSplit {
@@ -35,6 +36,11 @@ export interface AutomlOptions {
   /** Epochs without a better validation accuracy before stopping (default 4). */
   patience?: number;
   peakLearningRate?: number;
+  /**
+   * Threads for data-parallel training (this one plus workers; default 1). Fewer are used on small training sets:
+   * one per MIN_SAMPLES_PER_REPLICA images, so a worker's start-up is never most of the run.
+   */
+  threads?: number;
   /** Architecture by name (see candidateArchitectures), skipping the timed choice. */
   architecture?: string;
   seed?: number;
@@ -72,9 +78,9 @@ function batchOf(
   from: number,
   to: number,
   per: number,
-): [Float32Array, Float32Array] {
+): [Float32Array, Int32Array] {
   const x = new Float32Array((to - from) * per);
-  const y = new Float32Array(to - from);
+  const y = new Int32Array(to - from);
   for (let i = from; i < to; i++) {
     const j = order[i]!;
     x.set(split.images.subarray(j * per, (j + 1) * per), (i - from) * per);
@@ -98,28 +104,26 @@ export function accuracy(model: tf.LayersModel, split: ImageSplit, shape: readon
   return split.count ? right / split.count : 0;
 }
 
-function compiled(a: Architecture, data: TrainingData, lr: number): tf.Sequential {
-  const m = buildModel(a, data.shape, data.classNames.length);
-  m.compile({ optimizer: tf.train.adam(lr), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
-  return m;
-}
+/** Training images per replica below which another thread is not worth starting. */
+export const MIN_SAMPLES_PER_REPLICA = 4096;
 
-/** Training samples per second of an architecture, from a few timed steps after a warm-up. */
-async function probe(a: Architecture, data: TrainingData, batch: number): Promise<number> {
-  const m = compiled(a, data, 1e-3);
+const setupOf = (a: Architecture, data: TrainingData) => ({
+  architecture: a,
+  shape: data.shape,
+  classes: data.classNames.length,
+});
+
+/** Training samples per second of an architecture on `pool`, from a few timed steps after a warm-up. */
+async function probe(pool: ReplicaPool, a: Architecture, data: TrainingData, batch: number): Promise<number> {
+  await pool.start(setupOf(a, data));
   const per = data.shape[0] * data.shape[1] * data.shape[2];
   const order = Int32Array.from({ length: Math.min(batch, data.train.count) }, (_, i) => i);
   const [xv, yv] = batchOf(data.train, order, 0, order.length, per);
-  const x = tf.tensor(xv, [order.length, ...data.shape]);
-  const y = tf.tensor(yv);
-  await m.trainOnBatch(x, y);
+  await pool.step(xv, yv, order.length, 1e-3);
   const steps = 3;
   const t0 = performance.now();
-  for (let i = 0; i < steps; i++) await m.trainOnBatch(x, y);
-  const sps = (steps * order.length) / ((performance.now() - t0) / 1000);
-  tf.dispose([x, y]);
-  m.dispose();
-  return sps;
+  for (let i = 0; i < steps; i++) await pool.step(xv, yv, order.length, 1e-3);
+  return (steps * order.length) / ((performance.now() - t0) / 1000);
 }
 
 /** Learning rate at `progress` ∈ [0, 1] of the planned run: linear warm-up over the first 5 %, then cosine to 2 %. */
@@ -132,6 +136,16 @@ export function learningRateAt(progress: number, peak: number): number {
 
 export async function trainAutoml(data: TrainingData, options: AutomlOptions): Promise<AutomlResult> {
   await useTrainingBackend();
+  const replicas = Math.max(1, Math.min(options.threads ?? 1, Math.floor(data.train.count / MIN_SAMPLES_PER_REPLICA)));
+  const pool = new ReplicaPool(replicas);
+  try {
+    return await trainOn(pool, data, options);
+  } finally {
+    pool.close();
+  }
+}
+
+async function trainOn(pool: ReplicaPool, data: TrainingData, options: AutomlOptions): Promise<AutomlResult> {
   const t0 = performance.now();
   const batch = options.batchSize ?? 64;
   const maxEpochs = options.maxEpochs ?? 40;
@@ -156,7 +170,7 @@ export async function trainAutoml(data: TrainingData, options: AutomlOptions): P
     arch = named;
   } else {
     for (const c of candidates) {
-      const sps = await probe(c, data, batch);
+      const sps = await probe(pool, c, data, batch);
       probes.push({ name: c.name, samplesPerSecond: +sps.toFixed(1) });
       const left = options.timeBudgetMs - (performance.now() - t0);
       if ((TARGET_EPOCHS * n) / sps <= left / 1000) arch = c;
@@ -173,8 +187,8 @@ export async function trainAutoml(data: TrainingData, options: AutomlOptions): P
     ),
   );
 
-  const model = compiled(arch, data, peak);
-  const optimizer = model.optimizer as unknown as { learningRate: number };
+  await pool.start(setupOf(arch, data));
+  const model = pool.model;
   const history: EpochRecord[] = [];
   let best = -1;
   let bestEpoch = 0;
@@ -202,16 +216,12 @@ export async function trainAutoml(data: TrainingData, options: AutomlOptions): P
         break;
       }
       lr = learningRateAt((epoch * stepsPerEpoch + s) / (plannedEpochs * stepsPerEpoch), peak);
-      optimizer.learningRate = lr;
       const from = s * batch;
       const to = Math.min(n, from + batch);
       const [xv, yv] = batchOf(data.train, order, from, to, per);
-      const x = tf.tensor(augmentBatch(xv, to - from, data.shape, aug, rand), [to - from, ...data.shape]);
-      const y = tf.tensor(yv);
-      const [loss, acc] = (await model.trainOnBatch(x, y)) as number[];
-      tf.dispose([x, y]);
-      lossSum += loss! * (to - from);
-      accSum += acc! * (to - from);
+      const step = await pool.step(augmentBatch(xv, to - from, data.shape, aug, rand), yv, to - from, lr);
+      lossSum += step.lossSum;
+      accSum += step.correct;
       seen += to - from;
     }
     const valAccuracy = accuracy(model, data.validation, data.shape);

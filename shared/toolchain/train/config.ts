@@ -45,6 +45,11 @@ export const TrainConfigSchema = z.strictObject({
     .max(2 ** 31 - 1)
     .default(1),
   learningRate: z.number().positive().max(10).default(0.1),
+  /**
+   * Threads `automl` trains on (data-parallel replicas; default: one per CPU available to the process). A training set
+   * too small to be worth a thread's start-up uses fewer.
+   */
+  threads: z.number().int().min(1).max(64).optional(),
   /** Weight imprinting (Coral's few-shot retraining): the head is the normalized mean embedding of each class. */
   imprint: z.boolean().default(false),
   augmentation: AugmentationSchema.prefault({}),

@@ -791,4 +791,54 @@
     (call $store8 (local.get $out) (v128.load (local.get $acc)) (v128.load offset=16 (local.get $acc)) (local.get $p)
       (i32x4.splat (local.get $zp)) (i32x4.splat (local.get $lo)) (i32x4.splat (local.get $hi))
       (i32x4.splat (i32.sub (i32.const 0) (local.get $gl))) (local.get $signed)))
+
+  ;; Per-channel sums over rows of float [rows][C] tensors (C multiple of 4), for training batch norm:
+  ;; s1[c] += sum_r (x[r][c] - mx[c]),  s2[c] += sum_r (x[r][c] - mx[c]) * (y[r][c] - my[c]).
+  (func (export "chsum2") (param $x i32) (param $y i32) (param $mx i32) (param $my i32) (param $rows i32) (param $C i32)
+    (param $s1 i32) (param $s2 i32)
+    (local $r i32) (local $c i32) (local $cb i32) (local $end i32) (local $dx v128) (local $o i32)
+    (local.set $cb (i32.shl (local.get $C) (i32.const 2)))
+    (local.set $end (i32.add (local.get $x) (i32.mul (local.get $rows) (local.get $cb))))
+    (block $rdone (loop $rloop
+      (br_if $rdone (i32.ge_u (local.get $x) (local.get $end)))
+      (local.set $o (i32.const 0))
+      (block $cdone (loop $cloop
+        (br_if $cdone (i32.ge_u (local.get $o) (local.get $cb)))
+        (local.set $dx (f32x4.sub (v128.load (i32.add (local.get $x) (local.get $o)))
+          (v128.load (i32.add (local.get $mx) (local.get $o)))))
+        (v128.store (i32.add (local.get $s1) (local.get $o))
+          (f32x4.add (v128.load (i32.add (local.get $s1) (local.get $o))) (local.get $dx)))
+        (v128.store (i32.add (local.get $s2) (local.get $o))
+          (f32x4.add (v128.load (i32.add (local.get $s2) (local.get $o)))
+            (f32x4.mul (local.get $dx) (f32x4.sub (v128.load (i32.add (local.get $y) (local.get $o)))
+              (v128.load (i32.add (local.get $my) (local.get $o)))))))
+        (local.set $o (i32.add (local.get $o) (i32.const 16)))
+        (br $cloop)))
+      (local.set $x (i32.add (local.get $x) (local.get $cb)))
+      (local.set $y (i32.add (local.get $y) (local.get $cb)))
+      (br $rloop))))
+
+  ;; Per-channel affine of two float [rows][C] tensors (C multiple of 4): out[r][c] = k[c]*x[r][c] + a[c]*y[r][c] + b[c].
+  (func (export "chaffine2") (param $x i32) (param $y i32) (param $k i32) (param $a i32) (param $b i32) (param $rows i32)
+    (param $C i32) (param $out i32)
+    (local $cb i32) (local $end i32) (local $o i32)
+    (local.set $cb (i32.shl (local.get $C) (i32.const 2)))
+    (local.set $end (i32.add (local.get $x) (i32.mul (local.get $rows) (local.get $cb))))
+    (block $rdone (loop $rloop
+      (br_if $rdone (i32.ge_u (local.get $x) (local.get $end)))
+      (local.set $o (i32.const 0))
+      (block $cdone (loop $cloop
+        (br_if $cdone (i32.ge_u (local.get $o) (local.get $cb)))
+        (v128.store (i32.add (local.get $out) (local.get $o))
+          (f32x4.add
+            (f32x4.add
+              (f32x4.mul (v128.load (i32.add (local.get $k) (local.get $o))) (v128.load (i32.add (local.get $x) (local.get $o))))
+              (f32x4.mul (v128.load (i32.add (local.get $a) (local.get $o))) (v128.load (i32.add (local.get $y) (local.get $o)))))
+            (v128.load (i32.add (local.get $b) (local.get $o)))))
+        (local.set $o (i32.add (local.get $o) (i32.const 16)))
+        (br $cloop)))
+      (local.set $x (i32.add (local.get $x) (local.get $cb)))
+      (local.set $y (i32.add (local.get $y) (local.get $cb)))
+      (local.set $out (i32.add (local.get $out) (local.get $cb)))
+      (br $rloop))))
 )

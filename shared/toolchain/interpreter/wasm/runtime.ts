@@ -21,6 +21,8 @@ interface Exports {
   im2colq(params: number, p0: number, p1: number): void;
   resizeu8(params: number): void;
   addq(...args: number[]): void;
+  chsum2(...args: number[]): void;
+  chaffine2(...args: number[]): void;
   mbqm(acc: number, multiplier: number, left: number, right: number): number;
 }
 

@@ -23,6 +23,21 @@ function zeroBias(n: number): number {
   return at;
 }
 
+/** out[c][r] (row stride `ld`) = src[r][c] for src [rows][cols], in 32×32 tiles so both sides stay in cache. */
+export function transposeInto(src: Float32Array, rows: number, cols: number, out: Float32Array, ld: number): void {
+  const T = 32;
+  for (let r0 = 0; r0 < rows; r0 += T) {
+    const r1 = Math.min(rows, r0 + T);
+    for (let c0 = 0; c0 < cols; c0 += T) {
+      const c1 = Math.min(cols, c0 + T);
+      for (let c = c0; c < c1; c++) {
+        const o = c * ld;
+        for (let r = r0; r < r1; r++) out[o + r] = src[r * cols + c]!;
+      }
+    }
+  }
+}
+
 /** The filter gradient [kH][kW][inC][outC] of a convolution with input `x` (NHWC) and output gradient `dy`. */
 export function convFilterGrad(x: Float32Array, dy: Float32Array, g: ConvGeometry, outC: number): Float32Array {
   const k = kernels();
@@ -38,35 +53,35 @@ export function convFilterGrad(x: Float32Array, dy: Float32Array, g: ConvGeometr
   const biasPtr = zeroBias(np);
   const a = new Float32Array(k.mem.buffer, aPtr, mp * pp);
   const b = new Float32Array(k.mem.buffer, bPtr, np * pp);
-  // a = im2col(x)ᵀ: row (ky, kx, c), column p.
-  let p = 0;
-  for (let n = 0; n < batch; n++) {
-    const xBase = n * inH * inW * inC;
-    for (let oy = 0; oy < outH; oy++) {
-      for (let ox = 0; ox < outW; ox++, p++) {
-        let row = 0;
-        for (let ky = 0; ky < kH; ky++) {
-          const iy = oy * strideH - padH + ky * dilH;
-          for (let kx = 0; kx < kW; kx++) {
-            const ix = ox * strideW - padW + kx * dilW;
-            if (iy < 0 || iy >= inH || ix < 0 || ix >= inW) {
-              for (let c = 0; c < inC; c++, row++) a[row * pp + p] = 0;
-            } else {
-              let s = xBase + (iy * inW + ix) * inC;
-              for (let c = 0; c < inC; c++, row++) a[row * pp + p] = x[s++]!;
+  // a = im2col(x)ᵀ: row (ky, kx, c), column p — written row by row (sequential stores; the reads stride inC).
+  for (let ky = 0; ky < kH; ky++) {
+    for (let kx = 0; kx < kW; kx++) {
+      for (let c = 0; c < inC; c++) {
+        const row = (ky * kW + kx) * inC + c;
+        let d = row * pp;
+        for (let n = 0; n < batch; n++) {
+          const xBase = n * inH * inW * inC + c;
+          for (let oy = 0; oy < outH; oy++) {
+            const iy = oy * strideH - padH + ky * dilH;
+            if (iy < 0 || iy >= inH) {
+              a.fill(0, d, d + outW);
+              d += outW;
+              continue;
+            }
+            const rowBase = xBase + iy * inW * inC;
+            for (let ox = 0; ox < outW; ox++, d++) {
+              const ix = ox * strideW - padW + kx * dilW;
+              a[d] = ix < 0 || ix >= inW ? 0 : x[rowBase + ix * inC]!;
             }
           }
         }
+        a.fill(0, d, row * pp + pp);
       }
     }
   }
-  if (pp > P) for (let r = 0; r < K; r++) a.fill(0, r * pp + P, r * pp + pp);
   a.fill(0, K * pp, mp * pp);
   // b = dyᵀ.
-  for (let q = 0; q < P; q++) {
-    const s = q * outC;
-    for (let o = 0; o < outC; o++) b[o * pp + q] = dy[s + o]!;
-  }
+  transposeInto(dy, P, outC, b, pp);
   if (pp > P) for (let o = 0; o < outC; o++) b.fill(0, o * pp + P, o * pp + pp);
   b.fill(0, outC * pp, np * pp);
   k.fgemm(aPtr, bPtr, biasPtr, oPtr, mp, np, pp, -Infinity, Infinity);

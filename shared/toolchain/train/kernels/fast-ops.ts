@@ -98,6 +98,34 @@ export interface PoolGeometry {
 export function maxPoolGrad(x: Float32Array, dy: Float32Array, g: PoolGeometry): Float32Array {
   const { batch, inH, inW, C, outH, outW, kH, kW, strideH, strideW, padH, padW } = g;
   const dx = new Float32Array(x.length);
+  if (kH === 2 && kW === 2 && strideH === 2 && strideW === 2 && padH === 0 && padW === 0) {
+    // The common 2×2/2 pool with every window inside: four candidates, no overlap, no bounds checks.
+    let q = 0;
+    const row = inW * C;
+    for (let n = 0; n < batch; n++)
+      for (let oy = 0; oy < outH; oy++) {
+        let i00 = n * inH * row + 2 * oy * row;
+        for (let ox = 0; ox < outW; ox++, i00 += C)
+          for (let c = 0; c < C; c++, q++, i00++) {
+            let at = i00;
+            let best = x[i00]!;
+            const i01 = i00 + C;
+            const i10 = i00 + row;
+            const i11 = i10 + C;
+            if (x[i01]! > best) {
+              best = x[i01]!;
+              at = i01;
+            }
+            if (x[i10]! > best) {
+              best = x[i10]!;
+              at = i10;
+            }
+            if (x[i11]! > best) at = i11;
+            dx[at] = dy[q]!;
+          }
+      }
+    return dx;
+  }
   let q = 0;
   for (let n = 0; n < batch; n++) {
     const nb = n * inH * inW * C;

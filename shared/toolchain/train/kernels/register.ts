@@ -2,13 +2,17 @@
  * Registers Kiln's training kernels on tfjs's WebAssembly backend, once per process: the convolution gradients that
  * tfjs-backend-wasm 4.22 lacks (Conv2DBackpropFilter) or runs as a scalar loop (Conv2DBackpropInput), both on Kiln's
  * SIMD GEMM (conv-grad.ts), and JavaScript versions of the wasm kernels that dominated a training step (Tile,
- * MaxPoolGrad, Sum, Mean: fast-ops.ts) for the float shapes they cover, falling back to tfjs's own otherwise. Call `useTrainingBackend()` before building a model.
+ * MaxPoolGrad, Sum, Mean: fast-ops.ts) for the float shapes they cover, falling back to tfjs's own otherwise, and a
+ * fused training-mode batch norm with its gradient (batch-norm.ts; used by batch-norm-layer.ts). Call
+ * `useTrainingBackend()` before building a model.
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import type { ConvGeometry } from '../../interpreter/kernels/conv-common.js';
+import { batchNormTrain, batchNormTrainGrad } from './batch-norm.js';
 import { convFilterGrad, convInputGrad } from './conv-grad.js';
 import { contiguousAxes, maxPoolGrad, sumMiddle, tile } from './fast-ops.js';
+import { batchMatMul } from './matmul.js';
 
 interface WasmBackend {
   makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
@@ -143,13 +147,68 @@ function fastKernels(): tf.KernelConfig[] {
       });
       return output(be, input.shape, dx);
     }),
+    withFallback(tf.BatchMatMul, ({ inputs, attrs }, be) => {
+      const { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+      const { transposeA, transposeB } = attrs as unknown as { transposeA: boolean; transposeB: boolean };
+      const ra = a.shape.length;
+      const rb = b.shape.length;
+      if (a.dtype !== 'float32' || b.dtype !== 'float32' || ra !== rb || ra < 2) return null;
+      const batchShape = a.shape.slice(0, -2);
+      if (batchShape.some((d, i) => d !== b.shape[i])) return null;
+      const batch = batchShape.reduce((p, d) => p * d, 1);
+      const [M, K] = transposeA ? [a.shape[ra - 1]!, a.shape[ra - 2]!] : [a.shape[ra - 2]!, a.shape[ra - 1]!];
+      const N = transposeB ? b.shape[rb - 2]! : b.shape[rb - 1]!;
+      const values = batchMatMul(
+        be.typedArrayFromHeap(a),
+        be.typedArrayFromHeap(b),
+        batch,
+        M,
+        K,
+        N,
+        transposeA,
+        transposeB,
+      );
+      return output(be, [...batchShape, M, N], values);
+    }),
     reduction(tf.Sum, false),
     reduction(tf.Mean, true),
   ];
   return list.filter((k): k is tf.KernelConfig => k !== null);
 }
 
+/** Kiln's fused training-mode batch norm (kernels/batch-norm.ts): inputs x, gamma, beta; outputs y, mean, variance. */
+export const BATCH_NORM_TRAIN = 'KilnBatchNormTrain';
+const BATCH_NORM_TRAIN_GRAD = 'KilnBatchNormTrainGrad';
+
 const KERNELS: tf.KernelConfig[] = [
+  {
+    kernelName: BATCH_NORM_TRAIN,
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, attrs, backend }) => {
+      const be = backend as unknown as WasmBackend;
+      const { x, gamma, beta } = inputs as { x: tf.TensorInfo; gamma: tf.TensorInfo; beta: tf.TensorInfo };
+      const { epsilon } = attrs as unknown as { epsilon: number };
+      const f = batchNormTrain(
+        be.typedArrayFromHeap(x),
+        be.typedArrayFromHeap(gamma),
+        be.typedArrayFromHeap(beta),
+        epsilon,
+      );
+      return [output(be, x.shape, f.y), output(be, gamma.shape, f.mean), output(be, gamma.shape, f.variance)];
+    },
+  },
+  {
+    kernelName: BATCH_NORM_TRAIN_GRAD,
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, attrs, backend }) => {
+      const be = backend as unknown as WasmBackend;
+      const { dy, x, gamma, mean, variance } = inputs as Record<string, tf.TensorInfo>;
+      const { epsilon } = attrs as unknown as { epsilon: number };
+      const heap = (t: tf.TensorInfo | undefined): Float32Array => be.typedArrayFromHeap(t!);
+      const g = batchNormTrainGrad(heap(dy), heap(x), heap(gamma), heap(mean), heap(variance), epsilon);
+      return [output(be, x!.shape, g.dx), output(be, gamma!.shape, g.dgamma), output(be, gamma!.shape, g.dbeta)];
+    },
+  },
   {
     kernelName: tf.Conv2DBackpropFilter,
     backendName: 'wasm',
@@ -174,6 +233,24 @@ const KERNELS: tf.KernelConfig[] = [
   },
 ];
 
+/**
+ * The gradient of BATCH_NORM_TRAIN for x, gamma and beta. Its mean and variance outputs carry no gradient: they only
+ * feed the layer's moving averages, never the loss.
+ */
+const BATCH_NORM_TRAIN_GRADIENT: tf.GradConfig = {
+  kernelName: BATCH_NORM_TRAIN,
+  inputsToSave: ['x', 'gamma'],
+  outputsToSave: [false, true, true],
+  gradFunc: (dys, saved, attrs) => {
+    const dy = Array.isArray(dys) ? dys[0]! : dys;
+    const [x, gamma, mean, variance] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+    const [dx, dgamma, dbeta] = tf
+      .engine()
+      .runKernel(BATCH_NORM_TRAIN_GRAD, { dy, x, gamma, mean, variance }, attrs) as tf.Tensor[];
+    return { x: () => dx!, gamma: () => dgamma!, beta: () => dbeta! };
+  },
+};
+
 let registered = false;
 
 /** Selects tfjs's WebAssembly backend with Kiln's training kernels registered (registration happens once). */
@@ -183,6 +260,7 @@ export async function useTrainingBackend(): Promise<void> {
       if (tf.getKernel(k.kernelName, 'wasm')) tf.unregisterKernel(k.kernelName, 'wasm');
       tf.registerKernel(k);
     }
+    tf.registerGradient(BATCH_NORM_TRAIN_GRADIENT);
     registered = true;
   }
   if (!(await tf.setBackend('wasm'))) throw new Error('tfjs WebAssembly backend failed to initialise');
