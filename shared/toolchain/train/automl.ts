@@ -5,7 +5,7 @@
  * returns the best model with its per-epoch history.
  */
 import * as tf from '@tensorflow/tfjs';
-import { buildModel, candidateArchitectures, type Architecture } from './architecture.js';
+import { candidateArchitectures, type Architecture } from './architecture.js';
 import { augmentBatch, seededRandom } from './augment.js';
 import { useTrainingBackend } from './kernels/register.js';
 import { ReplicaPool } from './parallel/replica-pool.js';
