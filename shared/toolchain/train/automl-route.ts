@@ -103,7 +103,7 @@ export async function trainAutomlRoute(input: RouteInput): Promise<TrainedModel>
     warnings: [
       ...dataset.warnings,
       ...decoded.warnings,
-      `automl: architecture ${result.architecture.name}, best validation accuracy ${result.bestValAccuracy.toFixed(3)} at epoch ${result.bestEpoch}, stopped by ${result.stopped}`,
+      `automl: architecture ${result.architecture.name}, best validation accuracy ${result.bestValAccuracy.toFixed(3)} at epoch ${result.bestEpoch}, stopped by ${result.stopped}, ${result.threads} training thread${result.threads === 1 ? '' : 's'}`,
     ],
   };
 }

@@ -66,6 +66,8 @@ export interface AutomlResult {
   stopped: 'max-epochs' | 'early-stopping' | 'time-budget';
   /** Training steps per second measured while choosing the architecture, per candidate. */
   probes: { name: string; samplesPerSecond: number }[];
+  /** Data-parallel replicas trained on (threads). */
+  threads: number;
   trainMs: number;
 }
 
@@ -269,6 +271,7 @@ async function trainOn(pool: ReplicaPool, data: TrainingData, options: AutomlOpt
     bestValAccuracy: best,
     stopped,
     probes,
+    threads: pool.replicas,
     trainMs: Math.round(performance.now() - t0),
   };
 }
