@@ -504,7 +504,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     quant: { version: 2, output: FREE },
     from: { tf: ['NotEqual'], onnx: ['IsNaN', 'Xor'] },
   },
-  ONE_HOT: { from: { onnx: ['Hardmax'] } },
+  ONE_HOT: { from: { onnx: ['Hardmax', 'NegativeLogLikelihoodLoss', 'SoftmaxCrossEntropyLoss'] } },
   PACK: {
     shape: 'pack',
     kernel: 3,

@@ -72,10 +72,13 @@ import {
   where,
 } from './ops/shape.js';
 import { conv3d, orVolume, pool3d } from './ops/volume.js';
+import { negativeLogLikelihoodLoss, softmaxCrossEntropyLoss } from './ops/loss.js';
 
 export { operands, type OnnxOpConverter } from './ops/common.js';
 
 export const ONNX_OPS: Record<string, OnnxOpConverter> = {
+  NegativeLogLikelihoodLoss: negativeLogLikelihoodLoss,
+  SoftmaxCrossEntropyLoss: softmaxCrossEntropyLoss,
   Sign: sign,
   Shrink: shrink,
   Asinh: inverseHyperbolic(1),
