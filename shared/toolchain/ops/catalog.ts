@@ -212,7 +212,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
   ELU: {
     shape: 'same',
     cpuAlternative: 'use RELU or RELU6',
-    from: { tf: ['Elu'], keras: ['Activation', 'ELU'], onnx: ['Elu'] },
+    from: { tf: ['Elu'], keras: ['Activation', 'ELU'], onnx: ['Elu', 'Celu'] },
   },
   EQUAL: {
     arity: [2, 1],
@@ -285,7 +285,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     kernel: 5,
     quant: { version: 2, output: SAME },
     cpuAlternative: 'use STRIDED_SLICE/SLICE for contiguous indices, or do the lookup on the host',
-    from: { tf: ['GatherV2'], keras: ['Embedding'], onnx: ['Gather'] },
+    from: { tf: ['GatherV2'], keras: ['Embedding'], onnx: ['Gather', 'Det'] },
   },
   GATHER_ND: {
     arity: [2, 1],
@@ -436,7 +436,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     from: {
       tf: ['Mean'],
       keras: ['GlobalAveragePooling2D', 'GlobalAveragePooling1D'],
-      onnx: ['GlobalAveragePool', 'ReduceMean'],
+      onnx: ['GlobalAveragePool', 'ReduceMean', 'MeanVarianceNormalization'],
     },
   },
   MINIMUM: {
@@ -722,7 +722,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     embeddedMaxVersion: 2,
     from: { tf: ['Rsqrt'] },
   },
-  SELECT_V2: { from: { onnx: ['ThresholdedRelu', 'Where', 'Shrink'] } },
+  SELECT_V2: { from: { onnx: ['ThresholdedRelu', 'Where', 'Shrink', 'Erf', 'Atan', 'Asin', 'Acos'] } },
   SCATTER_ND: { from: { onnx: ['Slice'] } },
   SHAPE: { shape: 'shape', kernel: 1 },
   SIN: { shape: 'same', from: { tf: ['Sin'], onnx: ['Tan', 'Sin'] } },
@@ -1010,5 +1010,5 @@ export const NO_OP_SOURCES: Readonly<Record<FrontEnd, readonly string[]>> = {
     'AlphaDropout',
     'ActivityRegularization',
   ],
-  onnx: ['Identity', 'Dropout', 'Shape', 'Size'],
+  onnx: ['Identity', 'Dropout', 'Shape', 'Size', 'EyeLike'],
 };
