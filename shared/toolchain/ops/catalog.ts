@@ -104,7 +104,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     embeddedMaxVersion: 3,
     from: { tf: ['AvgPool'], keras: ['AveragePooling2D'], onnx: ['AveragePool'] },
   },
-  BATCH_MATMUL: { from: { onnx: ['Gemm', 'MatMul'] } },
+  BATCH_MATMUL: { from: { onnx: ['Gemm', 'MatMul', 'Einsum'] } },
   BATCH_TO_SPACE_ND: {
     arity: [3, 1],
     shape: 'batchToSpaceNd',

@@ -77,6 +77,7 @@ import { INVERSE_TRIG } from './ops/inverse-trig.js';
 import { erf } from './ops/erf.js';
 import { det, eyeLike } from './ops/matrix.js';
 import { meanVarianceNormalization } from './ops/mvn.js';
+import { einsum } from './ops/einsum.js';
 
 export { operands, type OnnxOpConverter } from './ops/common.js';
 
@@ -87,6 +88,7 @@ export const ONNX_OPS: Record<string, OnnxOpConverter> = {
   Erf: erf,
   EyeLike: eyeLike,
   Det: det,
+  Einsum: einsum,
   MeanVarianceNormalization: meanVarianceNormalization,
   Celu: composite((c, x) => {
     // celu(x) = α·elu(x/α)
