@@ -13,20 +13,15 @@ export const erf = composite((c, x) => {
   const s = c.b.g.tensor(x).shape;
   const k = (what: string, v: number): number => c.b.constant(`${c.name}/${what}`, F32, [], [v]);
   const n = (what: string): { name: string } => ({ name: `${c.name}/${what}` });
+  const one = k('one', 1);
   const ax = c.b.unary('ABS', x, n('abs'));
-  const t = c.b.binary(
-    'DIV',
-    k('one', 1),
-    c.b.binary('ADD', c.b.binary('MUL', ax, k('p', P)), k('one_', 1)),
-    {},
-    n('t'),
-  );
+  const t = c.b.binary('DIV', one, c.b.binary('ADD', c.b.binary('MUL', ax, k('p', P)), one), {}, n('t'));
   // Horner: ((((a5·t + a4)·t + a3)·t + a2)·t + a1)·t
   let poly = k('a5', A[4]!);
   for (let i = 3; i >= 0; i--) poly = c.b.binary('ADD', c.b.binary('MUL', poly, t), k(`a${i + 1}`, A[i]!));
   poly = c.b.binary('MUL', poly, t, {}, n('poly'));
   const gauss = c.b.unary('EXP', c.b.unary('NEG', c.b.binary('MUL', x, x)), n('exp_neg_x2'));
-  const y = c.b.binary('SUB', k('one__', 1), c.b.binary('MUL', poly, gauss), {}, n('erf_abs'));
+  const y = c.b.binary('SUB', one, c.b.binary('MUL', poly, gauss), {}, n('erf_abs'));
   const negative = c.b.op(
     'LESS',
     [x, k('zero', 0)],
