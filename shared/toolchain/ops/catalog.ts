@@ -104,7 +104,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     embeddedMaxVersion: 3,
     from: { tf: ['AvgPool'], keras: ['AveragePooling2D'], onnx: ['AveragePool'] },
   },
-  BATCH_MATMUL: { from: { onnx: ['Gemm', 'MatMul'] } },
+  BATCH_MATMUL: { from: { onnx: ['Gemm', 'MatMul', 'Einsum'] } },
   BATCH_TO_SPACE_ND: {
     arity: [3, 1],
     shape: 'batchToSpaceNd',
@@ -212,7 +212,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
   ELU: {
     shape: 'same',
     cpuAlternative: 'use RELU or RELU6',
-    from: { tf: ['Elu'], keras: ['Activation', 'ELU'], onnx: ['Elu'] },
+    from: { tf: ['Elu'], keras: ['Activation', 'ELU'], onnx: ['Elu', 'Celu'] },
   },
   EQUAL: {
     arity: [2, 1],
@@ -285,7 +285,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     kernel: 5,
     quant: { version: 2, output: SAME },
     cpuAlternative: 'use STRIDED_SLICE/SLICE for contiguous indices, or do the lookup on the host',
-    from: { tf: ['GatherV2'], keras: ['Embedding'], onnx: ['Gather'] },
+    from: { tf: ['GatherV2'], keras: ['Embedding'], onnx: ['Gather', 'Det'] },
   },
   GATHER_ND: {
     arity: [2, 1],
@@ -436,7 +436,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     from: {
       tf: ['Mean'],
       keras: ['GlobalAveragePooling2D', 'GlobalAveragePooling1D'],
-      onnx: ['GlobalAveragePool', 'ReduceMean'],
+      onnx: ['GlobalAveragePool', 'ReduceMean', 'MeanVarianceNormalization'],
     },
   },
   MINIMUM: {
@@ -504,7 +504,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     quant: { version: 2, output: FREE },
     from: { tf: ['NotEqual'], onnx: ['IsNaN', 'Xor'] },
   },
-  ONE_HOT: { from: { onnx: ['Hardmax'] } },
+  ONE_HOT: { from: { onnx: ['Hardmax', 'NegativeLogLikelihoodLoss', 'SoftmaxCrossEntropyLoss'] } },
   PACK: {
     shape: 'pack',
     kernel: 3,
@@ -722,7 +722,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     embeddedMaxVersion: 2,
     from: { tf: ['Rsqrt'] },
   },
-  SELECT_V2: { from: { onnx: ['ThresholdedRelu', 'Where', 'Shrink'] } },
+  SELECT_V2: { from: { onnx: ['ThresholdedRelu', 'Where', 'Shrink', 'Erf', 'Atan', 'Asin', 'Acos'] } },
   SCATTER_ND: { from: { onnx: ['Slice'] } },
   SHAPE: { shape: 'shape', kernel: 1 },
   SIN: { shape: 'same', from: { tf: ['Sin'], onnx: ['Tan', 'Sin'] } },
@@ -1010,5 +1010,5 @@ export const NO_OP_SOURCES: Readonly<Record<FrontEnd, readonly string[]>> = {
     'AlphaDropout',
     'ActivityRegularization',
   ],
-  onnx: ['Identity', 'Dropout', 'Shape', 'Size'],
+  onnx: ['Identity', 'Dropout', 'Shape', 'Size', 'EyeLike'],
 };

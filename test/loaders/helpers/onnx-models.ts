@@ -14,6 +14,7 @@ function rng(seed: number): () => number {
 
 const FLOAT = 1;
 const INT64 = 7;
+const STRING = 8;
 
 function init(name: string, dims: number[], r: () => number, scale = 1, offset = 0): object {
   const n = dims.reduce((a, b) => a * b, 1);
@@ -111,9 +112,9 @@ export function pytorchCnn(seed = 1): Uint8Array {
   });
 }
 
-/** A model with an op TFLite has no builtin for (Einsum), to check the refusal. */
+/** A model with an op TFLite has no builtin for (StringNormalizer: strings), to check the refusal. */
 export function unsupportedModel(): Uint8Array {
-  const tt = { tensorType: { elemType: FLOAT, shape: { dim: [{ dimValue: 2 }, { dimValue: 2 }] } } };
+  const tt = { tensorType: { elemType: STRING, shape: { dim: [{ dimValue: 2 }] } } };
   return encodeOnnxModel({
     irVersion: 8,
     opsetImport: [{ domain: '', version: 13 }],
@@ -121,11 +122,11 @@ export function unsupportedModel(): Uint8Array {
       name: 'g',
       node: [
         {
-          opType: 'Einsum',
-          name: 'the_einsum',
-          input: ['x', 'x'],
+          opType: 'StringNormalizer',
+          name: 'the_normalizer',
+          input: ['x'],
           output: ['y'],
-          attribute: [{ name: 'equation', type: 3, s: new TextEncoder().encode('ij,jk->ik') }],
+          attribute: [{ name: 'case_change_action', type: 3, s: new TextEncoder().encode('LOWER') }],
         },
       ],
       input: [{ name: 'x', type: tt }],

@@ -72,10 +72,32 @@ import {
   where,
 } from './ops/shape.js';
 import { conv3d, orVolume, pool3d } from './ops/volume.js';
+import { negativeLogLikelihoodLoss, softmaxCrossEntropyLoss } from './ops/loss.js';
+import { INVERSE_TRIG } from './ops/inverse-trig.js';
+import { erf } from './ops/erf.js';
+import { det, eyeLike } from './ops/matrix.js';
+import { meanVarianceNormalization } from './ops/mvn.js';
+import { einsum } from './ops/einsum.js';
 
 export { operands, type OnnxOpConverter } from './ops/common.js';
 
 export const ONNX_OPS: Record<string, OnnxOpConverter> = {
+  NegativeLogLikelihoodLoss: negativeLogLikelihoodLoss,
+  SoftmaxCrossEntropyLoss: softmaxCrossEntropyLoss,
+  ...INVERSE_TRIG,
+  Erf: erf,
+  EyeLike: eyeLike,
+  Det: det,
+  Einsum: einsum,
+  MeanVarianceNormalization: meanVarianceNormalization,
+  Celu: composite((c, x) => {
+    // celu(x) = α·elu(x/α)
+    const alpha = c.b.constant(`${c.name}/alpha`, F32, [], [c.attr.f('alpha', 1)]);
+    const e = c.b.unary('ELU', c.b.binary('DIV', x, alpha, {}, { name: `${c.name}/scaled` }), {
+      name: `${c.name}/elu`,
+    });
+    return c.b.binary('MUL', e, alpha, {}, { name: c.out() });
+  }),
   Sign: sign,
   Shrink: shrink,
   Asinh: inverseHyperbolic(1),
