@@ -277,7 +277,11 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     embeddedMaxVersion: 9,
     params: { weights: 1, channelsAxis: 'first' },
     macs: { rule: 'fc', weights: 1, data: 0 },
-    from: { tf: ['MatMul', '_FusedMatMul'], keras: ['Dense', 'GRU', 'SimpleRNN', 'LSTM'], onnx: ['Gemm', 'MatMul'] },
+    from: {
+      tf: ['MatMul', '_FusedMatMul'],
+      keras: ['Dense', 'GRU', 'SimpleRNN', 'LSTM'],
+      onnx: ['Gemm', 'MatMul', 'RNN', 'GRU', 'LSTM'],
+    },
   },
   GATHER: {
     arity: [2, 1],

@@ -72,6 +72,7 @@ import {
   where,
 } from './ops/shape.js';
 import { conv3d, orVolume, pool3d } from './ops/volume.js';
+import { recurrent } from './ops/recurrent.js';
 
 export { operands, type OnnxOpConverter } from './ops/common.js';
 
@@ -301,6 +302,9 @@ export const ONNX_OPS: Record<string, OnnxOpConverter> = {
   Range: range,
   ConstantOfShape: constantOfShape,
   Shape: shapeOp,
+  RNN: recurrent('RNN'),
+  GRU: recurrent('GRU'),
+  LSTM: recurrent('LSTM'),
   Size: (c) => [constVal(makeConst('int64', [], [numElements(c.shape(0))]))],
 };
 
