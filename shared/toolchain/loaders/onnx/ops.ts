@@ -73,6 +73,15 @@ import {
 } from './ops/shape.js';
 import { conv3d, orVolume, pool3d } from './ops/volume.js';
 import { recurrent } from './ops/recurrent.js';
+import {
+  convInteger,
+  dequantizeLinear,
+  dynamicQuantizeLinear,
+  matMulInteger,
+  qLinearConv,
+  qLinearMatMul,
+  quantizeLinear,
+} from './ops/quantize-linear.js';
 
 export { operands, type OnnxOpConverter } from './ops/common.js';
 
@@ -305,6 +314,13 @@ export const ONNX_OPS: Record<string, OnnxOpConverter> = {
   RNN: recurrent('RNN'),
   GRU: recurrent('GRU'),
   LSTM: recurrent('LSTM'),
+  QuantizeLinear: quantizeLinear,
+  DequantizeLinear: dequantizeLinear,
+  DynamicQuantizeLinear: dynamicQuantizeLinear,
+  MatMulInteger: matMulInteger,
+  QLinearMatMul: qLinearMatMul,
+  ConvInteger: convInteger,
+  QLinearConv: qLinearConv,
   Size: (c) => [constVal(makeConst('int64', [], [numElements(c.shape(0))]))],
 };
 
