@@ -24,6 +24,8 @@ type In = GraphTensor & { values: number[] };
 interface Case {
   title: string;
   node: OnnxNodeSpec;
+  /** Nodes before `node`. */
+  before?: OnnxNodeSpec[];
   inputs: In[];
   inits?: Init[];
   outputs: GraphTensor[];
@@ -50,6 +52,19 @@ const CASES: Case[] = [
     ],
     outputs: [{ name: 'y', type: 'int8', dims: [1, 3, 2, 2] }],
     uses: ['ROUND', 'CAST'],
+  },
+  {
+    title: 'QuantizeLinear per channel of a convolution output (kept channels-last inside the converted model)',
+    before: [{ op: 'Conv', inputs: ['x', 'w'], outputs: ['c'] }],
+    node: { op: 'QuantizeLinear', inputs: ['c', 's', 'z'], outputs: ['y'], attrs: { axis: 1 } },
+    inputs: [{ name: 'x', type: 'float32', dims: [1, 2, 3, 3], values: floats(18, 8) }],
+    inits: [
+      { name: 'w', type: 'float32', dims: [3, 2, 1, 1], values: [1, 0.5, -2, 0.25, 0.75, 3] },
+      { name: 's', type: 'float32', dims: [3], values: [0.05, 0.1, 0.07] },
+      { name: 'z', type: 'uint8', dims: [3], values: [128, 10, 250] },
+    ],
+    outputs: [{ name: 'y', type: 'uint8', dims: [1, 3, 3, 3] }],
+    uses: ['CONV_2D', 'ROUND'],
   },
   {
     title: 'QuantizeLinear to uint8 with scale and zero point fed at run time',
@@ -179,7 +194,7 @@ const CASES: Case[] = [
 for (const k of CASES)
   test(`${k.title} converts to builtins and matches onnxruntime`, async (t) => {
     const bytes = onnxGraph({
-      nodes: [k.node],
+      nodes: [...(k.before ?? []), k.node],
       inputs: k.inputs,
       outputs: k.outputs,
       inits: k.inits ?? [],

@@ -163,6 +163,17 @@ const CASES: Case[] = [
     },
   },
   {
+    title: 'LSTM with coupled input and forget gates (input_forget=1)',
+    kind: 'LSTM',
+    seq: 3,
+    batch: 2,
+    input: 3,
+    hidden: 2,
+    bias: true,
+    initial: true,
+    attrs: { input_forget: 1 },
+  },
+  {
     title: 'LSTM forward over sequences of different lengths (sequence_lens at run time)',
     kind: 'LSTM',
     seq: 4,

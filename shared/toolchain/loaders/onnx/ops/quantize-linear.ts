@@ -17,7 +17,7 @@ import { emitPad } from '../../emit.js';
 import { tensorVal, type OnnxCtx } from '../context.js';
 import { isSamePadding, noPads, windowOf } from '../geometry.js';
 import { channelsLast, type Perm } from '../layout.js';
-import { F32, castTo, type OnnxOpConverter } from './common.js';
+import { F32, ONNX_TO, castTo, type OnnxOpConverter } from './common.js';
 
 /** 255 · 255 · 258 < 2^24: sums of up to 258 products of 8-bit differences are exact in float32. */
 export const MAX_EXACT_TERMS = 258;
@@ -75,9 +75,10 @@ class Emit {
 
 /** The integer type a zero-point input gives (uint8 without one); refused for types TFLite cannot saturate to. */
 function quantType(c: OnnxCtx, zpIdx: number): DType {
-  const t = c.has(zpIdx) ? c.dtype(zpIdx) : 'uint8';
-  if (!RANGE[t]) throw c.refuse(`quantization to ${t}`, 'Kiln composes uint8 and int8 quantization');
-  return t;
+  const declared = c.attr.i('output_dtype', 0);
+  const t = c.has(zpIdx) ? c.dtype(zpIdx) : declared ? (ONNX_TO[declared] ?? `ONNX type ${declared}`) : 'uint8';
+  if (!RANGE[t as DType]) throw c.refuse(`quantization to ${t}`, 'Kiln composes uint8 and int8 quantization');
+  return t as DType;
 }
 
 function noBlocks(c: OnnxCtx): void {
