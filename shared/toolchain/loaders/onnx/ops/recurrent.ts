@@ -275,6 +275,15 @@ export function recurrent(kind: Kind): OnnxOpConverter {
     const [seq, batch, input] = (layout === 1 ? [xs[1], xs[0], xs[2]] : xs) as [number, number, number];
     const hidden = c.attr.i('hidden_size') ?? c.shape(2)[2]!;
     const dm: Dims = { seq, batch, input, hidden, dirs: dirList.length, layout };
+    const G = GATES[kind];
+    const want = (i: number, shape: number[], what: string): void => {
+      if (c.has(i) && c.shape(i).join() !== shape.join())
+        throw c.refuse(`${what} has shape [${c.shape(i).join(', ')}], expected [${shape.join(', ')}]`);
+    };
+    want(1, [dm.dirs, G * hidden, input], 'W');
+    want(2, [dm.dirs, G * hidden, hidden], 'R');
+    want(3, [dm.dirs, 2 * G * hidden], 'B');
+    if (kind === 'LSTM') want(7, [dm.dirs, 3 * hidden], 'P');
     const lbr = c.attr.i('linear_before_reset', 0) === 1;
     const inputForget = c.attr.i('input_forget', 0) === 1;
     const clip = c.attr.has('clip') ? c.attr.f('clip', 0) : null;
