@@ -1,6 +1,11 @@
 import test from 'ava';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { isKilnError } from '../../shared/common/errors.js';
+import { buildInProcess } from '../../shared/pipeline/build-in-process.js';
+import { STAGE_CORES } from '../../shared/pipeline/cores/index.js';
+import { readLocalModel } from '../../shared/pipeline/local-model.js';
 import { DEFAULT_DATA, runConformance } from '../../scripts/onnx-conformance.js';
 import { expectSameAsTflite } from '../interpreter/oracle-compare.js';
 import {
@@ -213,6 +218,21 @@ for (const k of CASES)
 
 test("Kiln's interpreter runs the unrolled LSTM and GRU like the TFLite runtime (constant weights)", async (t) => {
   for (const k of [CASES[4]!, CASES[7]!]) await expectSameAsTflite(t, convertOnnx(model(k).bytes));
+});
+
+test('kiln build in-process: an unrolled ONNX LSTM quantizes to int8 and runs on the Edge TPU', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kiln-lstm-'));
+  const k: Case = { title: '', kind: 'LSTM', seq: 4, batch: 1, input: 3, hidden: 6, bias: true };
+  writeFileSync(join(dir, 'lstm.onnx'), model(k).bytes);
+  const { record } = await buildInProcess(await readLocalModel(join(dir, 'lstm.onnx')), {
+    cores: STAGE_CORES,
+    maxFanout: 2,
+  });
+  t.is(record.status, 'succeeded', JSON.stringify(record.error));
+  const compile = record.summary['compile'] as Record<string, number>;
+  // every step's FULLY_CONNECTED/SPLIT/LOGISTIC/TANH/MUL/ADD maps: at most two ops of the model stay on the CPU
+  t.true(compile['opsOnEdgeTpu']! >= compile['totalOps']! - 2, JSON.stringify(compile));
+  t.is(compile['edgeTpuSubgraphs'], 1, JSON.stringify(compile));
 });
 
 test('a reverse direction over sequences of run-time length is refused, naming the case', (t) => {
