@@ -104,7 +104,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     embeddedMaxVersion: 3,
     from: { tf: ['AvgPool'], keras: ['AveragePooling2D'], onnx: ['AveragePool'] },
   },
-  BATCH_MATMUL: { from: { onnx: ['Gemm', 'MatMul', 'Einsum'] } },
+  BATCH_MATMUL: { from: { onnx: ['Gemm', 'MatMul', 'Einsum', 'MatMulInteger', 'QLinearMatMul'] } },
   BATCH_TO_SPACE_ND: {
     arity: [3, 1],
     shape: 'batchToSpaceNd',
@@ -119,7 +119,11 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     shape: 'same',
     kernel: 3,
     cpuAlternative: 'remove the type cast: keep the whole graph in int8/uint8',
-    from: { tf: ['Cast', 'GatherV2', 'GatherNd'], keras: ['Embedding'], onnx: ['CastLike', 'Where', 'Cast'] },
+    from: {
+      tf: ['Cast', 'GatherV2', 'GatherNd'],
+      keras: ['Embedding'],
+      onnx: ['CastLike', 'Where', 'Cast', 'DequantizeLinear'],
+    },
   },
   CEIL: { shape: 'same', from: { tf: ['Ceil'], onnx: ['Ceil'] } },
   CONCATENATION: {
@@ -156,7 +160,11 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     embeddedMaxVersion: 5,
     params: { weights: 1, channelsAxis: 'first' },
     macs: { rule: 'conv', weights: 1, data: 0 },
-    from: { tf: ['Conv2D', '_FusedConv2D'], keras: ['Conv2D', 'Conv1D', 'SeparableConv2D'], onnx: ['Conv'] },
+    from: {
+      tf: ['Conv2D', '_FusedConv2D'],
+      keras: ['Conv2D', 'Conv1D', 'SeparableConv2D'],
+      onnx: ['Conv', 'ConvInteger', 'QLinearConv'],
+    },
   },
   COS: { shape: 'same', from: { tf: ['Cos'], onnx: ['Tan', 'Cos'] } },
   CUMSUM: { from: { onnx: ['CumSum'] } },
@@ -277,7 +285,11 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     embeddedMaxVersion: 9,
     params: { weights: 1, channelsAxis: 'first' },
     macs: { rule: 'fc', weights: 1, data: 0 },
-    from: { tf: ['MatMul', '_FusedMatMul'], keras: ['Dense', 'GRU', 'SimpleRNN', 'LSTM'], onnx: ['Gemm', 'MatMul'] },
+    from: {
+      tf: ['MatMul', '_FusedMatMul'],
+      keras: ['Dense', 'GRU', 'SimpleRNN', 'LSTM'],
+      onnx: ['Gemm', 'MatMul', 'RNN', 'GRU', 'LSTM'],
+    },
   },
   GATHER: {
     arity: [2, 1],
@@ -714,7 +726,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     cpuAlternative: 'reverse on the host, or flip the weights of the next layer instead',
     embeddedMaxVersion: 2,
   },
-  ROUND: { shape: 'same', from: { onnx: ['Round'] } },
+  ROUND: { shape: 'same', from: { onnx: ['Round', 'QuantizeLinear', 'DynamicQuantizeLinear'] } },
   RSQRT: {
     shape: 'same',
     kernel: 1,

@@ -78,6 +78,16 @@ import { erf } from './ops/erf.js';
 import { det, eyeLike } from './ops/matrix.js';
 import { meanVarianceNormalization } from './ops/mvn.js';
 import { einsum } from './ops/einsum.js';
+import { recurrent } from './ops/recurrent.js';
+import {
+  convInteger,
+  dequantizeLinear,
+  dynamicQuantizeLinear,
+  matMulInteger,
+  qLinearConv,
+  qLinearMatMul,
+  quantizeLinear,
+} from './ops/quantize-linear.js';
 
 export { operands, type OnnxOpConverter } from './ops/common.js';
 
@@ -323,6 +333,16 @@ export const ONNX_OPS: Record<string, OnnxOpConverter> = {
   Range: range,
   ConstantOfShape: constantOfShape,
   Shape: shapeOp,
+  RNN: recurrent('RNN'),
+  GRU: recurrent('GRU'),
+  LSTM: recurrent('LSTM'),
+  QuantizeLinear: quantizeLinear,
+  DequantizeLinear: dequantizeLinear,
+  DynamicQuantizeLinear: dynamicQuantizeLinear,
+  MatMulInteger: matMulInteger,
+  QLinearMatMul: qLinearMatMul,
+  ConvInteger: convInteger,
+  QLinearConv: qLinearConv,
   Size: (c) => [constVal(makeConst('int64', [], [numElements(c.shape(0))]))],
 };
 

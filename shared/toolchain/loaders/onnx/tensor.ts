@@ -154,7 +154,8 @@ export function constTyped(
     case 'float16':
       return { dtype: 'float32', values: c.v };
     default:
-      return { dtype: as, values: c.v };
+      // a typed array is written as its raw bytes: values of another element type go over as numbers
+      return { dtype: as, values: as === 'float32' && c.v instanceof Float32Array ? c.v : Array.from(c.v) };
   }
 }
 
