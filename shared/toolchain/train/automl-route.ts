@@ -68,7 +68,13 @@ export async function trainAutomlRoute(input: RouteInput): Promise<TrainedModel>
       seed: config.seed,
       threads: config.threads ?? availableParallelism(),
       onEpoch: (e) =>
-        input.onEpoch?.({ epoch: e.epoch, loss: e.loss, accuracy: e.trainAccuracy, validationAccuracy: e.valAccuracy }),
+        input.onEpoch?.({
+          epoch: e.epoch,
+          loss: e.loss,
+          accuracy: e.trainAccuracy,
+          validationAccuracy: e.valAccuracy,
+          ms: e.ms,
+        }),
     }),
   );
   const test = splitOf(decoded.test, target, input.calibration);

@@ -14,6 +14,8 @@ export interface EpochStats {
   accuracy: number;
   validationLoss?: number;
   validationAccuracy?: number;
+  /** Wall time of the epoch. */
+  ms?: number;
 }
 
 export interface Examples {
