@@ -285,7 +285,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     kernel: 5,
     quant: { version: 2, output: SAME },
     cpuAlternative: 'use STRIDED_SLICE/SLICE for contiguous indices, or do the lookup on the host',
-    from: { tf: ['GatherV2'], keras: ['Embedding'], onnx: ['Gather'] },
+    from: { tf: ['GatherV2'], keras: ['Embedding'], onnx: ['Gather', 'GatherElements', 'Compress'] },
   },
   GATHER_ND: {
     arity: [2, 1],
@@ -294,7 +294,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     // int8 params keep version 1 (tensorflow/lite/tools/versioning: only int16/string/bool params raise it).
     quant: { version: 1, output: SAME },
     cpuAlternative: 'use STRIDED_SLICE/SLICE, or do the lookup on the host',
-    from: { tf: ['GatherNd'] },
+    from: { tf: ['GatherNd'], onnx: ['GatherND'] },
   },
   GELU: { shape: 'same', from: { onnx: ['Gelu'] } },
   GREATER: {
@@ -504,7 +504,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     quant: { version: 2, output: FREE },
     from: { tf: ['NotEqual'], onnx: ['IsNaN', 'Xor'] },
   },
-  ONE_HOT: { from: { onnx: ['Hardmax'] } },
+  ONE_HOT: { from: { onnx: ['Hardmax', 'OneHot'] } },
   PACK: {
     shape: 'pack',
     kernel: 3,
@@ -710,6 +710,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     embeddedMaxVersion: 3,
     from: { tf: ['ResizeNearestNeighbor'], keras: ['UpSampling2D'], onnx: ['Resize', 'Upsample'] },
   },
+  REVERSE_SEQUENCE: { from: { onnx: ['ReverseSequence'] } },
   REVERSE_V2: {
     cpuAlternative: 'reverse on the host, or flip the weights of the next layer instead',
     embeddedMaxVersion: 2,
@@ -722,8 +723,10 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     embeddedMaxVersion: 2,
     from: { tf: ['Rsqrt'] },
   },
-  SELECT_V2: { from: { onnx: ['ThresholdedRelu', 'Where', 'Shrink'] } },
-  SCATTER_ND: { from: { onnx: ['Slice'] } },
+  SELECT_V2: {
+    from: { onnx: ['ThresholdedRelu', 'Where', 'Shrink', 'ScatterND', 'ScatterElements', 'Scatter', 'OneHot'] },
+  },
+  SCATTER_ND: { from: { onnx: ['Slice', 'ScatterND', 'ScatterElements', 'Scatter'] } },
   SHAPE: { shape: 'shape', kernel: 1 },
   SIN: { shape: 'same', from: { tf: ['Sin'], onnx: ['Tan', 'Sin'] } },
   SLICE: {
@@ -920,7 +923,13 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     },
     from: { tf: ['Tile'], onnx: ['Tile'] },
   },
-  TOPK_V2: { arity: [2, 2], shape: 'topkV2', kernel: 2, quant: { version: 2, output: SAME }, from: { tf: ['TopKV2'] } },
+  TOPK_V2: {
+    arity: [2, 2],
+    shape: 'topkV2',
+    kernel: 2,
+    quant: { version: 2, output: SAME },
+    from: { tf: ['TopKV2'], onnx: ['TopK'] },
+  },
   TRANSPOSE: {
     arity: [2, 1],
     shape: 'transpose',
@@ -972,6 +981,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
   },
   UNPACK: { shape: 'unpack', kernel: 4, quant: { version: 2, output: SAME }, from: { tf: ['Unpack'] } },
   VAR_HANDLE: { arity: [0, 1] },
+  WHERE: { from: { onnx: ['NonZero', 'Compress'] } },
   ZEROS_LIKE: { shape: 'same' },
 };
 

@@ -72,6 +72,8 @@ import {
   where,
 } from './ops/shape.js';
 import { conv3d, orVolume, pool3d } from './ops/volume.js';
+import { gatherElements, gatherNd, scatterElements, scatterNd } from './ops/gather-scatter.js';
+import { compress, nonZero, oneHot, reverseSequence, topK } from './ops/selection.js';
 
 export { operands, type OnnxOpConverter } from './ops/common.js';
 
@@ -302,6 +304,16 @@ export const ONNX_OPS: Record<string, OnnxOpConverter> = {
   ConstantOfShape: constantOfShape,
   Shape: shapeOp,
   Size: (c) => [constVal(makeConst('int64', [], [numElements(c.shape(0))]))],
+  GatherND: gatherNd,
+  GatherElements: gatherElements,
+  ScatterND: scatterNd,
+  ScatterElements: scatterElements,
+  Scatter: scatterElements,
+  OneHot: oneHot,
+  TopK: topK,
+  ReverseSequence: reverseSequence,
+  NonZero: nonZero,
+  Compress: compress,
 };
 
 /** Ops whose result is computed only when all inputs are constants (fold.ts); refused otherwise. */
