@@ -504,7 +504,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     quant: { version: 2, output: FREE },
     from: { tf: ['NotEqual'], onnx: ['IsNaN', 'Xor'] },
   },
-  ONE_HOT: { from: { onnx: ['Hardmax', 'OneHot'] } },
+  ONE_HOT: { kernel: 1, from: { onnx: ['Hardmax', 'OneHot'] } },
   PACK: {
     shape: 'pack',
     kernel: 3,
@@ -710,7 +710,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     embeddedMaxVersion: 3,
     from: { tf: ['ResizeNearestNeighbor'], keras: ['UpSampling2D'], onnx: ['Resize', 'Upsample'] },
   },
-  REVERSE_SEQUENCE: { from: { onnx: ['ReverseSequence'] } },
+  REVERSE_SEQUENCE: { kernel: 1, from: { onnx: ['ReverseSequence'] } },
   REVERSE_V2: {
     cpuAlternative: 'reverse on the host, or flip the weights of the next layer instead',
     embeddedMaxVersion: 2,
@@ -724,9 +724,10 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     from: { tf: ['Rsqrt'] },
   },
   SELECT_V2: {
+    kernel: 1,
     from: { onnx: ['ThresholdedRelu', 'Where', 'Shrink', 'ScatterND', 'ScatterElements', 'Scatter', 'OneHot'] },
   },
-  SCATTER_ND: { from: { onnx: ['Slice', 'ScatterND', 'ScatterElements', 'Scatter'] } },
+  SCATTER_ND: { kernel: 1, from: { onnx: ['Slice', 'ScatterND', 'ScatterElements', 'Scatter'] } },
   SHAPE: { shape: 'shape', kernel: 1 },
   SIN: { shape: 'same', from: { tf: ['Sin'], onnx: ['Tan', 'Sin'] } },
   SLICE: {
@@ -981,7 +982,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
   },
   UNPACK: { shape: 'unpack', kernel: 4, quant: { version: 2, output: SAME }, from: { tf: ['Unpack'] } },
   VAR_HANDLE: { arity: [0, 1] },
-  WHERE: { from: { onnx: ['NonZero', 'Compress'] } },
+  WHERE: { kernel: 1, from: { onnx: ['NonZero', 'Compress'] } },
   ZEROS_LIKE: { shape: 'same' },
 };
 
