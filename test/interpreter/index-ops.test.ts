@@ -122,7 +122,9 @@ const cases: Case[] = [
     build: (b) => b.output(one(b, 'WHERE', [b.input('c', [3, 4], 'bool')], [5, 2], 'int64')),
     // five true elements each run, at different places
     inputs: (seed) => [
-      Uint8Array.from({ length: 12 }, (_v, i) => (seed === 1 ? [0, 3, 4, 9, 11] : [1, 2, 5, 6, 10]).includes(i)),
+      Uint8Array.from({ length: 12 }, (_v, i) =>
+        (seed === 1 ? [0, 3, 4, 9, 11] : [1, 2, 5, 6, 10]).includes(i) ? 1 : 0,
+      ),
     ],
   },
   {

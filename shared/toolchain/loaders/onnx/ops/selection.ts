@@ -32,7 +32,7 @@ function fixedSize(c: OnnxCtx, i: number, axis: number, what: string): number {
 function asBool(c: OnnxCtx, i: number): number {
   const x = c.tensor(i, null);
   if (c.dtype(i) === 'bool') return x;
-  if (!TT[c.dtype(i)]) throw c.refuse(`a ${c.dtype(i)} condition`);
+  if (TT[c.dtype(i)] === undefined) throw c.refuse(`a ${c.dtype(i)} condition`);
   const zero = c.b.constant(`${c.name}/zero${i}`, c.dtype(i), [], [0]);
   return op(c, 'NOT_EQUAL', [x, zero], c.shape(i), 'bool', `${c.name}/nonzero${i}`);
 }

@@ -1,0 +1,240 @@
+import test from 'ava';
+import { existsSync } from 'node:fs';
+import { isKilnError } from '../../shared/common/errors.js';
+import { convertFiles } from '../../shared/toolchain/loaders/convert.js';
+import { DEFAULT_DATA, runConformance } from '../../scripts/onnx-conformance.js';
+import { attrInt, attrStr, expectSameAsOrt, nodeModel, onnxFile, type Port } from './helpers/onnx-node.js';
+
+// ONNX's index ops (GatherND, GatherElements, the scatters, OneHot, TopK, ReverseSequence, NonZero, Compress) built in
+// code, converted, and run in the TFLite runtime against onnxruntime on the same feeds.
+
+const floats = (n: number, seed: number): Float32Array => {
+  let s = seed;
+  return Float32Array.from({ length: n }, () => {
+    s = (s * 16807) % 2147483647;
+    return Math.round(((s / 2147483647) * 2 - 1) * 1000) / 100;
+  });
+};
+const i64 = (v: number[]): BigInt64Array => BigInt64Array.from(v.map(BigInt));
+
+test('GatherND with batch_dims 1 and negative indices computed at run time', async (t) => {
+  const inputs: Port[] = [
+    { name: 'x', elem: 'float', dims: [2, 3, 4] },
+    { name: 'i', elem: 'int64', dims: [2, 2, 2] },
+  ];
+  const bytes = nodeModel('GatherND', inputs, [{ name: 'y', elem: 'float', dims: [2, 2] }], [attrInt('batch_dims', 1)]);
+  const types = await expectSameAsOrt(t, bytes, inputs, [
+    [floats(24, 1), i64([0, 0, 2, 3, -1, -4, 1, 2])],
+    [floats(24, 2), i64([-3, 1, 2, -1, 0, 3, -2, -2])],
+  ]);
+  t.true(types.includes('GATHER_ND') && types.includes('CONCATENATION'));
+});
+
+test('GatherElements along the last axis, run-time and constant indices', async (t) => {
+  const run: Port[] = [
+    { name: 'x', elem: 'float', dims: [2, 3, 4] },
+    { name: 'i', elem: 'int64', dims: [2, 2, 3] },
+  ];
+  const y: Port[] = [{ name: 'y', elem: 'float', dims: [2, 2, 3] }];
+  await expectSameAsOrt(t, nodeModel('GatherElements', run, y, [attrInt('axis', -1)]), run, [
+    [floats(24, 3), i64([0, 1, 2, 3, -1, -4, 3, 3, 0, 1, -2, 2])],
+  ]);
+  const fixed: Port[] = [
+    { name: 'x', elem: 'float', dims: [2, 3, 4] },
+    { name: 'i', elem: 'int64', dims: [1, 3, 2], init: [0, 1, -1, 0, 1, 1] },
+  ];
+  const types = await expectSameAsOrt(
+    t,
+    nodeModel('GatherElements', fixed, [{ name: 'y', elem: 'float', dims: [1, 3, 2] }], [attrInt('axis', 0)]),
+    fixed,
+    [[floats(24, 4)]],
+  );
+  t.deepEqual(types, ['RESHAPE', 'GATHER']);
+});
+
+test('ScatterND: none, add, and mul / max / min applied row by row, with a repeated index', async (t) => {
+  const inputs: Port[] = [
+    { name: 'x', elem: 'float', dims: [4, 3] },
+    { name: 'i', elem: 'int64', dims: [3, 1] },
+    { name: 'u', elem: 'float', dims: [3, 3] },
+  ];
+  const y: Port[] = [{ name: 'y', elem: 'float', dims: [4, 3] }];
+  for (const reduction of ['add', 'mul', 'max', 'min']) {
+    const types = await expectSameAsOrt(
+      t,
+      nodeModel('ScatterND', inputs, y, [attrStr('reduction', reduction)]),
+      inputs,
+      [
+        [floats(12, 5), i64([2, -1, 2]), floats(9, 6)],
+        [floats(12, 7), i64([0, 1, 3]), floats(9, 8)],
+      ],
+    );
+    t.true(types.includes('SCATTER_ND'), reduction);
+  }
+  // reduction none: distinct indices (ONNX leaves repeated ones undefined)
+  await expectSameAsOrt(t, nodeModel('ScatterND', inputs, y), inputs, [
+    [floats(12, 9), i64([3, 0, -3]), floats(9, 10)],
+  ]);
+});
+
+test('ScatterElements along axis 1 with negative indices, add with repeated indices, and opset-10 Scatter', async (t) => {
+  const inputs: Port[] = [
+    { name: 'x', elem: 'float', dims: [2, 5] },
+    { name: 'i', elem: 'int64', dims: [2, 3] },
+    { name: 'u', elem: 'float', dims: [2, 3] },
+  ];
+  const y: Port[] = [{ name: 'y', elem: 'float', dims: [2, 5] }];
+  const feeds = [[floats(10, 11), i64([0, -1, 2, 4, 3, -5]), floats(6, 12)]];
+  await expectSameAsOrt(t, nodeModel('ScatterElements', inputs, y, [attrInt('axis', 1)]), inputs, feeds);
+  await expectSameAsOrt(t, nodeModel('Scatter', inputs, y, [attrInt('axis', 1)], 10), inputs, feeds);
+  await expectSameAsOrt(
+    t,
+    nodeModel('ScatterElements', inputs, y, [attrInt('axis', 1), attrStr('reduction', 'add')]),
+    inputs,
+    [[floats(10, 13), i64([1, 1, -4, 0, 0, 0]), floats(6, 14)]],
+  );
+});
+
+test('OneHot with depth and values fed at run time (depth from the declared shape), axis 0, negative indices', async (t) => {
+  const inputs: Port[] = [
+    { name: 'i', elem: 'float', dims: [2, 3] },
+    { name: 'd', elem: 'float', dims: [] },
+    { name: 'v', elem: 'float', dims: [2] },
+  ];
+  const bytes = nodeModel('OneHot', inputs, [{ name: 'y', elem: 'float', dims: [4, 2, 3] }], [attrInt('axis', 0)], 11);
+  const types = await expectSameAsOrt(t, bytes, inputs, [
+    [Float32Array.from([0, 3, -1, -4, -5, 4]), Float32Array.from([4]), Float32Array.from([-2, 9])],
+  ]);
+  t.true(types.includes('ONE_HOT'));
+  const ints: Port[] = [
+    { name: 'i', elem: 'int64', dims: [3] },
+    { name: 'd', elem: 'float', dims: [], init: [5] },
+    { name: 'v', elem: 'int32', dims: [2] },
+  ];
+  const y = [{ name: 'y', elem: 'int32' as const, dims: [3, 5] }];
+  await expectSameAsOrt(t, nodeModel('OneHot', ints, y, [], 11), ints, [[i64([-5, 4, 2]), Int32Array.from([0, 7])]]);
+});
+
+test('TopK: smallest along axis 0 with ties, k fed at run time; largest along the last axis', async (t) => {
+  const inputs: Port[] = [
+    { name: 'x', elem: 'float', dims: [5, 3] },
+    { name: 'k', elem: 'int64', dims: [1] },
+  ];
+  const outs = (k: number, rows: boolean): Port[] => [
+    { name: 'v', elem: 'float', dims: rows ? [k, 3] : [5, k] },
+    { name: 'i', elem: 'int64', dims: rows ? [k, 3] : [5, k] },
+  ];
+  const ties = Float32Array.from([1, 2, 2, 0, 2, 1, 1, 0, 2, 0, 2, 1, 1, 1, 0]);
+  const small = nodeModel('TopK', inputs, outs(3, true), [attrInt('axis', 0), attrInt('largest', 0)], 11);
+  const types = await expectSameAsOrt(t, small, inputs, [
+    [ties, i64([3])],
+    [floats(15, 15), i64([3])],
+  ]);
+  t.true(types.includes('TOPK_V2') && types.includes('NEG') && types.includes('TRANSPOSE'));
+  await expectSameAsOrt(t, nodeModel('TopK', inputs, outs(2, false), [attrInt('axis', -1)], 11), inputs, [
+    [ties, i64([2])],
+  ]);
+});
+
+test('ReverseSequence with the batch on axis 1 and time on axis 0 of a 3-D input', async (t) => {
+  const inputs: Port[] = [
+    { name: 'x', elem: 'float', dims: [4, 3, 2] },
+    { name: 'l', elem: 'int64', dims: [3] },
+  ];
+  const bytes = nodeModel(
+    'ReverseSequence',
+    inputs,
+    [{ name: 'y', elem: 'float', dims: [4, 3, 2] }],
+    [attrInt('batch_axis', 1), attrInt('time_axis', 0)],
+    10,
+  );
+  const types = await expectSameAsOrt(t, bytes, inputs, [[floats(24, 16), i64([4, 1, 2])]]);
+  t.deepEqual(types, ['CAST', 'REVERSE_SEQUENCE']);
+});
+
+test('NonZero of a float tensor and Compress by a run-time condition take their counts from the declared shapes', async (t) => {
+  const nz: Port[] = [{ name: 'x', elem: 'float', dims: [3, 4] }];
+  const x = Float32Array.from([0, 1.5, 0, 0, -2, 0, 0, 3, 0, 0, 0, 7]);
+  await expectSameAsOrt(t, nodeModel('NonZero', nz, [{ name: 'y', elem: 'int64', dims: [2, 4] }]), nz, [[x]]);
+  const cp: Port[] = [
+    { name: 'x', elem: 'float', dims: [3, 4] },
+    { name: 'c', elem: 'bool', dims: [3] },
+  ];
+  const types = await expectSameAsOrt(
+    t,
+    nodeModel('Compress', cp, [{ name: 'y', elem: 'float', dims: [3, 2] }], [attrInt('axis', 1)]),
+    cp,
+    [
+      [floats(12, 17), Uint8Array.from([1, 0, 1])],
+      [floats(12, 18), Uint8Array.from([0, 1, 1])],
+    ],
+  );
+  t.true(types.includes('WHERE') && types.includes('GATHER'));
+  // a constant condition needs no declared shape (the flattened input without an axis)
+  const fixed: Port[] = [
+    { name: 'x', elem: 'float', dims: [3, 4] },
+    { name: 'c', elem: 'bool', dims: [5], init: [0, 1, 1, 0, 1] },
+  ];
+  t.deepEqual(await expectSameAsOrt(t, nodeModel('Compress', fixed, [{ name: 'y', elem: 'float' }]), fixed, [[x]]), [
+    'RESHAPE',
+    'GATHER',
+  ]);
+});
+
+test('sizes that depend on the data without a declared output shape are refused, naming the input', (t) => {
+  const refusal = (bytes: Uint8Array): string => {
+    const e = t.throws(() => convertFiles(onnxFile(bytes)));
+    t.true(isKilnError(e));
+    return e.message;
+  };
+  t.regex(
+    refusal(
+      nodeModel(
+        'TopK',
+        [
+          { name: 'x', elem: 'float', dims: [5, 3] },
+          { name: 'k', elem: 'int64', dims: [1] },
+        ],
+        [
+          { name: 'v', elem: 'float' },
+          { name: 'i', elem: 'int64' },
+        ],
+        [],
+        11,
+      ),
+    ),
+    /TopK.*k \(input 1\) is computed at run time/,
+  );
+  t.regex(
+    refusal(nodeModel('NonZero', [{ name: 'x', elem: 'float', dims: [3] }], [{ name: 'y', elem: 'int64' }])),
+    /NonZero: its output size depends on the data/,
+  );
+  // mul over more index rows than Kiln unrolls
+  const big: Port[] = [
+    { name: 'x', elem: 'float', dims: [100] },
+    { name: 'i', elem: 'int64', dims: [65, 1] },
+    { name: 'u', elem: 'float', dims: [65] },
+  ];
+  t.regex(
+    refusal(nodeModel('ScatterND', big, [{ name: 'y', elem: 'float', dims: [100] }], [attrStr('reduction', 'mul')])),
+    /reduction mul over 65 index rows/,
+  );
+});
+
+const present = existsSync(`${DEFAULT_DATA}/node`);
+(present ? test : test.skip)('ONNX node tests of the index ops match; Unique is refused by name', async (t) => {
+  const results = await runConformance(
+    DEFAULT_DATA,
+    ['node'],
+    /^test_(gather|gathernd|scatter|onehot|top_k|reversesequence|nonzero|compress|unique)/,
+  );
+  const byStatus = (s: string): string[] => results.filter((r) => r.status === s).map((r) => r.name);
+  t.deepEqual(
+    results
+      .filter((r) => r.status !== 'matched' && !r.name.startsWith('test_unique'))
+      .map((r) => `${r.name}: ${r.reason}`),
+    [],
+  );
+  t.true(byStatus('matched').length >= 33, byStatus('matched').join());
+  for (const r of results.filter((x) => x.name.startsWith('test_unique'))) t.regex(r.reason ?? '', /Unique/);
+});
