@@ -76,7 +76,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     quant: { version: 2, output: FREE },
     cpuAlternative:
       'run it on the host after the model (take the argmax of the quantized scores), or leave it as the very last op',
-    from: { tf: ['ArgMax'], onnx: ['Hardmax', 'ArgMax'] },
+    from: { tf: ['ArgMax'], onnx: ['Hardmax', 'ArgMax', 'Unique'] },
   },
   ARG_MIN: {
     arity: [2, 1],
@@ -285,7 +285,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     kernel: 5,
     quant: { version: 2, output: SAME },
     cpuAlternative: 'use STRIDED_SLICE/SLICE for contiguous indices, or do the lookup on the host',
-    from: { tf: ['GatherV2'], keras: ['Embedding'], onnx: ['Gather', 'GatherElements', 'Compress'] },
+    from: { tf: ['GatherV2'], keras: ['Embedding'], onnx: ['Gather', 'GatherElements', 'Compress', 'Unique'] },
   },
   GATHER_ND: {
     arity: [2, 1],

@@ -74,6 +74,7 @@ import {
 import { conv3d, orVolume, pool3d } from './ops/volume.js';
 import { gatherElements, gatherNd, scatterElements, scatterNd } from './ops/gather-scatter.js';
 import { compress, nonZero, oneHot, reverseSequence, topK } from './ops/selection.js';
+import { unique } from './ops/unique.js';
 
 export { operands, type OnnxOpConverter } from './ops/common.js';
 
@@ -314,6 +315,7 @@ export const ONNX_OPS: Record<string, OnnxOpConverter> = {
   ReverseSequence: reverseSequence,
   NonZero: nonZero,
   Compress: compress,
+  Unique: unique,
 };
 
 /** Ops whose result is computed only when all inputs are constants (fold.ts); refused otherwise. */
