@@ -19,6 +19,7 @@ import { normAxis } from '../../../ir/axis.js';
 import type { DType } from '../../../ir/dtype.js';
 import { tensorVal, type OnnxCtx, type Value } from '../context.js';
 import { castTo, one } from './common.js';
+import { binaryWithConst } from './flat-binary.js';
 
 const I32 = 'int32';
 
@@ -71,7 +72,7 @@ export function wrappedIndices(c: OnnxCtx, i: number, dims: number[], tag = `ind
   if (dt !== I32 && dt !== 'int64') throw c.refuse(`${dt} indices (input ${i})`, 'Indices are int32 or int64');
   const x = castTo(c, c.tensor(i, null), I32, `${c.name}/${tag}32`);
   const d = c.b.constant(`${c.name}/${tag}_dims`, I32, dims.length === 1 ? [] : [dims.length], dims);
-  return op(c, 'FLOOR_MOD', [x, d], shape, I32, `${c.name}/${tag}`);
+  return binaryWithConst(c, 'FLOOR_MOD', x, d, I32, `${c.name}/${tag}`);
 }
 
 export function gatherNd(c: OnnxCtx): Value[] {
@@ -115,9 +116,17 @@ function flatOffsets(c: OnnxCtx, ds: number[], axis: number): number {
   }
   let idx = wrappedIndices(c, 1, [ds[axis]!]);
   if (st[axis] !== 1)
-    idx = op(c, 'MUL', [idx, c.b.constant(`${c.name}/stride`, I32, [], [st[axis]!])], is, I32, `${c.name}/scaled`, {
-      fusedActivationFunction: 0,
-    });
+    idx = binaryWithConst(
+      c,
+      'MUL',
+      idx,
+      c.b.constant(`${c.name}/stride`, I32, [], [st[axis]!]),
+      I32,
+      `${c.name}/scaled`,
+      {
+        fusedActivationFunction: 0,
+      },
+    );
   return op(c, 'ADD', [idx, c.b.constant(`${c.name}/others`, I32, is, rest)], is, I32, `${c.name}/offsets`, {
     fusedActivationFunction: 0,
   });
@@ -175,7 +184,14 @@ function scatterInto(c: OnnxCtx, data: number, idx: number, upd: number, reducti
   const mask = (i: number, rows: number[], tag: string): number => {
     const ones = c.b.constant(`${name}/${tag}_ones`, I32, rows, new Int32Array(numElements(rows)).fill(1));
     const count = op(c, 'SCATTER_ND', [i, ones, shape], ds, I32, `${name}/${tag}_count`);
-    return op(c, 'GREATER', [count, c.b.constant(`${name}/${tag}_zero`, I32, [], [0])], ds, 'bool', `${name}/${tag}`);
+    return binaryWithConst(
+      c,
+      'GREATER',
+      count,
+      c.b.constant(`${name}/${tag}_zero`, I32, [], [0]),
+      'bool',
+      `${name}/${tag}`,
+    );
   };
   if (reduction === 'add')
     return op(c, 'ADD', [data, scatter(idx, upd, 'scattered')], ds, dtype, name, { fusedActivationFunction: 0 });

@@ -9,6 +9,7 @@ import { normAxis } from '../../../ir/axis.js';
 import type { DType } from '../../../ir/dtype.js';
 import { transpose, tensorVal, type OnnxCtx, type Value } from '../context.js';
 import { F32, TT, castTo, one } from './common.js';
+import { binaryWithConst } from './flat-binary.js';
 
 const I32 = 'int32';
 
@@ -34,7 +35,7 @@ function asBool(c: OnnxCtx, i: number): number {
   if (c.dtype(i) === 'bool') return x;
   if (TT[c.dtype(i)] === undefined) throw c.refuse(`a ${c.dtype(i)} condition`);
   const zero = c.b.constant(`${c.name}/zero${i}`, c.dtype(i), [], [0]);
-  return op(c, 'NOT_EQUAL', [x, zero], c.shape(i), 'bool', `${c.name}/nonzero${i}`);
+  return binaryWithConst(c, 'NOT_EQUAL', x, zero, 'bool', `${c.name}/nonzero${i}`);
 }
 
 /**
@@ -63,8 +64,15 @@ export function oneHot(c: OnnxCtx): Value[] {
     const dt = c.dtype(0);
     if (dt !== F32 && dt !== I32 && dt !== 'int64') throw c.refuse(`${dt} indices`);
     const x = castTo(c, c.tensor(0, null), I32, `${c.name}/indices32`);
-    const neg = op(c, 'LESS', [x, c.b.constant(`${c.name}/zero`, I32, [], [0])], ishape, 'bool', `${c.name}/negative`);
-    const up = op(c, 'ADD', [x, c.b.constant(`${c.name}/depth_up`, I32, [], [depth])], ishape, I32, `${c.name}/up`, {
+    const neg = binaryWithConst(
+      c,
+      'LESS',
+      x,
+      c.b.constant(`${c.name}/zero`, I32, [], [0]),
+      'bool',
+      `${c.name}/negative`,
+    );
+    const up = binaryWithConst(c, 'ADD', x, c.b.constant(`${c.name}/depth_up`, I32, [], [depth]), I32, `${c.name}/up`, {
       fusedActivationFunction: 0,
     });
     idx = op(c, 'SELECT_V2', [neg, up, x], ishape, I32, `${c.name}/indices`);
