@@ -246,6 +246,34 @@ test('Unique, sorted and in first-occurrence order, over elements and over rows 
   t.regex(e.message, /Unique: the number of unique values depends on the data/);
 });
 
+test('past 4-D: GatherElements with run-time indices, Equal and Where broadcasting a constant (NLL loss graphs)', async (t) => {
+  const ge: Port[] = [
+    { name: 'x', elem: 'float', dims: [2, 3, 2, 2, 2] },
+    { name: 'i', elem: 'int64', dims: [2, 1, 2, 2, 2] },
+  ];
+  const idx = i64([0, 1, 2, -1, -3, 0, 1, 2, 2, 2, -2, 0, 1, 1, 0, 0]);
+  await expectSameAsOrt(
+    t,
+    nodeModel('GatherElements', ge, [{ name: 'y', elem: 'float', dims: [2, 1, 2, 2, 2] }], [attrInt('axis', 1)]),
+    ge,
+    [[floats(48, 19), idx]],
+  );
+  const eq: Port[] = [
+    { name: 'a', elem: 'int64', dims: [2, 1, 2, 2, 2] },
+    { name: 'b', elem: 'int64', dims: [1, 1, 1, 1, 1], init: [2] },
+  ];
+  await expectSameAsOrt(t, nodeModel('Equal', eq, [{ name: 'y', elem: 'bool', dims: [2, 1, 2, 2, 2] }]), eq, [[idx]]);
+  // the condition computed, a value constant: the constant keeps the values' type
+  const wh: Port[] = [
+    { name: 'c', elem: 'bool', dims: [2, 1, 2, 2, 2] },
+    { name: 'x', elem: 'float', dims: [1, 1, 1, 1, 1], init: [0.5] },
+    { name: 'y', elem: 'float', dims: [2, 1, 2, 2, 2] },
+  ];
+  await expectSameAsOrt(t, nodeModel('Where', wh, [{ name: 'z', elem: 'float', dims: [2, 1, 2, 2, 2] }]), wh, [
+    [Uint8Array.from(Array.from(idx, (v) => (v > 0n ? 1 : 0))), floats(16, 20)],
+  ]);
+});
+
 const present = existsSync(`${DEFAULT_DATA}/node`);
 (present ? test : test.skip)('ONNX node tests of the index ops and Unique all match', async (t) => {
   const results = await runConformance(
