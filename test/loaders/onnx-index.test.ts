@@ -1,7 +1,12 @@
 import test from 'ava';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { isKilnError } from '../../shared/common/errors.js';
-import { convertFiles } from '../../shared/toolchain/loaders/convert.js';
+import { typedView, type AnyTypedArray } from '../../shared/toolchain/ir/dtype.js';
+import { Interpreter } from '../../shared/toolchain/interpreter/index.js';
+import { convertFiles, convertModel } from '../../shared/toolchain/loaders/convert.js';
+import { decodeOnnxTensor } from '../../shared/toolchain/loaders/onnx/proto.js';
+import { constOf, tensorFromOnnx } from '../../shared/toolchain/loaders/onnx/tensor.js';
 import { DEFAULT_DATA, runConformance } from '../../scripts/onnx-conformance.js';
 import { attrInt, attrStr, expectSameAsOrt, nodeModel, onnxFile, type Port } from './helpers/onnx-node.js';
 
@@ -289,3 +294,34 @@ const present = existsSync(`${DEFAULT_DATA}/node`);
   // 2 ReverseSequence, 1 NonZero, 4 Compress, 5 Unique
   t.is(results.length, 38);
 });
+
+(present ? test : test.skip)(
+  "Kiln's interpreter runs the converted node tests of the index ops and computes their expected outputs",
+  (t) => {
+    const root = `${DEFAULT_DATA}/node`;
+    const names = readdirSync(root).filter((n) =>
+      /^test_(gather_elements|gathernd|scatter|onehot|top_k|reversesequence|nonzero|compress|unique)/.test(n),
+    );
+    t.is(names.length, 34);
+    for (const name of names) {
+      const set = join(root, name, 'test_data_set_0');
+      const files = readdirSync(set).sort();
+      const read = (f: string) => {
+        const h = tensorFromOnnx(decodeOnnxTensor(readFileSync(join(set, f)), f), f);
+        return { ...h, data: Uint8Array.from(h.data) };
+      };
+      const ins = files.filter((f) => f.startsWith('input_')).map(read);
+      const outs = files.filter((f) => f.startsWith('output_')).map(read);
+      const model = convertModel(join(root, name, 'model.onnx'), {}).model;
+      const got = new Interpreter(model).run(ins.map((h) => typedView(h.dtype, h.data) as AnyTypedArray)).outputs;
+      outs.forEach((o, k) => {
+        const want = Array.from(constOf(o, name).v);
+        const g = Array.from(got[k]!.data as ArrayLike<number | bigint>, Number);
+        t.true(
+          g.length === want.length && g.every((x, i) => Math.abs(x - want[i]!) <= 1e-4 + 1e-3 * Math.abs(want[i]!)),
+          `${name} output ${k}: ${g.join()} vs ${want.join()}`,
+        );
+      });
+    }
+  },
+);
