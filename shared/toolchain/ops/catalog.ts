@@ -504,7 +504,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     quant: { version: 2, output: FREE },
     from: { tf: ['NotEqual'], onnx: ['IsNaN', 'Xor'] },
   },
-  ONE_HOT: { kernel: 1, from: { onnx: ['Hardmax', 'OneHot'] } },
+  ONE_HOT: { arity: [4, 1], kernel: 1, from: { onnx: ['Hardmax', 'OneHot'] } },
   PACK: {
     shape: 'pack',
     kernel: 3,
@@ -710,7 +710,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     embeddedMaxVersion: 3,
     from: { tf: ['ResizeNearestNeighbor'], keras: ['UpSampling2D'], onnx: ['Resize', 'Upsample'] },
   },
-  REVERSE_SEQUENCE: { kernel: 1, from: { onnx: ['ReverseSequence'] } },
+  REVERSE_SEQUENCE: { arity: [2, 1], kernel: 1, from: { onnx: ['ReverseSequence'] } },
   REVERSE_V2: {
     cpuAlternative: 'reverse on the host, or flip the weights of the next layer instead',
     embeddedMaxVersion: 2,
@@ -724,10 +724,11 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     from: { tf: ['Rsqrt'] },
   },
   SELECT_V2: {
+    arity: [3, 1],
     kernel: 1,
     from: { onnx: ['ThresholdedRelu', 'Where', 'Shrink', 'ScatterND', 'ScatterElements', 'Scatter', 'OneHot'] },
   },
-  SCATTER_ND: { kernel: 1, from: { onnx: ['Slice', 'ScatterND', 'ScatterElements', 'Scatter'] } },
+  SCATTER_ND: { arity: [3, 1], kernel: 1, from: { onnx: ['Slice', 'ScatterND', 'ScatterElements', 'Scatter'] } },
   SHAPE: { shape: 'shape', kernel: 1 },
   SIN: { shape: 'same', from: { tf: ['Sin'], onnx: ['Tan', 'Sin'] } },
   SLICE: {
