@@ -291,16 +291,18 @@ function runtimeResizeSize(c: OnnxCtx, from: number, bySizes: boolean): number {
   return castTo(c, floored, 'int32', `${c.name}/size`);
 }
 
-/** Indices computed at run time may count from the end (−d … d−1); TFLite's GATHER takes 0 … d−1: FLOOR_MOD by d. */
+/**
+ * Indices computed at run time may count from the end (−d … d−1); TFLite's GATHER takes 0 … d−1: FLOOR_MOD by d, in
+ * int32 (int64 indices cast first: Kiln's interpreter computes integer arithmetic in int32).
+ */
 function runtimeIndices(c: OnnxCtx, d: number): number {
-  const idx = c.tensor(1, null);
-  const t = c.b.g.tensor(idx);
+  const idx = castTo(c, c.tensor(1, null), 'int32', `${c.name}/indices32`);
   return binaryWithConst(
     c,
     'FLOOR_MOD',
     idx,
-    c.b.constant(`${c.name}/axis_size`, t.dtype, [], [d]),
-    t.dtype,
+    c.b.constant(`${c.name}/axis_size`, 'int32', [], [d]),
+    'int32',
     `${c.name}/indices`,
   );
 }
