@@ -83,6 +83,7 @@ export const OP_OPTIONS: Readonly<Record<string, readonly [BuiltinOptions, Optio
   CUMSUM: [BuiltinOptions.CumsumOptions, fb.CumsumOptionsT],
   ONE_HOT: [BuiltinOptions.OneHotOptions, fb.OneHotOptionsT],
   BATCH_MATMUL: [BuiltinOptions.BatchMatMulOptions, fb.BatchMatMulOptionsT],
+  REVERSE_SEQUENCE: [BuiltinOptions.ReverseSequenceOptions, fb.ReverseSequenceOptionsT],
 };
 
 /** A builtin options table for `type`, with the given fields set (others keep the schema defaults). */

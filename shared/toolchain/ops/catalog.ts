@@ -76,7 +76,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     quant: { version: 2, output: FREE },
     cpuAlternative:
       'run it on the host after the model (take the argmax of the quantized scores), or leave it as the very last op',
-    from: { tf: ['ArgMax'], onnx: ['Hardmax', 'ArgMax'] },
+    from: { tf: ['ArgMax'], onnx: ['Hardmax', 'ArgMax', 'Unique'] },
   },
   ARG_MIN: {
     arity: [2, 1],
@@ -297,7 +297,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     kernel: 5,
     quant: { version: 2, output: SAME },
     cpuAlternative: 'use STRIDED_SLICE/SLICE for contiguous indices, or do the lookup on the host',
-    from: { tf: ['GatherV2'], keras: ['Embedding'], onnx: ['Gather', 'Det'] },
+    from: { tf: ['GatherV2'], keras: ['Embedding'], onnx: ['Gather', 'Det', 'GatherElements', 'Compress', 'Unique'] },
   },
   GATHER_ND: {
     arity: [2, 1],
@@ -306,7 +306,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     // int8 params keep version 1 (tensorflow/lite/tools/versioning: only int16/string/bool params raise it).
     quant: { version: 1, output: SAME },
     cpuAlternative: 'use STRIDED_SLICE/SLICE, or do the lookup on the host',
-    from: { tf: ['GatherNd'] },
+    from: { tf: ['GatherNd'], onnx: ['GatherND'] },
   },
   GELU: { shape: 'same', from: { onnx: ['Gelu'] } },
   GREATER: {
@@ -516,7 +516,11 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     quant: { version: 2, output: FREE },
     from: { tf: ['NotEqual'], onnx: ['IsNaN', 'Xor'] },
   },
-  ONE_HOT: { from: { onnx: ['Hardmax', 'NegativeLogLikelihoodLoss', 'SoftmaxCrossEntropyLoss'] } },
+  ONE_HOT: {
+    arity: [4, 1],
+    kernel: 1,
+    from: { onnx: ['Hardmax', 'OneHot', 'NegativeLogLikelihoodLoss', 'SoftmaxCrossEntropyLoss'] },
+  },
   PACK: {
     shape: 'pack',
     kernel: 3,
@@ -722,6 +726,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     embeddedMaxVersion: 3,
     from: { tf: ['ResizeNearestNeighbor'], keras: ['UpSampling2D'], onnx: ['Resize', 'Upsample'] },
   },
+  REVERSE_SEQUENCE: { arity: [2, 1], kernel: 1, from: { onnx: ['ReverseSequence'] } },
   REVERSE_V2: {
     cpuAlternative: 'reverse on the host, or flip the weights of the next layer instead',
     embeddedMaxVersion: 2,
@@ -734,8 +739,26 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     embeddedMaxVersion: 2,
     from: { tf: ['Rsqrt'] },
   },
-  SELECT_V2: { from: { onnx: ['ThresholdedRelu', 'Where', 'Shrink', 'Erf', 'Atan', 'Asin', 'Acos'] } },
-  SCATTER_ND: { from: { onnx: ['Slice'] } },
+  SELECT_V2: {
+    arity: [3, 1],
+    kernel: 1,
+    from: {
+      onnx: [
+        'ThresholdedRelu',
+        'Where',
+        'Shrink',
+        'ScatterND',
+        'ScatterElements',
+        'Scatter',
+        'OneHot',
+        'Erf',
+        'Atan',
+        'Asin',
+        'Acos',
+      ],
+    },
+  },
+  SCATTER_ND: { arity: [3, 1], kernel: 1, from: { onnx: ['Slice', 'ScatterND', 'ScatterElements', 'Scatter'] } },
   SHAPE: { shape: 'shape', kernel: 1 },
   SIN: { shape: 'same', from: { tf: ['Sin'], onnx: ['Tan', 'Sin'] } },
   SLICE: {
@@ -932,7 +955,13 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     },
     from: { tf: ['Tile'], onnx: ['Tile'] },
   },
-  TOPK_V2: { arity: [2, 2], shape: 'topkV2', kernel: 2, quant: { version: 2, output: SAME }, from: { tf: ['TopKV2'] } },
+  TOPK_V2: {
+    arity: [2, 2],
+    shape: 'topkV2',
+    kernel: 2,
+    quant: { version: 2, output: SAME },
+    from: { tf: ['TopKV2'], onnx: ['TopK'] },
+  },
   TRANSPOSE: {
     arity: [2, 1],
     shape: 'transpose',
@@ -984,6 +1013,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
   },
   UNPACK: { shape: 'unpack', kernel: 4, quant: { version: 2, output: SAME }, from: { tf: ['Unpack'] } },
   VAR_HANDLE: { arity: [0, 1] },
+  WHERE: { kernel: 1, from: { onnx: ['NonZero', 'Compress'] } },
   ZEROS_LIKE: { shape: 'same' },
 };
 

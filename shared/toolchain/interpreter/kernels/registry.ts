@@ -16,6 +16,10 @@ import { resizeBilinear, resizeNearestNeighbor } from './resize.js';
 import * as sh from './shape.js';
 import { softmax } from './softmax.js';
 import { topkV2 } from './topk.js';
+import { oneHot } from './one-hot.js';
+import { reverseSequence } from './reverse-sequence.js';
+import { scatterNd } from './scatter-nd.js';
+import { selectV2, where } from './where.js';
 import { transposeConv } from './transpose-conv.js';
 
 /**
@@ -99,6 +103,11 @@ export const BUILTIN_KERNEL_FUNCTIONS: Readonly<Record<string, Kernel>> = {
   TRANSPOSE_CONV: transposeConv,
   UNIDIRECTIONAL_SEQUENCE_LSTM: unidirectionalSequenceLstm,
   UNPACK: sh.unpack,
+  ONE_HOT: oneHot,
+  REVERSE_SEQUENCE: reverseSequence,
+  SCATTER_ND: scatterNd,
+  SELECT_V2: selectV2,
+  WHERE: where,
 };
 
 export const CUSTOM_KERNEL_FUNCTIONS: Readonly<Record<string, Kernel>> = {

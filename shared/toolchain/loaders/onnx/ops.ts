@@ -88,6 +88,9 @@ import {
   qLinearMatMul,
   quantizeLinear,
 } from './ops/quantize-linear.js';
+import { gatherElements, gatherNd, scatterElements, scatterNd } from './ops/gather-scatter.js';
+import { compress, nonZero, oneHot, reverseSequence, topK } from './ops/selection.js';
+import { unique } from './ops/unique.js';
 
 export { operands, type OnnxOpConverter } from './ops/common.js';
 
@@ -344,6 +347,17 @@ export const ONNX_OPS: Record<string, OnnxOpConverter> = {
   ConvInteger: convInteger,
   QLinearConv: qLinearConv,
   Size: (c) => [constVal(makeConst('int64', [], [numElements(c.shape(0))]))],
+  GatherND: gatherNd,
+  GatherElements: gatherElements,
+  ScatterND: scatterNd,
+  ScatterElements: scatterElements,
+  Scatter: scatterElements,
+  OneHot: oneHot,
+  TopK: topK,
+  ReverseSequence: reverseSequence,
+  NonZero: nonZero,
+  Compress: compress,
+  Unique: unique,
 };
 
 /** Ops whose result is computed only when all inputs are constants (fold.ts); refused otherwise. */

@@ -67,7 +67,7 @@ export function floatOnly(c: OnnxCtx, i = 0): void {
 export function operands(
   c: OnnxCtx,
   idx: number[],
-  as?: DType,
+  as?: DType | DType[],
 ): { ids: number[]; perm: Perm; rank: number; shape: number[] } {
   const rank = Math.max(...idx.map((i) => c.rank(i)));
   let perm: Perm = null;
@@ -79,14 +79,16 @@ export function operands(
     }
   }
   const firstTensor = idx.find((i) => c.value(i).kind === 'tensor');
-  const d0 = as ?? c.dtype(firstTensor ?? idx[0]!);
+  const d0 = (Array.isArray(as) ? undefined : as) ?? c.dtype(firstTensor ?? idx[0]!);
   const dtype = d0 === 'float64' ? F32 : d0;
+  // constants take the one element type, or each its own (`as` per operand: Where's bool condition and values)
+  const typeOf = (k: number): DType => (Array.isArray(as) ? as[k]! : dtype);
   const shape = idx.reduce<number[]>((s, i) => broadcastShapes(s, c.shape(i)), []);
   const ids = idx.map((i, k) => {
     const v = c.value(i);
     if (v.kind === 'const') {
       const cc = constInLayout(v.c, perm, rank);
-      return emitConst(c.b, `${c.name}/operand${k}`, cc, dtype);
+      return emitConst(c.b, `${c.name}/operand${k}`, cc, typeOf(k));
     }
     if (c.rank(i) === rank) return c.tensor(i, perm);
     const flat = c.tensor(i, null);
@@ -94,7 +96,25 @@ export function operands(
     const r = c.b.reshape(flat, padded, { name: `${c.name}/broadcast${k}` });
     return c.materialize(tensorVal(r, null), perm);
   });
-  return { ids, perm, rank, shape };
+  return { ids: rank > MAX_BROADCAST_RANK ? broadcastAll(c, ids, applyPerm(shape, perm)) : ids, perm, rank, shape };
+}
+
+/** TFLite 2.9's broadcasting element-wise kernels take up to 4 dimensions (…4DSlow). */
+const MAX_BROADCAST_RANK = 4;
+
+/** Operands whose shape is not `phys` repeated to it (TILE), so that the element-wise op does not broadcast. */
+function broadcastAll(c: OnnxCtx, ids: number[], phys: number[]): number[] {
+  return ids.map((id, k) => {
+    const t = c.b.g.tensor(id);
+    if (t.shape.join() === phys.join()) return id;
+    const reps = phys.map((d, i) => d / t.shape[i]!);
+    return c.b.op(
+      'TILE',
+      [id, c.b.constant(`${c.name}/broadcast${k}_multiples`, 'int32', [reps.length], reps)],
+      {},
+      { outputs: [{ name: `${c.name}/broadcast${k}_full`, shape: phys, dtype: t.dtype }] },
+    )[0]!;
+  });
 }
 
 /** Element types TFLite's arithmetic kernels take without quantization parameters. */

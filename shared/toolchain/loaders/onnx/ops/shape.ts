@@ -9,6 +9,7 @@ import { sliceParams } from '../fold.js';
 import { applyPerm, channelsLast, inversePerm, norm, permuteValues } from '../layout.js';
 import { makeConst } from '../tensor.js';
 import { F32, ONNX_TO, castTo, dropAxes, floatOnly, one, operands, type OnnxOpConverter } from './common.js';
+import { binaryWithConst } from './flat-binary.js';
 
 export function reshapeTo(c: OnnxCtx, shape: number[]): Value[] {
   if (c.value(0).kind === 'const') return [constVal({ ...c.const(0), shape })];
@@ -290,18 +291,20 @@ function runtimeResizeSize(c: OnnxCtx, from: number, bySizes: boolean): number {
   return castTo(c, floored, 'int32', `${c.name}/size`);
 }
 
-/** Indices computed at run time may count from the end (−d … d−1); TFLite's GATHER takes 0 … d−1: FLOOR_MOD by d. */
+/**
+ * Indices computed at run time may count from the end (−d … d−1); TFLite's GATHER takes 0 … d−1: FLOOR_MOD by d, in
+ * int32 (int64 indices cast first: Kiln's interpreter computes integer arithmetic in int32).
+ */
 function runtimeIndices(c: OnnxCtx, d: number): number {
-  const idx = c.tensor(1, null);
-  const t = c.b.g.tensor(idx);
-  return c.b.op(
+  const idx = castTo(c, c.tensor(1, null), 'int32', `${c.name}/indices32`);
+  return binaryWithConst(
+    c,
     'FLOOR_MOD',
-    [idx, c.b.constant(`${c.name}/axis_size`, t.dtype, [], [d])],
-    {},
-    {
-      outputs: [{ name: `${c.name}/indices`, shape: t.shape, dtype: t.dtype }],
-    },
-  )[0]!;
+    idx,
+    c.b.constant(`${c.name}/axis_size`, 'int32', [], [d]),
+    'int32',
+    `${c.name}/indices`,
+  );
 }
 
 export function gather(c: OnnxCtx): Value[] {
@@ -336,6 +339,9 @@ export function slice(c: OnnxCtx): Value[] {
     c.opset >= 10
       ? sliceParams(s, c.ints(1), c.ints(2), c.has(3) ? c.ints(3) : undefined, c.has(4) ? c.ints(4) : undefined)
       : sliceParams(s, c.attr.ints('starts')!, c.attr.ints('ends')!, c.attr.ints('axes'), undefined);
+  // a slice that keeps everything is no op (NLL loss graphs slice their [N, 1, d1, …] tensors this way)
+  if (s.every((d, i) => prm.start[i] === 0 && prm.step[i] === 1 && prm.count[i] === d)) return [c.value(0)];
+  if (r > 5) throw c.refuse(`slicing a rank-${r} tensor`, "TFLite's STRIDED_SLICE takes up to 5 dimensions");
   const p = c.perm(0);
   const x = c.tensor(0, p);
   const order = p ?? Array.from({ length: r }, (_v, i) => i);
@@ -498,8 +504,8 @@ function runtimeSplit(c: OnnxCtx, axis: number, count: number): Value[] {
 }
 
 export function where(c: OnnxCtx): Value[] {
-  const { ids, perm, shape } = operands(c, [0, 1, 2]);
   const dtype = c.dtype(1) === 'float64' ? F32 : c.dtype(1);
+  const { ids, perm, shape } = operands(c, [0, 1, 2], ['bool', dtype, dtype]);
   const fixed = ids.map((id, k) =>
     k === 0 ? id : c.b.g.tensor(id).dtype === dtype ? id : castTo(c, id, dtype, `${c.name}/cast${k}`),
   );
