@@ -8,9 +8,11 @@
 import type { ConvGeometry } from '../../interpreter/kernels/conv-common.js';
 import { wasmKernels, wasmScratch } from '../../interpreter/wasm/runtime.js';
 
-const up = (n: number, m: number): number => Math.ceil(n / m) * m;
+/** n rounded up to a multiple of m (the GEMM's block sizes). */
+export const up = (n: number, m: number): number => Math.ceil(n / m) * m;
 
-function kernels(): NonNullable<ReturnType<typeof wasmKernels>> {
+/** Kiln's WebAssembly kernels; training needs them. */
+export function kernels(): NonNullable<ReturnType<typeof wasmKernels>> {
   const k = wasmKernels();
   if (!k) throw new Error('training kernels need WebAssembly SIMD (Node 20+ has it)');
   return k;

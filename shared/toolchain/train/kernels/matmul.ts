@@ -3,10 +3,8 @@
  * transposed products of a dense layer's gradients, which tfjs-backend-wasm 4.22 runs as a scalar loop. Operands are
  * packed k-contiguous (a transposed copy where the layout needs one). Pure function over Float32Arrays.
  */
-import { wasmKernels, wasmScratch } from '../../interpreter/wasm/runtime.js';
-import { transposeInto } from './conv-grad.js';
-
-const up = (n: number, m: number): number => Math.ceil(n / m) * m;
+import { wasmScratch } from '../../interpreter/wasm/runtime.js';
+import { kernels, transposeInto, up } from './conv-grad.js';
 
 /** Copies `src` [rows][cols] into `out` rows `ld` long (zero tail), or its transpose when `transpose`. */
 function pack(src: Float32Array, rows: number, cols: number, transpose: boolean, out: Float32Array, ld: number): void {
@@ -29,8 +27,7 @@ export function batchMatMul(
   transposeA: boolean,
   transposeB: boolean,
 ): Float32Array {
-  const k = wasmKernels();
-  if (!k) throw new Error('training kernels need WebAssembly SIMD (Node 20+ has it)');
+  const k = kernels();
   const kp = up(K, 4);
   const mp = up(M, 2);
   const np = up(N, 4);

@@ -18,27 +18,14 @@ import { tensorVal, type OnnxCtx } from '../context.js';
 import { isSamePadding, noPads, windowOf } from '../geometry.js';
 import { channelsLast, type Perm } from '../layout.js';
 import { F32, ONNX_TO, castTo, type OnnxOpConverter } from './common.js';
+import { NodeSteps } from './node-steps.js';
 
 /** 255 · 255 · 258 < 2^24: sums of up to 258 products of 8-bit differences are exact in float32. */
 export const MAX_EXACT_TERMS = 258;
 
 const RANGE: Partial<Record<DType, [number, number]>> = { uint8: [0, 255], int8: [-128, 127] };
 
-class Emit {
-  private n = 0;
-  constructor(readonly c: OnnxCtx) {}
-  fresh(tag: string): string {
-    return `${this.c.name}/${tag}_${this.n++}`;
-  }
-  k(v: number): number {
-    return this.c.b.constant(this.fresh('k'), F32, [], [v]);
-  }
-  bin(type: 'ADD' | 'SUB' | 'MUL' | 'DIV', a: number, b: number, name?: string): number {
-    return this.c.b.binary(type, a, b, {}, { name: name ?? this.fresh(type.toLowerCase()) });
-  }
-  op(type: string, inputs: number[], name?: string): number {
-    return this.c.b.op(type, inputs, {}, { outputs: [{ name: name ?? this.fresh(type.toLowerCase()) }] })[0]!;
-  }
+class Emit extends NodeSteps {
   /** Input i as float32 in physical layout `perm` (CAST when it is an integer tensor). */
   float(i: number, perm: Perm = null): number {
     const c = this.c;

@@ -11,6 +11,7 @@
 
 import { tensorVal, type OnnxCtx, type Value } from '../context.js';
 import { F32, castTo, type OnnxOpConverter } from './common.js';
+import { NodeSteps } from './node-steps.js';
 
 type Kind = 'RNN' | 'GRU' | 'LSTM';
 
@@ -46,35 +47,24 @@ const ACTIVATIONS: Record<string, { act: Act; alpha: number | null; beta: number
 };
 
 /** Small emitters with unique tensor names under the node's name. */
-class Steps {
-  private n = 0;
-  constructor(readonly c: OnnxCtx) {}
-  fresh(tag: string): string {
-    return `${this.c.name}/${tag}_${this.n++}`;
-  }
-  k(v: number): number {
-    return this.c.b.constant(this.fresh('k'), F32, [], [v]);
-  }
-  unary(type: string, x: number): number {
-    return this.c.b.unary(type, x, { name: this.fresh(type.toLowerCase()) });
-  }
+class Steps extends NodeSteps {
   add(a: number, b: number, name?: string): number {
-    return this.c.b.binary('ADD', a, b, {}, { name: name ?? this.fresh('add') });
+    return this.bin('ADD', a, b, name);
   }
   sub(a: number, b: number): number {
-    return this.c.b.binary('SUB', a, b, {}, { name: this.fresh('sub') });
+    return this.bin('SUB', a, b);
   }
   mul(a: number, b: number): number {
-    return this.c.b.binary('MUL', a, b, {}, { name: this.fresh('mul') });
+    return this.bin('MUL', a, b);
   }
   div(a: number, b: number): number {
-    return this.c.b.binary('DIV', a, b, {}, { name: this.fresh('div') });
+    return this.bin('DIV', a, b);
   }
   maximum(a: number, b: number): number {
-    return this.c.b.op('MAXIMUM', [a, b], {}, { outputs: [{ name: this.fresh('max') }] })[0]!;
+    return this.op('MAXIMUM', [a, b]);
   }
   minimum(a: number, b: number): number {
-    return this.c.b.op('MINIMUM', [a, b], {}, { outputs: [{ name: this.fresh('min') }] })[0]!;
+    return this.op('MINIMUM', [a, b]);
   }
   /** x·Wᵀ + b for x [batch, in], w [units, in]. */
   fc(x: number, w: number, bias: number | null): number {
