@@ -496,6 +496,8 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     },
   },
   NEG: { shape: 'same', kernel: 2, from: { tf: ['Neg'], onnx: ['Neg'] } },
+  // Outputs: selected indices zero-padded to max_output_size (input 2, a constant), and their count.
+  NON_MAX_SUPPRESSION_V4: { arity: [5, 2], kernel: 1, from: { onnx: ['NonMaxSuppression'] } },
   NOT_EQUAL: {
     arity: [2, 1],
     shape: 'compare',

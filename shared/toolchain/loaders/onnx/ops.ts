@@ -72,6 +72,7 @@ import {
   where,
 } from './ops/shape.js';
 import { conv3d, orVolume, pool3d } from './ops/volume.js';
+import { nonMaxSuppression } from './ops/nms.js';
 import { NARROW, mod, widened } from './ops/widen.js';
 
 export { operands, type OnnxOpConverter } from './ops/common.js';
@@ -110,6 +111,7 @@ export const ONNX_OPS: Record<string, OnnxOpConverter> = {
   CumSum: cumsum,
   ConvTranspose: convTranspose,
   Mod: widened(mod, 'int32'),
+  NonMaxSuppression: nonMaxSuppression,
   Tan: composite((c, x) => c.b.binary('DIV', c.b.unary('SIN', x), c.b.unary('COS', x), {}, { name: c.out() })),
   Identity: identity,
   Dropout: (c) => {
