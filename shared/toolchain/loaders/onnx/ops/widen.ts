@@ -9,7 +9,7 @@
 import type { DType } from '../../../ir/dtype.js';
 import { constVal, dtypeOf, logicalShape, tensorVal, type OnnxCtx, type Value } from '../context.js';
 import { applyPerm, constInLayout, emitConst } from '../layout.js';
-import { ARITH, F32, binary, castTo, one, operands, type OnnxOpConverter } from './common.js';
+import { ARITH, F32, binary, castTo, operands, type OnnxOpConverter } from './common.js';
 
 /** The 8-bit integer types TFLite's float/int32 kernels refuse without quantization parameters. */
 export const NARROW: readonly DType[] = ['uint8', 'int8'];
@@ -85,34 +85,37 @@ export function widened(
 }
 
 /**
- * Mod with fmod=1, C's remainder (the sign of the dividend): sign(a) · FLOOR_MOD(|a|, |b|), the magnitudes through
- * SELECT_V2(x < 0, −x, x) (FLOOR_MOD of non-negative operands is the plain remainder, exact in float32 too).
+ * Mod with fmod=1, C's remainder (the dividend's sign): FLOOR_MOD(|a|, |b|) · (1 − 2·[a < 0]), the magnitudes as
+ * MAXIMUM(x, −x). FLOOR_MOD of non-negative operands is the plain remainder, exact in float32 too.
  */
 export function truncMod(c: OnnxCtx, a: number, b: number, shape: number[], name: string): number {
   const dtype = c.b.g.tensor(a).dtype;
-  const zero = c.b.constant(`${name}/zero`, dtype, [], [0]);
-  const magnitude = (x: number, tag: string): { abs: number; neg: number } => {
+  const op = (type: string, ins: number[], tag: string, s: number[], d = dtype): number =>
+    c.b.op(type, ins, ['MUL', 'ADD'].includes(type) ? { fusedActivationFunction: 0 } : {}, {
+      outputs: [{ name: tag === 'out' ? name : `${name}/${tag}`, shape: s, dtype: d }],
+    })[0]!;
+  const abs = (x: number, tag: string): number => {
     const s = c.b.g.tensor(x).shape;
-    const neg = c.b.op(
-      'LESS',
-      [x, zero],
-      {},
-      { outputs: [{ name: `${name}/${tag}_neg`, shape: s, dtype: 'bool' }] },
-    )[0]!;
-    const minus = c.b.op('NEG', [x], {}, { outputs: [{ name: `${name}/${tag}_minus`, shape: s, dtype }] })[0]!;
-    const abs = c.b.op(
-      'SELECT_V2',
-      [neg, minus, x],
-      {},
-      { outputs: [{ name: `${name}/${tag}_abs`, shape: s, dtype }] },
-    )[0]!;
-    return { abs, neg };
+    return op('MAXIMUM', [x, op('NEG', [x], `${tag}_minus`, s)], `${tag}_abs`, s);
   };
-  const A = magnitude(a, 'a');
-  const B = magnitude(b, 'b');
-  const m = c.b.op('FLOOR_MOD', [A.abs, B.abs], {}, { outputs: [{ name: `${name}/rem`, shape, dtype }] })[0]!;
-  const mneg = c.b.op('NEG', [m], {}, { outputs: [{ name: `${name}/rem_minus`, shape, dtype }] })[0]!;
-  return one(c, 'SELECT_V2', [A.neg, mneg, m], {}, shape, dtype);
+  const m = op('FLOOR_MOD', [abs(a, 'a'), abs(b, 'b')], 'rem', shape);
+  const as = c.b.g.tensor(a).shape;
+  const neg = castTo(
+    c,
+    op('LESS', [a, c.b.constant(`${name}/zero`, dtype, [], [0])], 'a_neg', as, 'bool'),
+    dtype,
+    `${name}/a_neg_n`,
+  );
+  const sign = op(
+    'ADD',
+    [
+      op('MUL', [neg, c.b.constant(`${name}/minus2`, dtype, [], [-2])], 'a_neg_2', as),
+      c.b.constant(`${name}/one`, dtype, [], [1]),
+    ],
+    'a_sign',
+    as,
+  );
+  return op('MUL', [m, sign], 'out', shape);
 }
 
 /** Mod: FLOOR_MOD (fmod=0, the divisor's sign), or the C remainder (fmod=1) built from FLOOR_MOD of magnitudes. */
