@@ -46,7 +46,7 @@ export function nodeModel(o: {
   inits?: object[];
 }): Uint8Array {
   const initNames = (o.inits ?? []).map((i) => (i as { name: string }).name);
-  return encodeOnnxModel({
+  const encoded = encodeOnnxModel({
     irVersion: 8,
     opsetImport: [{ domain: '', version: o.opset ?? 13 }],
     graph: {
@@ -65,6 +65,7 @@ export function nodeModel(o: {
       output: o.outputs.map((x) => ({ name: x.name, type: tt(x) })),
     },
   });
+  return new Uint8Array(encoded);
 }
 
 export function convertOnnx(bytes: Uint8Array): ConvertResult {
@@ -119,6 +120,7 @@ export function nodeCase(
       m.graph.input = m.graph.input.filter((x) => x !== gi);
     } else inputs.push(readPb(join(set, f)).values);
   });
-  const bytes = asConstants.length ? encodeOnnxModel(m as unknown as Parameters<typeof encodeOnnxModel>[0]) : raw;
+  // a plain Uint8Array (protobufjs decodes a Node Buffer's bytes fields as unaligned views)
+  const bytes = asConstants.length ? new Uint8Array(encodeOnnxModel(m)) : raw;
   return { bytes, inputs, expected: files('output_').map((f) => readPb(join(set, f)).values) };
 }

@@ -47,6 +47,7 @@ export function nonMaxSuppression(c: OnnxCtx): Value[] {
   const name = c.name;
   let boxes = c.tensor(0, null);
   if (c.attr.i('center_point_box', 0) === 1) boxes = cornersOf(c, boxes, [B, N, 4]);
+  boxes = separateDegenerate(c, boxes, [B, N, 4]);
   const scores = c.tensor(1, null);
   const scalar = (i: number, tag: string, dflt: number, adjust: (v: number) => number): number => {
     if (!c.has(i)) return b.constant(`${name}/${tag}`, F32, [], [adjust(dflt)]);
@@ -54,6 +55,11 @@ export function nonMaxSuppression(c: OnnxCtx): Value[] {
     if (c.dtype(i) !== F32) throw c.refuse(`a ${c.dtype(i)} ${tag}`);
     return b.reshape(c.tensor(i, null), [], { name: `${name}/${tag}` });
   };
+  if (c.has(3) && c.isConst(3) && c.const(3).v[0]! >= 1)
+    throw c.refuse(
+      `iou_threshold ${c.const(3).v[0]} (no suppression at all)`,
+      'TFLite’s NMS selects a box again when its IoU with itself is under the threshold; use an iou_threshold below 1',
+    );
   const iouT = scalar(3, 'iou_threshold', 0, nextFloat32Up);
   const scoreT = scalar(4, 'score_threshold', LOWEST, (v) => v);
   const maxOut = b.constant(`${name}/max_output_size`, 'int32', [], [N]);
@@ -101,11 +107,28 @@ export function nonMaxSuppression(c: OnnxCtx): Value[] {
     },
   )[0]!;
   // output row of selection j of pair p: the pair's offset (exclusive cumulative count) + j
+  // (a constant strictly-lower-triangular mask summed: CUMSUM has no kernel in Kiln's interpreter)
+  const before = b.constant(
+    `${name}/before`,
+    'int32',
+    [P, P],
+    Array.from({ length: P * P }, (_v, q) => Number(q % P < Math.floor(q / P))),
+  );
+  const counted = b.op(
+    'MUL',
+    [b.reshape(count, [1, P], { name: `${name}/counts_row` }), before],
+    { fusedActivationFunction: 0 },
+    {
+      outputs: [{ name: `${name}/counts_before`, shape: [P, P], dtype: 'int32' }],
+    },
+  )[0]!;
   const offset = b.op(
-    'CUMSUM',
-    [count, b.constant(`${name}/cumsum_axis`, 'int32', [], [0])],
-    { exclusive: true, reverse: false },
-    { outputs: [{ name: `${name}/offsets`, shape: [P], dtype: 'int32' }] },
+    'SUM',
+    [counted, b.constant(`${name}/axis1_p`, 'int32', [1], [1])],
+    { keepDims: false },
+    {
+      outputs: [{ name: `${name}/offsets`, shape: [P], dtype: 'int32' }],
+    },
   )[0]!;
   const j = b.constant(
     `${name}/j`,
@@ -121,6 +144,7 @@ export function nonMaxSuppression(c: OnnxCtx): Value[] {
       outputs: [{ name: `${name}/rows`, shape: [P, N], dtype: 'int32' }],
     },
   )[0]!;
+  // selections past a pair's count get row −1 (valid · (row + 1) − 1), which no output row matches
   const valid = b.op(
     'LESS',
     [j, b.reshape(count, [P, 1], { name: `${name}/counts_col` })],
@@ -129,23 +153,37 @@ export function nonMaxSuppression(c: OnnxCtx): Value[] {
       outputs: [{ name: `${name}/valid`, shape: [P, N], dtype: 'bool' }],
     },
   )[0]!;
+  const int = (type: string, ins: number[], tag: string, shape: number[]): number =>
+    b.op(
+      type,
+      ins,
+      { fusedActivationFunction: 0 },
+      { outputs: [{ name: `${name}/${tag}`, shape, dtype: 'int32' }] },
+    )[0]!;
+  const one = b.constant(`${name}/one`, 'int32', [], [1]);
+  const rowOrNone = int(
+    'SUB',
+    [
+      int(
+        'MUL',
+        [int('ADD', [row, one], 'rows_plus1', [P, N]), castTo(c, valid, 'int32', `${name}/valid_i32`)],
+        'rows_valid',
+        [P, N],
+      ),
+      one,
+    ],
+    'rows_or_none',
+    [P, N],
+  );
   const r = b.constant(
     `${name}/r`,
     'int32',
     [K, 1],
     Array.from({ length: K }, (_v, i) => i),
   );
-  const hit = b.op(
-    'EQUAL',
-    [b.reshape(row, [1, P * N], { name: `${name}/rows_flat` }), r],
-    {},
-    {
-      outputs: [{ name: `${name}/row_hit`, shape: [K, P * N], dtype: 'bool' }],
-    },
-  )[0]!;
   const match = b.op(
-    'LOGICAL_AND',
-    [hit, b.reshape(valid, [1, P * N], { name: `${name}/valid_flat` })],
+    'EQUAL',
+    [b.reshape(rowOrNone, [1, P * N], { name: `${name}/rows_flat` }), r],
     {},
     {
       outputs: [{ name: `${name}/match`, shape: [K, P * N], dtype: 'bool' }],
@@ -280,4 +318,51 @@ function cornersOf(c: OnnxCtx, boxes: number, shape: number[]): number {
     { axis: 2, batchDims: 0 },
     { outputs: [{ name: `${name}/yxyx`, shape, dtype: F32 }] },
   )[0]!;
+}
+
+/**
+ * Boxes of zero area: ONNX selects each once (IoU 0 with everything); TFLite's loop would select one again and again
+ * (a selected box goes back into its heap and is only dropped by its IoU with itself, 0 here). Such boxes are moved to
+ * unit boxes of their own far outside (IoU 0 with every other box, 1 with itself):
+ * box · (1 − d) + far · d, d = [(y2 − y1)·(x2 − x1) = 0].
+ */
+function separateDegenerate(c: OnnxCtx, boxes: number, shape: number[]): number {
+  const name = `${c.name}/degenerate`;
+  const [B, N] = shape as [number, number];
+  const f32 = (type: string, ins: number[], tag: string, s: number[]): number =>
+    c.b.op(type, ins, ['MUL', 'ADD', 'SUB'].includes(type) ? { fusedActivationFunction: 0 } : {}, {
+      outputs: [{ name: `${name}/${tag}`, shape: s, dtype: F32 }],
+    })[0]!;
+  const half = [B, N, 2];
+  const one = [B, N, 1];
+  const ext = f32(
+    'SUB',
+    [slice(c, boxes, [0, 0, 2], half, `${name}/hi`), slice(c, boxes, [0, 0, 0], half, `${name}/lo`)],
+    'extent',
+    half,
+  );
+  const area = f32(
+    'MUL',
+    [slice(c, ext, [0, 0, 0], one, `${name}/dy`), slice(c, ext, [0, 0, 1], one, `${name}/dx`)],
+    'area',
+    one,
+  );
+  const zero = c.b.op(
+    'EQUAL',
+    [area, c.b.constant(`${name}/zero`, F32, [], [0])],
+    {},
+    {
+      outputs: [{ name: `${name}/is_zero`, shape: one, dtype: 'bool' }],
+    },
+  )[0]!;
+  const d = castTo(c, zero, F32, `${name}/d`);
+  const keep = f32('SUB', [c.b.constant(`${name}/one`, F32, [], [1]), d], 'keep', one);
+  const FAR = -4e6;
+  const far = c.b.constant(
+    `${name}/far`,
+    F32,
+    [1, N, 4],
+    Array.from({ length: N }, (_v, i) => [FAR - 2 * i, FAR, FAR - 2 * i + 1, FAR + 1]).flat(),
+  );
+  return f32('ADD', [f32('MUL', [boxes, keep], 'kept', shape), f32('MUL', [far, d], 'moved', shape)], 'boxes', shape);
 }
