@@ -170,7 +170,15 @@ function onnxNms(
   return out;
 }
 
-function nmsModel(o: { B: number; C: number; N: number; rows: number | 'symbolic'; max: number; center: boolean }) {
+function nmsModel(o: {
+  B: number;
+  C: number;
+  N: number;
+  rows: number | 'symbolic';
+  max: number;
+  center: boolean;
+  iou?: number;
+}) {
   return nodeModel({
     op: 'NonMaxSuppression',
     opset: 11,
@@ -184,7 +192,7 @@ function nmsModel(o: { B: number; C: number; N: number; rows: number | 'symbolic
     attrs: o.center ? [attr.i('center_point_box', 1)] : [],
     inits: [
       init('max', 'int64', [1], [o.max]),
-      init('iou', 'float32', [1], [0.3]),
+      init('iou', 'float32', [1], [o.iou ?? 0.3]),
       init('score', 'float32', [1], [0.15]),
     ],
   });
@@ -216,7 +224,11 @@ test('NonMaxSuppression built in code: batches, classes, center boxes; rows as t
         ...want.slice(0, rows),
         ...new Array<number[]>(Math.max(0, rows - want.length)).fill([0, 0, 0]),
       ];
-      t.deepEqual(g, expected.flat(), `center ${center}, ${rows} rows: ${JSON.stringify(g)} vs ${JSON.stringify(expected)}`);
+      t.deepEqual(
+        g,
+        expected.flat(),
+        `center ${center}, ${rows} rows: ${JSON.stringify(g)} vs ${JSON.stringify(expected)}`,
+      );
       await expectSameAsTflite(t, conv.model, { seeds: [1], inputs: () => inputs });
     }
   }
@@ -227,4 +239,10 @@ test('NonMaxSuppression without a fixed declared output shape is refused, naming
   const e = t.throws(() => convertOnnx(bytes));
   t.true(isKilnError(e));
   t.regex(e!.message, /NonMaxSuppression|number of selected boxes depends on the data/);
+});
+
+test('NonMaxSuppression with a constant iou_threshold of 1 or more is refused, naming it', (t) => {
+  const e = t.throws(() => convertOnnx(nmsModel({ B: 1, C: 1, N: 4, rows: 2, max: 2, center: false, iou: 1 })));
+  t.true(isKilnError(e));
+  t.regex(e!.message, /iou_threshold 1/);
 });

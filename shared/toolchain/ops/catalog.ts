@@ -285,7 +285,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     kernel: 5,
     quant: { version: 2, output: SAME },
     cpuAlternative: 'use STRIDED_SLICE/SLICE for contiguous indices, or do the lookup on the host',
-    from: { tf: ['GatherV2'], keras: ['Embedding'], onnx: ['Gather'] },
+    from: { tf: ['GatherV2'], keras: ['Embedding'], onnx: ['Gather', 'Resize', 'NonMaxSuppression'] },
   },
   GATHER_ND: {
     arity: [2, 1],
