@@ -12,6 +12,15 @@ import { attr, convertOnnx, init, nodeCase, nodeDataPresent, nodeModel, runTflit
  */
 const data = nodeDataPresent ? test : test.skip;
 
+const RUNTIME_SCALES = [
+  'test_resize_downsample_scales_cubic',
+  'test_resize_downsample_scales_cubic_A_n0p5_exclude_outside',
+  'test_resize_downsample_scales_cubic_align_corners',
+  'test_resize_downsample_scales_linear',
+  'test_resize_downsample_scales_linear_align_corners',
+  'test_resize_downsample_scales_nearest',
+];
+
 const CONVERTED = [
   // 8-bit integer arithmetic and friends
   'test_add_uint8',
@@ -45,6 +54,7 @@ const CONVERTED = [
   'test_resize_upsample_sizes_nearest_ceil_half_pixel',
   'test_resize_upsample_sizes_nearest_floor_align_corners',
   'test_resize_upsample_sizes_nearest_round_prefer_ceil_asymmetric',
+  ...RUNTIME_SCALES,
   // NonMaxSuppression
   'test_nonmaxsuppression_center_point_box_format',
   'test_nonmaxsuppression_flipped_coordinates',
@@ -69,21 +79,27 @@ data(
   },
 );
 
-data(
-  'Resize with run-time scales that are not whole factors, or a run-time roi, is refused naming the case',
-  async (t) => {
-    const results = await runConformance(DEFAULT_DATA, ['node'], /^test_resize_(downsample_scales_|tf_crop)/);
-    t.is(results.length, 7);
-    for (const r of results) {
-      t.is(r.status, 'refused', r.name);
-      t.regex(r.reason!, /scales computed at run time that are not whole upsampling factors|roi computed at run time/);
-    }
-  },
-);
+data('Resize with a roi computed at run time is refused naming it', async (t) => {
+  const [r] = await runConformance(DEFAULT_DATA, ['node'], /^test_resize_tf_crop_and_resize$/);
+  t.is(r!.status, 'refused');
+  t.regex(r!.reason!, /roi computed at run time/);
+});
+
+data('Resize with scales computed at run time: coordinates, indices and weights computed in the graph', async (t) => {
+  for (const name of RUNTIME_SCALES) {
+    const c = nodeCase(name);
+    const conv = convertOnnx(c.bytes);
+    t.true(
+      conv.model.graph.ops.some((o) => o.type === 'DIV'),
+      `${name}: coordinates from the run-time scale`,
+    );
+    await expectSameAsTflite(t, conv.model, { seeds: [1], inputs: () => c.inputs });
+  }
+});
 
 const close = (a: number, e: number): boolean => Math.abs(a - e) <= 1e-4 + 1e-3 * Math.abs(e);
 
-// the refused Resize tests with their scales (and roi, sizes) as constants: every table case against ONNX's numbers
+// the Resize tests with run-time scales (or roi) with those as constants: every table case against ONNX's numbers
 for (const [name, consts] of [
   ['test_resize_downsample_scales_cubic', ['scales']],
   ['test_resize_downsample_scales_cubic_A_n0p5_exclude_outside', ['scales']],

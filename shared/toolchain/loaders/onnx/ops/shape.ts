@@ -9,7 +9,8 @@ import { sliceParams } from '../fold.js';
 import { applyPerm, channelsLast, inversePerm, norm, permuteValues } from '../layout.js';
 import { makeConst } from '../tensor.js';
 import { F32, ONNX_TO, castTo, dropAxes, floatOnly, one, operands, type OnnxOpConverter } from './common.js';
-import { resizeByTables } from './resize-convert.js';
+import { resizeByTables, resizeModeOf } from './resize-convert.js';
+import { runtimeScaleResize } from './resize-runtime.js';
 
 export function reshapeTo(c: OnnxCtx, shape: number[]): Value[] {
   if (c.value(0).kind === 'const') return [constVal({ ...c.const(0), shape })];
@@ -207,16 +208,18 @@ export function resize(c: OnnxCtx): Value[] {
   if (size[0] !== s[0] || size[1] !== s[1]) throw c.refuse('resizing over batch or channels');
   // ONNX maps coordinates by the scale, TFLite by the ratio of sizes: they agree for scales computed at run time
   // only when those are whole upsampling factors (the declared size a multiple of the input's)
-  if (runtime && from !== 3 && (size[2]! % s[2]! !== 0 || size[3]! % s[3]! !== 0))
-    throw c.refuse(
-      'scales computed at run time that are not whole upsampling factors',
-      'Give the scales as a constant, or the output size (sizes) instead',
-    );
   const mode = c.attr.s('mode', 'nearest');
   const ctm = upsample || c.opset < 11 ? 'asymmetric' : c.attr.s('coordinate_transformation_mode', 'half_pixel');
   const nearestMode = c.attr.s('nearest_mode', 'round_prefer_floor');
   const cl = channelsLast(4);
   const x = c.tensor(0, cl);
+  // ONNX maps coordinates by the scale, TFLite by the ratio of sizes: scales computed at run time that are not whole
+  // upsampling factors (the declared size a multiple of the input's) are applied in the graph
+  if (runtime && from !== 3 && (size[2]! % s[2]! !== 0 || size[3]! % s[3]! !== 0)) {
+    const m = resizeModeOf(c, mode, ctm, nearestMode);
+    const axes = [3, 2].map((i) => ({ axis: i === 3 ? 2 : 1, onnx: i, inSize: s[i]!, outSize: size[i]! }));
+    return [tensorVal(runtimeScaleResize(c, x, from, axes, m, c.out()), cl)];
+  }
   const sizeTensor = (): number =>
     runtime ? runtimeResizeSize(c, from, bySizes) : c.b.constant(`${c.name}/size`, 'int32', [2], [size[2]!, size[3]!]);
   const out = (type: string, fields: Record<string, unknown>): Value[] => [
