@@ -7,8 +7,9 @@ import { attr, convertOnnx, init, nodeCase, nodeDataPresent, nodeModel, runTflit
 /**
  * ONNX Resize by per-axis index/weight tables (the cases TFLite's resize flags cannot express) and NonMaxSuppression
  * through NON_MAX_SUPPRESSION_V4. ONNX's own node tests (Debian's libonnx-testdata; skipped when absent) are the
- * reference: the tests this branch converts match by name, and the Resize tests whose scales or roi come at run time
- * (refused as they stand) match once those are constants. In-code models cover NMS's assembly of the triples.
+ * reference: the tests this branch converts match by name (Resize with run-time scales computes its tables in the
+ * graph), and the Resize tests whose scales or roi come at run time match by constant tables once those are
+ * constants. In-code models cover NMS's assembly of the triples.
  */
 const data = nodeDataPresent ? test : test.skip;
 
