@@ -210,7 +210,8 @@ export function resize(c: OnnxCtx): Value[] {
   // only when those are whole upsampling factors (the declared size a multiple of the input's)
   const mode = c.attr.s('mode', 'nearest');
   const ctm = upsample || c.opset < 11 ? 'asymmetric' : c.attr.s('coordinate_transformation_mode', 'half_pixel');
-  const nearestMode = c.attr.s('nearest_mode', 'round_prefer_floor');
+  // Upsample and opset-10 Resize round nearest-neighbour coordinates down
+  const nearestMode = upsample || c.opset < 11 ? 'floor' : c.attr.s('nearest_mode', 'round_prefer_floor');
   const cl = channelsLast(4);
   const x = c.tensor(0, cl);
   // ONNX maps coordinates by the scale, TFLite by the ratio of sizes: scales computed at run time that are not whole
