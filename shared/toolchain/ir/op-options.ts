@@ -75,6 +75,7 @@ export const OP_OPTIONS: Readonly<Record<string, readonly [BuiltinOptions, Optio
   GREATER: [BuiltinOptions.GreaterOptions, fb.GreaterOptionsT],
   EQUAL: [BuiltinOptions.EqualOptions, fb.EqualOptionsT],
   TOPK_V2: [BuiltinOptions.TopKV2Options, fb.TopKV2OptionsT],
+  NON_MAX_SUPPRESSION_V4: [BuiltinOptions.NonMaxSuppressionV4Options, fb.NonMaxSuppressionV4OptionsT],
   UNIDIRECTIONAL_SEQUENCE_LSTM: [
     BuiltinOptions.UnidirectionalSequenceLSTMOptions,
     fb.UnidirectionalSequenceLSTMOptionsT,

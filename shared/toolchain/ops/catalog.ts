@@ -297,7 +297,11 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     kernel: 5,
     quant: { version: 2, output: SAME },
     cpuAlternative: 'use STRIDED_SLICE/SLICE for contiguous indices, or do the lookup on the host',
-    from: { tf: ['GatherV2'], keras: ['Embedding'], onnx: ['Gather', 'Det', 'GatherElements', 'Compress', 'Unique'] },
+    from: {
+      tf: ['GatherV2'],
+      keras: ['Embedding'],
+      onnx: ['Gather', 'Det', 'GatherElements', 'Compress', 'Unique', 'Resize', 'NonMaxSuppression'],
+    },
   },
   GATHER_ND: {
     arity: [2, 1],
@@ -508,6 +512,8 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     },
   },
   NEG: { shape: 'same', kernel: 2, from: { tf: ['Neg'], onnx: ['Neg'] } },
+  // Outputs: selected indices zero-padded to max_output_size (input 2, a constant), and their count.
+  NON_MAX_SUPPRESSION_V4: { arity: [5, 2], kernel: 1, from: { onnx: ['NonMaxSuppression'] } },
   NOT_EQUAL: {
     arity: [2, 1],
     shape: 'compare',

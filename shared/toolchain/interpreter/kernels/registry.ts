@@ -9,6 +9,7 @@ import * as ew from './elementwise.js';
 import { fullyConnected } from './fully-connected.js';
 import { l2Normalization } from './l2-normalization.js';
 import { unidirectionalSequenceLstm } from './lstm.js';
+import { nonMaxSuppressionV4 } from './non-max-suppression.js';
 import { averagePool, l2Pool, maxPool } from './pool.js';
 import { cast, dequantize, quantize } from './quantize.js';
 import * as red from './reduce.js';
@@ -66,6 +67,7 @@ export const BUILTIN_KERNEL_FUNCTIONS: Readonly<Record<string, Kernel>> = {
   MIRROR_PAD: sh.mirrorPad,
   MUL: ew.mul,
   NEG: act.neg,
+  NON_MAX_SUPPRESSION_V4: nonMaxSuppressionV4,
   NOT_EQUAL: ew.notEqual,
   PACK: sh.pack,
   PAD: sh.pad,

@@ -91,6 +91,8 @@ import {
 import { gatherElements, gatherNd, scatterElements, scatterNd } from './ops/gather-scatter.js';
 import { compress, nonZero, oneHot, reverseSequence, topK } from './ops/selection.js';
 import { unique } from './ops/unique.js';
+import { nonMaxSuppression } from './ops/nms.js';
+import { NARROW, mod, widened } from './ops/widen.js';
 
 export { operands, type OnnxOpConverter } from './ops/common.js';
 
@@ -143,11 +145,8 @@ export const ONNX_OPS: Record<string, OnnxOpConverter> = {
   ThresholdedRelu: thresholdedRelu,
   CumSum: cumsum,
   ConvTranspose: convTranspose,
-  Mod: (c) => {
-    if (c.attr.i('fmod', 0) === 1)
-      throw c.refuse('fmod=1 (C remainder)', 'TFLite has the floored remainder (FLOOR_MOD) only');
-    return binary('FLOOR_MOD')(c);
-  },
+  Mod: widened(mod, 'int32'),
+  NonMaxSuppression: nonMaxSuppression,
   Tan: composite((c, x) => c.b.binary('DIV', c.b.unary('SIN', x), c.b.unary('COS', x), {}, { name: c.out() })),
   Identity: identity,
   Dropout: (c) => {
@@ -158,7 +157,12 @@ export const ONNX_OPS: Record<string, OnnxOpConverter> = {
     return [c.value(0)];
   },
   Conv: orVolume(conv, conv3d),
-  MaxPool: orVolume(pool('MAX_POOL_2D'), (c) => pool3d(c, 'MAX_POOL_2D')),
+  MaxPool: widened(
+    orVolume(pool('MAX_POOL_2D'), (c) => pool3d(c, 'MAX_POOL_2D')),
+    F32,
+    NARROW,
+    [0],
+  ),
   AveragePool: orVolume(pool('AVERAGE_POOL_2D'), (c) => pool3d(c, 'AVERAGE_POOL_2D')),
   GlobalAveragePool: globalPool('MEAN'),
   GlobalMaxPool: globalPool('REDUCE_MAX'),
@@ -167,14 +171,14 @@ export const ONNX_OPS: Record<string, OnnxOpConverter> = {
   LRN: lrn,
   Gemm: gemm,
   MatMul: matmul,
-  Add: binary('ADD'),
-  Sub: binary('SUB'),
-  Mul: binary('MUL'),
-  Div: (c) => {
+  Add: widened(binary('ADD'), 'int32'),
+  Sub: widened(binary('SUB'), 'int32'),
+  Mul: widened(binary('MUL'), 'int32'),
+  Div: widened((c) => {
     if (c.dtype(0) !== F32) throw c.refuse(`division of ${c.dtype(0)}`, 'TFLite divides float32');
     return binary('DIV')(c);
-  },
-  Pow: pow,
+  }, F32),
+  Pow: widened(pow, 'int32', ['int64'], [0]),
   Max: variadic('MAXIMUM'),
   Min: variadic('MINIMUM'),
   Sum: variadic('ADD'),
@@ -265,7 +269,7 @@ export const ONNX_OPS: Record<string, OnnxOpConverter> = {
     const sp = c.b.unary('LOG', c.b.binary('ADD', c.b.unary('EXP', x), c.b.constant(`${c.name}/one`, F32, [], [1])));
     return c.b.binary('MUL', x, c.b.unary('TANH', sp), {}, { name: c.out() });
   }),
-  Clip: clip,
+  Clip: widened(clip, F32),
   PRelu: prelu,
   Softmax: softmax('SOFTMAX'),
   LogSoftmax: softmax('LOG_SOFTMAX'),

@@ -7,6 +7,7 @@ import { emitBatchNorm, emitPad } from '../../emit.js';
 import { tensorVal, type OnnxCtx, type Value } from '../context.js';
 import { isSamePadding, noPads, windowOf, type Window } from '../geometry.js';
 import { applyPerm, channelsLast, norm, permuteValues } from '../layout.js';
+import { excludePadAveragePool } from './avgpool.js';
 import { F32, floatOnly, need4d, one, operands, unary, type OnnxOpConverter } from './common.js';
 
 /** Runs a 2-D op on an NCHW-style input: 1-D (rank 3) inputs become [N, 1, W, C]. Returns the NHWC result, re-ranked. */
@@ -163,10 +164,11 @@ export function pool(type: 'MAX_POOL_2D' | 'AVERAGE_POOL_2D'): OnnxOpConverter {
       if (noPads(win)) return c.b.pool(type, x, opts('VALID'), { name });
       if (isSamePadding(win, hw) && (type === 'MAX_POOL_2D' || !includePad))
         return c.b.pool(type, x, opts('SAME'), { name });
-      if (type === 'AVERAGE_POOL_2D' && (!includePad || c.attr.i('ceil_mode', 0) === 1))
+      if (type === 'AVERAGE_POOL_2D' && !includePad) return excludePadAveragePool(c, x, win, hw, name);
+      if (type === 'AVERAGE_POOL_2D' && c.attr.i('ceil_mode', 0) === 1)
         throw c.refuse(
-          'average pooling over explicit padding that is left out of the average',
-          'TFLite averages SAME-padded windows over the valid part only; export with count_include_pad=1 or SAME-like pads',
+          'ceil_mode=1 average pooling that counts the padding (count_include_pad=1) in the average',
+          'Export with ceil_mode=0 or count_include_pad=0',
         );
       const pads = [[0, 0], win.pads[0]!, win.pads[1]!, [0, 0]];
       const padded =

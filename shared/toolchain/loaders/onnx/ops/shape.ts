@@ -10,6 +10,8 @@ import { applyPerm, channelsLast, inversePerm, norm, permuteValues } from '../la
 import { makeConst } from '../tensor.js';
 import { F32, ONNX_TO, castTo, dropAxes, floatOnly, one, operands, type OnnxOpConverter } from './common.js';
 import { binaryWithConst } from './flat-binary.js';
+import { resizeByTables, resizeModeOf } from './resize-convert.js';
+import { runtimeScaleResize } from './resize-runtime.js';
 
 export function reshapeTo(c: OnnxCtx, shape: number[]): Value[] {
   if (c.value(0).kind === 'const') return [constVal({ ...c.const(0), shape })];
@@ -207,23 +209,38 @@ export function resize(c: OnnxCtx): Value[] {
   if (size[0] !== s[0] || size[1] !== s[1]) throw c.refuse('resizing over batch or channels');
   // ONNX maps coordinates by the scale, TFLite by the ratio of sizes: they agree for scales computed at run time
   // only when those are whole upsampling factors (the declared size a multiple of the input's)
-  if (runtime && from !== 3 && (size[2]! % s[2]! !== 0 || size[3]! % s[3]! !== 0))
-    throw c.refuse(
-      'scales computed at run time that are not whole upsampling factors',
-      'Give the scales as a constant, or the output size (sizes) instead',
-    );
   const mode = c.attr.s('mode', 'nearest');
   const ctm = upsample || c.opset < 11 ? 'asymmetric' : c.attr.s('coordinate_transformation_mode', 'half_pixel');
-  const nearestMode = c.attr.s('nearest_mode', 'round_prefer_floor');
+  // Upsample and opset-10 Resize round nearest-neighbour coordinates down
+  const nearestMode = upsample || c.opset < 11 ? 'floor' : c.attr.s('nearest_mode', 'round_prefer_floor');
   const cl = channelsLast(4);
   const x = c.tensor(0, cl);
-  const sz = runtime
-    ? runtimeResizeSize(c, from, bySizes)
-    : c.b.constant(`${c.name}/size`, 'int32', [2], [size[2]!, size[3]!]);
+  // ONNX maps coordinates by the scale, TFLite by the ratio of sizes: scales computed at run time that are not whole
+  // upsampling factors (the declared size a multiple of the input's) are applied in the graph
+  if (runtime && from !== 3 && (size[2]! % s[2]! !== 0 || size[3]! % s[3]! !== 0)) {
+    const m = resizeModeOf(c, mode, ctm, nearestMode);
+    const axes = [3, 2].map((i) => ({ axis: i === 3 ? 2 : 1, onnx: i, inSize: s[i]!, outSize: size[i]! }));
+    return [tensorVal(runtimeScaleResize(c, x, from, axes, m, c.out()), cl)];
+  }
+  const sizeTensor = (): number =>
+    runtime ? runtimeResizeSize(c, from, bySizes) : c.b.constant(`${c.name}/size`, 'int32', [2], [size[2]!, size[3]!]);
   const out = (type: string, fields: Record<string, unknown>): Value[] => [
-    tensorVal(one(c, type, [x, sz], fields, runtime ? applyPerm(size, cl) : undefined, runtime ? F32 : undefined), cl),
+    tensorVal(
+      one(c, type, [x, sizeTensor()], fields, runtime ? applyPerm(size, cl) : undefined, runtime ? F32 : undefined),
+      cl,
+    ),
   ];
   const integerUp = size[2]! % s[2]! === 0 && size[3]! % s[3]! === 0;
+  // the scale ONNX maps coordinates by: the given one, or the ratio of sizes (sizes given, or whole factors at run time)
+  const scales =
+    from < 0
+      ? c.attr.floats('scales')!
+      : bySizes || runtime
+        ? size.map((d, i) => d / s[i]!)
+        : Array.from(c.const(scalesAt).v);
+  const tables = (): Value[] => [tensorVal(resizeByTables(c, x, s, size, scales, mode, ctm, nearestMode), cl)];
+  // TFLite's resize kernels map coordinates by the ratio of sizes, ONNX by the scale
+  if (scales[2] !== size[2]! / s[2]! || scales[3] !== size[3]! / s[3]!) return tables();
   if (mode === 'nearest') {
     if (ctm === 'asymmetric' && (nearestMode === 'floor' || upsample || c.opset < 11))
       return out('RESIZE_NEAREST_NEIGHBOR', { alignCorners: false, halfPixelCenters: false });
@@ -234,19 +251,16 @@ export function resize(c: OnnxCtx): Value[] {
       return out('RESIZE_NEAREST_NEIGHBOR', { alignCorners: false, halfPixelCenters: true });
     if (ctm === 'align_corners' && nearestMode === 'round_prefer_ceil')
       return out('RESIZE_NEAREST_NEIGHBOR', { alignCorners: true, halfPixelCenters: false });
-    throw c.refuse(
-      `nearest resize with ${ctm} coordinates and ${nearestMode} rounding`,
-      'TFLite rounds nearest-neighbour coordinates as asymmetric+floor or half_pixel+round_prefer_ceil',
-    );
+    return tables();
   }
   if (mode === 'linear' || mode === 'bilinear') {
     if (ctm === 'half_pixel' || (ctm === 'pytorch_half_pixel' && size[2]! > 1 && size[3]! > 1))
       return out('RESIZE_BILINEAR', { alignCorners: false, halfPixelCenters: true });
     if (ctm === 'align_corners') return out('RESIZE_BILINEAR', { alignCorners: true, halfPixelCenters: false });
     if (ctm === 'asymmetric') return out('RESIZE_BILINEAR', { alignCorners: false, halfPixelCenters: false });
-    throw c.refuse(`linear resize with ${ctm} coordinates`);
+    return tables();
   }
-  throw c.refuse(`${mode} interpolation`, 'TFLite resizes with nearest or bilinear interpolation');
+  return tables();
 }
 
 /** The output shape of a Resize whose scales or sizes come at run time: the one the model declares. */

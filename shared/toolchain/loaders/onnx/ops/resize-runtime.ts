@@ -1,0 +1,186 @@
+/**
+ * ONNX Resize whose scales come at run time (the output size is the one the model declares): ONNX maps coordinates by
+ * the scale itself, so the per-axis source coordinates, neighbour indices and weights of resize-tables.ts are computed
+ * in the graph from the scale (float32 arithmetic on constant [out] position vectors), then GATHER · weight + …
+ * along the axis as with constant tables. Coordinates that land exactly between two pixels follow float32 rounding.
+ */
+
+import type { DType } from '../../../ir/dtype.js';
+import type { OnnxCtx } from '../context.js';
+import { F32, castTo } from './common.js';
+import type { ResizeMode } from './resize-tables.js';
+
+interface Axis {
+  /** Physical (NHWC) axis. */
+  axis: number;
+  /** ONNX axis (index into scales). */
+  onnx: number;
+  inSize: number;
+  outSize: number;
+}
+
+export function runtimeScaleResize(
+  c: OnnxCtx,
+  x0: number,
+  scalesAt: number,
+  axes: Axis[],
+  m: ResizeMode,
+  name: string,
+): number {
+  if (m.ctm === 'tf_crop_and_resize') throw c.refuse('tf_crop_and_resize with scales computed at run time');
+  if (m.excludeOutside && m.mode !== 'cubic') throw c.refuse('exclude_outside without cubic interpolation');
+  const scales = c.tensor(scalesAt, null);
+  if (c.b.g.tensor(scales).dtype !== F32) throw c.refuse(`${c.b.g.tensor(scales).dtype} scales`);
+  // every axis, even one whose size stays: a scale in [1, 1 + 1/size) keeps the size but moves the coordinates
+  let x = x0;
+  axes.forEach((a, k) => {
+    const tag = `${c.name}/axis${a.onnx}`;
+    x = resizeAxisAtRunTime(c, x, scales, a, m, tag, k === axes.length - 1 ? name : `${tag}/out`);
+  });
+  return x;
+}
+
+function resizeAxisAtRunTime(
+  c: OnnxCtx,
+  x: number,
+  scales: number,
+  a: Axis,
+  m: ResizeMode,
+  tag: string,
+  outName: string,
+): number {
+  const b = c.b;
+  const M = a.outSize;
+  const n = a.inSize;
+  let k = 0;
+  const f = (type: string, ins: number[], shape = [M], dtype: DType = F32): number =>
+    b.op(type, ins, ['ADD', 'SUB', 'MUL', 'DIV'].includes(type) ? { fusedActivationFunction: 0 } : {}, {
+      outputs: [{ name: `${tag}/t${k++}`, shape, dtype }],
+    })[0]!;
+  const k32 = (v: number): number => b.constant(`${tag}/k${k++}`, F32, [], [v]);
+  const vec = (v: number[]): number => b.constant(`${tag}/v${k++}`, F32, [M], v);
+  const pos = Array.from({ length: M }, (_v, i) => i);
+  const scale = b.reshape(
+    b.op(
+      'SLICE',
+      [scales, b.constant(`${tag}/begin`, 'int32', [1], [a.onnx]), b.constant(`${tag}/size`, 'int32', [1], [1])],
+      {},
+      { outputs: [{ name: `${tag}/scale1`, shape: [1], dtype: F32 }] },
+    )[0]!,
+    [],
+    { name: `${tag}/scale` },
+  );
+  // source coordinate of every output position
+  let xo: number;
+  switch (m.ctm) {
+    case 'half_pixel':
+      xo = f('SUB', [f('DIV', [vec(pos.map((i) => i + 0.5)), scale]), k32(0.5)]);
+      break;
+    case 'pytorch_half_pixel':
+      if (M === 1) throw c.refuse('pytorch_half_pixel to a size of 1 with scales computed at run time');
+      xo = f('SUB', [f('DIV', [vec(pos.map((i) => i + 0.5)), scale]), k32(0.5)]);
+      break;
+    case 'asymmetric':
+      xo = f('DIV', [vec(pos), scale]);
+      break;
+    case 'tf_half_pixel_for_nn':
+      xo = f('DIV', [vec(pos.map((i) => i + 0.5)), scale]);
+      break;
+    case 'align_corners':
+      // ONNX divides by scale · in − 1 (the unrounded output size); one output position maps to 0
+      xo =
+        M === 1
+          ? vec([0])
+          : f('DIV', [vec(pos.map((i) => i * (n - 1))), f('SUB', [f('MUL', [scale, k32(n)], []), k32(1)], [])]);
+      break;
+    default:
+      throw c.refuse(`coordinate_transformation_mode ${m.ctm} with scales computed at run time`);
+  }
+  // floor (LESS) or ceil (GREATER) as truncation (CAST to int32) corrected by one where it went the other way; TFLite's
+  // FLOOR and CEIL would do, but Kiln's interpreter runs these
+  const round = (v: number, type: 'LESS' | 'GREATER'): number => {
+    const t = castTo(c, castTo(c, v, 'int32', `${tag}/trunc_i${k++}`), F32, `${tag}/trunc${k++}`);
+    const off = castTo(c, f(type, [v, t], [M], 'bool'), F32, `${tag}/off${k++}`);
+    return f(type === 'LESS' ? 'SUB' : 'ADD', [t, off]);
+  };
+  const clampIdx = (v: number): number =>
+    castTo(c, f('MINIMUM', [f('MAXIMUM', [v, k32(0)]), k32(n - 1)]), 'int32', `${tag}/idx${k++}`);
+  const inShape = b.g.tensor(x).shape;
+  const shape = inShape.map((d, i) => (i === a.axis ? M : d));
+  const along = inShape.map((_d, i) => (i === a.axis ? M : 1));
+  const gather = (idx: number, last: boolean): number =>
+    b.op(
+      'GATHER',
+      [x, idx],
+      { axis: a.axis, batchDims: 0 },
+      {
+        outputs: [{ name: last ? outName : `${tag}/g${k++}`, shape, dtype: F32 }],
+      },
+    )[0]!;
+  if (m.mode === 'nearest') {
+    const rounded: Record<string, () => number> = {
+      round_prefer_floor: () => round(f('SUB', [xo, k32(0.5)]), 'GREATER'),
+      round_prefer_ceil: () => round(f('ADD', [xo, k32(0.5)]), 'LESS'),
+      floor: () => round(xo, 'LESS'),
+      ceil: () => round(xo, 'GREATER'),
+    };
+    const r = rounded[m.nearestMode];
+    if (!r) throw c.refuse(`nearest_mode ${m.nearestMode}`);
+    return gather(clampIdx(r()), true);
+  }
+  const x0 = round(xo, 'LESS');
+  const ratio = f('SUB', [xo, x0]);
+  const taps = m.mode === 'cubic' ? [-1, 0, 1, 2] : [0, 1];
+  let w: number[];
+  if (m.mode === 'cubic') {
+    const A = m.cubicA;
+    const s = f('SUB', [k32(1), ratio]);
+    // ((A·t − 5A)·t + 8A)·t − 4A for t = r + 1 and 2 − r; ((A + 2)·t − (A + 3))·t·t + 1 for t = r and 1 − r
+    const outer = (t: number): number =>
+      f('SUB', [
+        f('MUL', [f('ADD', [f('MUL', [f('SUB', [f('MUL', [t, k32(A)]), k32(5 * A)]), t]), k32(8 * A)]), t]),
+        k32(4 * A),
+      ]);
+    const inner = (t: number): number =>
+      f('ADD', [f('MUL', [f('MUL', [f('SUB', [f('MUL', [t, k32(A + 2)]), k32(A + 3)]), t]), t]), k32(1)]);
+    w = [outer(f('ADD', [ratio, k32(1)])), inner(ratio), inner(s), outer(f('ADD', [s, k32(1)]))];
+    if (m.excludeOutside) {
+      w = w.map((wk, i) => {
+        const at = f('ADD', [x0, k32(taps[i]!)]);
+        const inside = f('MUL', [
+          castTo(c, f('GREATER_EQUAL', [at, k32(0)], [M], 'bool'), F32, `${tag}/in_lo${i}`),
+          castTo(c, f('LESS', [at, k32(n)], [M], 'bool'), F32, `${tag}/in_hi${i}`),
+        ]);
+        return f('MUL', [wk, inside]);
+      });
+      const sum = w.slice(1).reduce((p, q) => f('ADD', [p, q]), w[0]!);
+      w = w.map((wk) => f('DIV', [wk, sum]));
+    }
+  } else w = [f('SUB', [k32(1), ratio]), ratio];
+  let acc: number | undefined;
+  taps.forEach((t, i) => {
+    const g = gather(clampIdx(t === 0 ? x0 : f('ADD', [x0, k32(t)])), false);
+    const weight = b.reshape(w[i]!, along, { name: `${tag}/w${k++}` });
+    const last = i === taps.length - 1;
+    const term = b.op(
+      'MUL',
+      [g, weight],
+      { fusedActivationFunction: 0 },
+      {
+        outputs: [{ name: `${tag}/wg${k++}`, shape, dtype: F32 }],
+      },
+    )[0]!;
+    acc =
+      acc === undefined
+        ? term
+        : b.op(
+            'ADD',
+            [acc, term],
+            { fusedActivationFunction: 0 },
+            {
+              outputs: [{ name: last ? outName : `${tag}/sum${k++}`, shape, dtype: F32 }],
+            },
+          )[0]!;
+  });
+  return acc!;
+}
