@@ -104,7 +104,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     embeddedMaxVersion: 3,
     from: { tf: ['AvgPool'], keras: ['AveragePooling2D'], onnx: ['AveragePool'] },
   },
-  BATCH_MATMUL: { from: { onnx: ['Gemm', 'MatMul', 'Einsum', 'MatMulInteger', 'QLinearMatMul'] } },
+  BATCH_MATMUL: { kernel: 1, from: { onnx: ['Gemm', 'MatMul', 'Einsum', 'MatMulInteger', 'QLinearMatMul'] } },
   BATCH_TO_SPACE_ND: {
     arity: [3, 1],
     shape: 'batchToSpaceNd',
@@ -219,6 +219,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
   },
   ELU: {
     shape: 'same',
+    kernel: 1,
     cpuAlternative: 'use RELU or RELU6',
     from: { tf: ['Elu'], keras: ['Activation', 'ELU'], onnx: ['Elu', 'Celu'] },
   },
@@ -401,6 +402,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
   },
   LOG_SOFTMAX: {
     shape: 'same',
+    kernel: 1,
     quant: { version: 2, output: fixed(16 / 256, 127) },
     cpuAlternative: 'use SOFTMAX and take the log on the host',
     from: { tf: ['LogSoftmax'], onnx: ['LogSoftmax'] },
@@ -516,7 +518,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     quant: { version: 2, output: FREE },
     from: { tf: ['NotEqual'], onnx: ['IsNaN', 'Xor'] },
   },
-  ONE_HOT: { from: { onnx: ['Hardmax', 'NegativeLogLikelihoodLoss', 'SoftmaxCrossEntropyLoss'] } },
+  ONE_HOT: { kernel: 1, from: { onnx: ['Hardmax', 'NegativeLogLikelihoodLoss', 'SoftmaxCrossEntropyLoss'] } },
   PACK: {
     shape: 'pack',
     kernel: 3,
@@ -726,7 +728,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     cpuAlternative: 'reverse on the host, or flip the weights of the next layer instead',
     embeddedMaxVersion: 2,
   },
-  ROUND: { shape: 'same', from: { onnx: ['Round', 'QuantizeLinear', 'DynamicQuantizeLinear'] } },
+  ROUND: { shape: 'same', kernel: 1, from: { onnx: ['Round', 'QuantizeLinear', 'DynamicQuantizeLinear'] } },
   RSQRT: {
     shape: 'same',
     kernel: 1,
@@ -734,7 +736,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     embeddedMaxVersion: 2,
     from: { tf: ['Rsqrt'] },
   },
-  SELECT_V2: { from: { onnx: ['ThresholdedRelu', 'Where', 'Shrink', 'Erf', 'Atan', 'Asin', 'Acos'] } },
+  SELECT_V2: { kernel: 1, from: { onnx: ['ThresholdedRelu', 'Where', 'Shrink', 'Erf', 'Atan', 'Asin', 'Acos'] } },
   SCATTER_ND: { from: { onnx: ['Slice'] } },
   SHAPE: { shape: 'shape', kernel: 1 },
   SIN: { shape: 'same', from: { tf: ['Sin'], onnx: ['Tan', 'Sin'] } },

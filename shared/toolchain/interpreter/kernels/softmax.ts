@@ -57,3 +57,28 @@ export const softmax: Kernel = (k) => {
     }
   };
 };
+
+/**
+ * LOG_SOFTMAX over the last axis, float32 (TFLite 2.9 optimized_ops::LogSoftmax): x − max − log(Σ exp(x − max)). The
+ * sum is taken in float64 here, in float32 by TFLite: the two agree to float rounding.
+ */
+export const logSoftmax: Kernel = (k) => {
+  const d = k.dtype(0);
+  if (d !== 'float32') throw unsupportedType(k.op, d);
+  const shape = k.shape(0);
+  const last = shape[shape.length - 1] ?? 1;
+  const x = k.input(0) as Float32Array;
+  const y = k.output(0, shape) as Float32Array;
+  const rows = last === 0 ? 0 : x.length / last;
+  return () => {
+    for (let r = 0; r < rows; r++) {
+      const b = r * last;
+      let max = -Infinity;
+      for (let j = 0; j < last; j++) if (x[b + j]! > max) max = x[b + j]!;
+      let sum = 0;
+      for (let j = 0; j < last; j++) sum += Math.exp(x[b + j]! - max);
+      const logSum = Math.log(sum);
+      for (let j = 0; j < last; j++) y[b + j] = x[b + j]! - max - logSum;
+    }
+  };
+};
