@@ -1,5 +1,5 @@
 import { numElements } from '../../ir/graph.js';
-import { badOp, unsupportedType } from '../errors.js';
+import { badOp, unsupportedCase, unsupportedType } from '../errors.js';
 import type { Kernel } from '../kernel.js';
 
 type Any = { length: number; [i: number]: number | bigint };
@@ -21,7 +21,12 @@ export const oneHot: Kernel = (k) => {
   if (k.dtype(3) !== d) throw badOp(k.op, `on value is ${d} but off value is ${k.dtype(3)}; they must have one type`);
   if (k.dtype(1) !== 'int32') throw badOp(k.op, `depth must be int32, not ${k.dtype(1)}`);
   const depthValues = k.constInts(1);
-  if (!depthValues) throw badOp(k.op, 'depth must be a constant (the interpreter plans its output shape once)');
+  if (!depthValues)
+    throw unsupportedCase(
+      k.op,
+      'a depth computed at run time',
+      'Make depth a constant (the interpreter plans every output shape once); the TFLite runtime runs it as is',
+    );
   if (depthValues.length !== 1) throw badOp(k.op, `depth must hold one value, not ${depthValues.length}`);
   if (numElements(k.shape(2)) !== 1 || numElements(k.shape(3)) !== 1)
     throw badOp(k.op, 'on and off values must be scalars');

@@ -1,6 +1,6 @@
 import { numElements } from '../../ir/graph.js';
 import { broadcastShapes } from '../../ir/shape-inference.js';
-import { badOp, unsupportedType } from '../errors.js';
+import { badOp, unsupportedCase, unsupportedType } from '../errors.js';
 import type { Kernel } from '../kernel.js';
 import { broadcastIndex } from './broadcast.js';
 
@@ -22,7 +22,8 @@ export const selectV2: Kernel = (k) => {
   if (!TYPES.has(d)) throw unsupportedType(k.op, d);
   if (k.dtype(2) !== d) throw badOp(k.op, `x is ${d} but y is ${k.dtype(2)}; they must have one type`);
   const shapes = [k.shape(0), k.shape(1), k.shape(2)];
-  if (shapes.some((s) => s.length > 5)) throw badOp(k.op, 'TFLite broadcasts SELECT_V2 inputs of rank 5 at most');
+  if (shapes.some((s) => s.length > 5))
+    throw unsupportedCase(k.op, 'inputs of rank above 5', 'TFLite broadcasts SELECT_V2 inputs of rank 5 at most');
   const shape = broadcastShapes(broadcastShapes(shapes[0]!, shapes[1]!), shapes[2]!);
   const [ic, ix, iy] = shapes.map((s) => (same(s, shape) ? null : broadcastIndex(s, shape)));
   const c = k.input(0) as Uint8Array;
