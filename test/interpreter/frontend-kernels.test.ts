@@ -266,6 +266,51 @@ const cases: Case[] = [
     inputs: feeds(uniform(-30, 30)),
   },
   {
+    name: 'LOG_SOFTMAX int8 (v2) [3,9], output 1/16 + 127',
+    build: (b) =>
+      b.output(
+        b.op(
+          'LOG_SOFTMAX',
+          [b.input('x', [3, 9], 'int8', ModelBuilder.quant(0.05, -3))],
+          {},
+          {
+            outputs: [{ dtype: 'int8', shape: [3, 9], quant: ModelBuilder.quant(16 / 256, 127) }],
+            version: 2,
+          },
+        )[0]!,
+      ),
+  },
+  {
+    name: 'LOG_SOFTMAX int8 (v2) [2,40], coarse input scale',
+    build: (b) =>
+      b.output(
+        b.op(
+          'LOG_SOFTMAX',
+          [b.input('x', [2, 40], 'int8', ModelBuilder.quant(0.37, 10))],
+          {},
+          {
+            outputs: [{ dtype: 'int8', shape: [2, 40], quant: ModelBuilder.quant(16 / 256, 127) }],
+            version: 2,
+          },
+        )[0]!,
+      ),
+  },
+  {
+    name: 'LOG_SOFTMAX int8 (v2) [4,6], fine input scale',
+    build: (b) =>
+      b.output(
+        b.op(
+          'LOG_SOFTMAX',
+          [b.input('x', [4, 6], 'int8', ModelBuilder.quant(0.004, 0))],
+          {},
+          {
+            outputs: [{ dtype: 'int8', shape: [4, 6], quant: ModelBuilder.quant(16 / 256, 127) }],
+            version: 2,
+          },
+        )[0]!,
+      ),
+  },
+  {
     name: 'ELU float32',
     build: (b) => b.output(b.unary('ELU', b.input('x', [3, 17]))),
     inputs: feeds(uniform(-6, 4)),

@@ -44,7 +44,6 @@ const INT8_GAPS: Readonly<Record<string, string>> = {
 
 /** Version disagreements between tables, kept visible until one side is settled. */
 const VERSION_DISAGREEMENTS: Readonly<Record<string, string>> = {
-  LOG_SOFTMAX: 'the interpreter runs float32 LOG_SOFTMAX (v1) only; the int8 kernel (v2) is not written yet',
   RELU_N1_TO_1:
     'the int8 kernel is v2 (TFLite versioning) but the Edge TPU row says v1 [inferred: the spec has no version column for it]',
 };

@@ -402,7 +402,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
   },
   LOG_SOFTMAX: {
     shape: 'same',
-    kernel: 1,
+    kernel: 2,
     quant: { version: 2, output: fixed(16 / 256, 127) },
     cpuAlternative: 'use SOFTMAX and take the log on the host',
     from: { tf: ['LogSoftmax'], onnx: ['LogSoftmax'] },

@@ -1,6 +1,7 @@
 import { unsupportedType } from '../errors.js';
 import type { Kernel } from '../kernel.js';
 import { intRange, isQuant8, qp } from '../quant.js';
+import { logSoftmaxInt8 } from './log-softmax-int8.js';
 
 const f32 = Math.fround;
 type Num = ArrayLike<number> & { [i: number]: number };
@@ -59,11 +60,13 @@ export const softmax: Kernel = (k) => {
 };
 
 /**
- * LOG_SOFTMAX over the last axis, float32 (TFLite 2.9 optimized_ops::LogSoftmax): x − max − log(Σ exp(x − max)). The
- * sum is taken in float64 here, in float32 by TFLite: the two agree to float rounding.
+ * LOG_SOFTMAX over the last axis. float32 (TFLite 2.9 optimized_ops::LogSoftmax): x − max − log(Σ exp(x − max)), the
+ * sum taken in float64 here and in float32 by TFLite, so the two agree to float rounding. int8 (version 2): TFLite's
+ * integer kernel, bit-exact (log-softmax-int8.ts). uint8 is not run.
  */
 export const logSoftmax: Kernel = (k) => {
   const d = k.dtype(0);
+  if (d === 'int8' && k.outTensor(0).dtype === 'int8') return logSoftmaxInt8(k);
   if (d !== 'float32') throw unsupportedType(k.op, d);
   const shape = k.shape(0);
   const last = shape[shape.length - 1] ?? 1;
