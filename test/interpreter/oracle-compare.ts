@@ -9,12 +9,18 @@ import { writeTflite } from '../../shared/toolchain/tflite/writer.js';
 
 /**
  * Runs `model` in Kiln's interpreter and in the TFLite runtime on the same deterministic inputs and asserts that every
- * output byte is equal (float32 outputs: relative error ≤ 1e-5, absolute ≤ 1e-6 near zero).
+ * output byte is equal (float32 outputs: relative error ≤ 1e-5, absolute ≤ 1e-6 near zero; with `exact`, float32
+ * outputs must be equal byte for byte too).
  */
 export async function expectSameAsTflite(
   t: ExecutionContext,
   model: IrModel,
-  opts: { seeds?: number[]; bytes?: Uint8Array; inputs?: (seed: number, interp: Interpreter) => AnyTypedArray[] } = {},
+  opts: {
+    seeds?: number[];
+    bytes?: Uint8Array;
+    inputs?: (seed: number, interp: Interpreter) => AnyTypedArray[];
+    exact?: boolean;
+  } = {},
 ): Promise<void> {
   const bytes = opts.bytes ?? writeTflite(toTflite(model));
   const interp = new Interpreter(model);
@@ -29,7 +35,7 @@ export async function expectSameAsTflite(
         const g = got[i]!;
         const gb = bytesOf(g.data);
         t.is(gb.length, w.bytes.length, `output ${i} (${w.name}) size`);
-        if (w.dtype === 'float32') {
+        if (w.dtype === 'float32' && !opts.exact) {
           const a = typedView('float32', gb) as Float32Array;
           const b = typedView('float32', w.bytes) as Float32Array;
           let worst = 0;

@@ -19,3 +19,8 @@ export function badOp(op: Op, why: string): KilnError {
     hint: 'Check the model: its tensors do not fit what this op needs',
   });
 }
+
+/** A case of an op the interpreter does not run (E_UNSUPPORTED_OP: calibration then runs the model in the TFLite runtime). */
+export function unsupportedCase(op: Op, what: string, hint: string): KilnError {
+  return new KilnError('E_UNSUPPORTED_OP', `the interpreter does not run ${opLabel(op)} with ${what}`, { hint });
+}

@@ -104,7 +104,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     embeddedMaxVersion: 3,
     from: { tf: ['AvgPool'], keras: ['AveragePooling2D'], onnx: ['AveragePool'] },
   },
-  BATCH_MATMUL: { from: { onnx: ['Gemm', 'MatMul', 'Einsum', 'MatMulInteger', 'QLinearMatMul'] } },
+  BATCH_MATMUL: { kernel: 1, from: { onnx: ['Gemm', 'MatMul', 'Einsum', 'MatMulInteger', 'QLinearMatMul'] } },
   BATCH_TO_SPACE_ND: {
     arity: [3, 1],
     shape: 'batchToSpaceNd',
@@ -219,6 +219,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
   },
   ELU: {
     shape: 'same',
+    kernel: 1,
     cpuAlternative: 'use RELU or RELU6',
     from: { tf: ['Elu'], keras: ['Activation', 'ELU'], onnx: ['Elu', 'Celu'] },
   },
@@ -405,6 +406,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
   },
   LOG_SOFTMAX: {
     shape: 'same',
+    kernel: 2,
     quant: { version: 2, output: fixed(16 / 256, 127) },
     cpuAlternative: 'use SOFTMAX and take the log on the host',
     from: { tf: ['LogSoftmax'], onnx: ['LogSoftmax'] },
@@ -737,7 +739,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     cpuAlternative: 'reverse on the host, or flip the weights of the next layer instead',
     embeddedMaxVersion: 2,
   },
-  ROUND: { shape: 'same', from: { onnx: ['Round', 'QuantizeLinear', 'DynamicQuantizeLinear'] } },
+  ROUND: { shape: 'same', kernel: 1, from: { onnx: ['Round', 'QuantizeLinear', 'DynamicQuantizeLinear'] } },
   RSQRT: {
     shape: 'same',
     kernel: 1,

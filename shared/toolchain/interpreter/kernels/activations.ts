@@ -201,3 +201,18 @@ export const neg: Kernel = (k) => {
   if (d === 'float32' || d === 'int32') return unary(k, (v) => -v);
   throw unsupportedType(k.op, d);
 };
+
+/**
+ * TFLite's RoundToNearest (reference_ops::Round, float32 only in 2.9): ties go to the even neighbour. The difference
+ * x − floor(x) is exact in float32, so this reproduces TFLite bit for bit (−0.4 rounds to +0, as floor + 1 gives).
+ */
+export function roundHalfEven(v: number): number {
+  const fl = Math.floor(v);
+  const diff = v - fl;
+  return diff < 0.5 || (diff === 0.5 && fl % 2 === 0) ? fl : fl + 1;
+}
+
+export const round = floatOnly(roundHalfEven);
+
+/** ELU (alpha 1; TFLite 2.9 float32 kernel): x < 0 ? expm1(x) : x. */
+export const elu = floatOnly((v) => (v < 0 ? Math.expm1(v) : v));

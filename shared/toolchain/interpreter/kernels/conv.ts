@@ -1,5 +1,5 @@
 import type { Tensor } from '../../ir/types.js';
-import { badOp, unsupportedType } from '../errors.js';
+import { badOp, unsupportedCase, unsupportedType } from '../errors.js';
 import { quantizeMultiplier } from '../fixed-point.js';
 import type { Kernel, KernelArgs } from '../kernel.js';
 import { floatActivationRange, isClampActivation, isQuant8, qp, quantActivationRange } from '../quant.js';
@@ -46,6 +46,22 @@ export function filterZeroPoints(filter: Tensor, channels: number): Int32Array {
   return Int32Array.from({ length: channels }, (_, c) => (z.length > 1 ? z[c]! : (z[0] ?? 0)));
 }
 
+/**
+ * True when the weights (input 1) or the bias are computed at run time: the wasm and integer paths pack them once
+ * while preparing, so they would read the buffer before any run filled it.
+ */
+export function liveWeights(k: KernelArgs, biasIndex: number): boolean {
+  return !k.isConst(1) || (k.tensor(biasIndex) !== undefined && !k.isConst(biasIndex));
+}
+
+/** The interpreter gap for integer weights computed at run time (calibration then runs the TFLite runtime). */
+export const liveQuantWeights = (k: KernelArgs): Error =>
+  unsupportedCase(
+    k.op,
+    'integer weights or bias computed at run time',
+    'Make the weights constants; the TFLite runtime runs the model as it is',
+  );
+
 export const conv2d: Kernel = (k) => {
   const inShape = k.shape(0);
   const fShape = k.shape(1);
@@ -65,7 +81,7 @@ export const conv2d: Kernel = (k) => {
     const w = k.input(1) as Float32Array;
     const bias = k.tensor(2) ? (k.input(2) as Float32Array) : new Float32Array(outC);
     const [lo, hi] = floatActivationRange(act);
-    const fast = wasmFConv({ g, w, bias, outC, lo, hi });
+    const fast = liveWeights(k, 2) ? null : wasmFConv({ g, w, bias, outC, lo, hi });
     if (fast) {
       k.kernel('wasm fgemm + im2col');
       const inSize = g.inH * g.inW * g.inC;
@@ -98,6 +114,7 @@ export const conv2d: Kernel = (k) => {
   }
 
   if (!isQuant8(dt) || !isQuant8(k.dtype(1))) throw unsupportedType(k.op, `${dt} input with ${k.dtype(1)} filter`);
+  if (liveWeights(k, 2)) throw liveQuantWeights(k);
   const inT = k.tensor(0)!;
   const fT = k.tensor(1)!;
   const outT = k.outTensor(0);

@@ -2,7 +2,7 @@ import { badOp, unsupportedType } from '../errors.js';
 import { mulByQuantMul } from '../fixed-point.js';
 import type { Kernel } from '../kernel.js';
 import { floatActivationRange, isClampActivation, isQuant8, qp, quantActivationRange } from '../quant.js';
-import { biasValues, channelMultipliers, filterZeroPoints } from './conv.js';
+import { biasValues, channelMultipliers, filterZeroPoints, liveQuantWeights, liveWeights } from './conv.js';
 import { geometry } from './conv-common.js';
 import { wasmFDepthwise, wasmQDepthwise } from '../wasm/depthwise-wasm.js';
 
@@ -41,7 +41,7 @@ export const depthwiseConv2d: Kernel = (k) => {
     const [lo, hi] = floatActivationRange(act);
     const x = src as Float32Array;
     const o32 = out as Float32Array;
-    const fast = dm === 1 ? wasmFDepthwise({ g, w, bias, lo, hi }) : null;
+    const fast = dm === 1 && !liveWeights(k, 2) ? wasmFDepthwise({ g, w, bias, lo, hi }) : null;
     if (fast) {
       k.kernel('wasm dwf');
       const inSize = g.inH * g.inW * inC;
@@ -74,6 +74,7 @@ export const depthwiseConv2d: Kernel = (k) => {
   }
 
   if (!isQuant8(dt) || !isQuant8(k.dtype(1))) throw unsupportedType(k.op, `${dt} input with ${k.dtype(1)} filter`);
+  if (liveWeights(k, 2)) throw liveQuantWeights(k);
   const inT = k.tensor(0)!;
   const fT = k.tensor(1)!;
   const outT = k.outTensor(0);

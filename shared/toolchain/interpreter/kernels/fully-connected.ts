@@ -1,7 +1,7 @@
 import { badOp, unsupportedType } from '../errors.js';
 import type { Kernel } from '../kernel.js';
 import { floatActivationRange, isClampActivation, isQuant8, qp, quantActivationRange } from '../quant.js';
-import { biasValues, channelMultipliers, filterZeroPoints } from './conv.js';
+import { biasValues, channelMultipliers, filterZeroPoints, liveQuantWeights, liveWeights } from './conv.js';
 import { gemmRoundingFor, makeQGemm, padK } from './qgemm.js';
 import { wasmFConv } from '../wasm/fgemm-wasm.js';
 
@@ -27,7 +27,7 @@ export const fullyConnected: Kernel = (k) => {
     const y = out as Float32Array;
     const g = { batch: 1, inH: 1, inW: batch, inC: depth, kH: 1, kW: 1, outH: 1, outW: batch };
     const unit = { strideH: 1, strideW: 1, dilH: 1, dilW: 1, padH: 0, padW: 0 };
-    const fast = wasmFConv({ g: { ...g, ...unit }, w, bias, outC: units, lo, hi });
+    const fast = liveWeights(k, 2) ? null : wasmFConv({ g: { ...g, ...unit }, w, bias, outC: units, lo, hi });
     if (fast) {
       k.kernel('wasm fgemm');
       return () => fast(x, 0, y, 0);
@@ -48,6 +48,7 @@ export const fullyConnected: Kernel = (k) => {
   if (!isQuant8(dt) || !isQuant8(k.dtype(1)) || !isQuant8(k.outTensor(0).dtype)) {
     throw unsupportedType(k.op, `${dt} input with ${k.dtype(1)} weights and ${k.outTensor(0).dtype} output`);
   }
+  if (liveWeights(k, 2)) throw liveQuantWeights(k);
   const inT = k.tensor(0)!;
   const wT = k.tensor(1)!;
   const outT = k.outTensor(0);

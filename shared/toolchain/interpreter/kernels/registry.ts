@@ -2,6 +2,7 @@ import type { Op } from '../../ir/types.js';
 import { CUSTOM_OPS, OPS } from '../../ops/catalog.js';
 import type { Kernel, KernelEntry } from '../kernel.js';
 import * as act from './activations.js';
+import { batchMatmul } from './batch-matmul.js';
 import { conv2d } from './conv.js';
 import { depthwiseConv2d } from './depthwise.js';
 import { detectionPostProcess } from './detection-postprocess.js';
@@ -10,17 +11,18 @@ import { fullyConnected } from './fully-connected.js';
 import { l2Normalization } from './l2-normalization.js';
 import { unidirectionalSequenceLstm } from './lstm.js';
 import { nonMaxSuppressionV4 } from './non-max-suppression.js';
+import { oneHot } from './one-hot.js';
 import { averagePool, l2Pool, maxPool } from './pool.js';
 import { cast, dequantize, quantize } from './quantize.js';
 import * as red from './reduce.js';
 import { resizeBilinear, resizeNearestNeighbor } from './resize.js';
 import * as sh from './shape.js';
-import { softmax } from './softmax.js';
+import { selectV2 } from './select.js';
+import { logSoftmax, softmax } from './softmax.js';
 import { topkV2 } from './topk.js';
-import { oneHot } from './one-hot.js';
 import { reverseSequence } from './reverse-sequence.js';
 import { scatterNd } from './scatter-nd.js';
-import { selectV2, where } from './where.js';
+import { where } from './where.js';
 import { transposeConv } from './transpose-conv.js';
 
 /**
@@ -34,6 +36,7 @@ export const BUILTIN_KERNEL_FUNCTIONS: Readonly<Record<string, Kernel>> = {
   ARG_MAX: red.argMax,
   ARG_MIN: red.argMin,
   AVERAGE_POOL_2D: averagePool,
+  BATCH_MATMUL: batchMatmul,
   BATCH_TO_SPACE_ND: sh.batchToSpaceNd,
   CAST: cast,
   CONCATENATION: sh.concatenation,
@@ -42,6 +45,7 @@ export const BUILTIN_KERNEL_FUNCTIONS: Readonly<Record<string, Kernel>> = {
   DEPTH_TO_SPACE: sh.depthToSpace,
   DEQUANTIZE: dequantize,
   DIV: ew.div,
+  ELU: act.elu,
   EQUAL: ew.equal,
   EXP: act.exp,
   EXPAND_DIMS: sh.expandDims,
@@ -60,6 +64,7 @@ export const BUILTIN_KERNEL_FUNCTIONS: Readonly<Record<string, Kernel>> = {
   LESS_EQUAL: ew.lessEqual,
   LOG: act.log,
   LOGISTIC: act.logistic,
+  LOG_SOFTMAX: logSoftmax,
   MAXIMUM: ew.maximum,
   MAX_POOL_2D: maxPool,
   MEAN: red.mean,
@@ -69,6 +74,7 @@ export const BUILTIN_KERNEL_FUNCTIONS: Readonly<Record<string, Kernel>> = {
   NEG: act.neg,
   NON_MAX_SUPPRESSION_V4: nonMaxSuppressionV4,
   NOT_EQUAL: ew.notEqual,
+  ONE_HOT: oneHot,
   PACK: sh.pack,
   PAD: sh.pad,
   PADV2: sh.pad,
@@ -83,7 +89,9 @@ export const BUILTIN_KERNEL_FUNCTIONS: Readonly<Record<string, Kernel>> = {
   RESHAPE: sh.reshape,
   RESIZE_BILINEAR: resizeBilinear,
   RESIZE_NEAREST_NEIGHBOR: resizeNearestNeighbor,
+  ROUND: act.round,
   RSQRT: act.rsqrt,
+  SELECT_V2: selectV2,
   SHAPE: sh.shapeOp,
   SLICE: sh.slice,
   SOFTMAX: softmax,
@@ -105,10 +113,8 @@ export const BUILTIN_KERNEL_FUNCTIONS: Readonly<Record<string, Kernel>> = {
   TRANSPOSE_CONV: transposeConv,
   UNIDIRECTIONAL_SEQUENCE_LSTM: unidirectionalSequenceLstm,
   UNPACK: sh.unpack,
-  ONE_HOT: oneHot,
   REVERSE_SEQUENCE: reverseSequence,
   SCATTER_ND: scatterNd,
-  SELECT_V2: selectV2,
   WHERE: where,
 };
 

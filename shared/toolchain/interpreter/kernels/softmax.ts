@@ -1,6 +1,7 @@
 import { unsupportedType } from '../errors.js';
 import type { Kernel } from '../kernel.js';
 import { intRange, isQuant8, qp } from '../quant.js';
+import { logSoftmaxInt8 } from './log-softmax-int8.js';
 
 const f32 = Math.fround;
 type Num = ArrayLike<number> & { [i: number]: number };
@@ -54,6 +55,33 @@ export const softmax: Kernel = (k) => {
         q = q < qmin ? qmin : q > qmax ? qmax : q;
         y[b + j] = q;
       }
+    }
+  };
+};
+
+/**
+ * LOG_SOFTMAX over the last axis. float32 (TFLite 2.9 optimized_ops::LogSoftmax): x − max − log(Σ exp(x − max)), the
+ * sum taken in float64 here and in float32 by TFLite, so the two agree to float rounding. int8 (version 2): TFLite's
+ * integer kernel, bit-exact (log-softmax-int8.ts). uint8 is not run.
+ */
+export const logSoftmax: Kernel = (k) => {
+  const d = k.dtype(0);
+  if (d === 'int8' && k.outTensor(0).dtype === 'int8') return logSoftmaxInt8(k);
+  if (d !== 'float32') throw unsupportedType(k.op, d);
+  const shape = k.shape(0);
+  const last = shape[shape.length - 1] ?? 1;
+  const x = k.input(0) as Float32Array;
+  const y = k.output(0, shape) as Float32Array;
+  const rows = last === 0 ? 0 : x.length / last;
+  return () => {
+    for (let r = 0; r < rows; r++) {
+      const b = r * last;
+      let max = -Infinity;
+      for (let j = 0; j < last; j++) if (x[b + j]! > max) max = x[b + j]!;
+      let sum = 0;
+      for (let j = 0; j < last; j++) sum += Math.exp(x[b + j]! - max);
+      const logSum = Math.log(sum);
+      for (let j = 0; j < last; j++) y[b + j] = x[b + j]! - max - logSum;
     }
   };
 };

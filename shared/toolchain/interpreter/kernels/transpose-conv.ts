@@ -2,7 +2,7 @@ import { badOp, unsupportedType } from '../errors.js';
 import { mulByQuantMul } from '../fixed-point.js';
 import type { Kernel } from '../kernel.js';
 import { intRange, isQuant8, qp } from '../quant.js';
-import { channelMultipliers, filterZeroPoints } from './conv.js';
+import { channelMultipliers, filterZeroPoints, liveQuantWeights, liveWeights } from './conv.js';
 import { outSize, padBefore } from './conv-common.js';
 
 /**
@@ -78,10 +78,12 @@ export const transposeConv: Kernel = (k) => {
   if (dt === 'float32') {
     if (k.dtype(1) !== 'float32') throw unsupportedType(k.op, `float32 input with ${k.dtype(1)} weights`);
     const wp = Float64Array.from(w);
+    const live = !k.isConst(1);
     const bias = hasBias ? (k.input(3) as Float32Array) : null;
     const acc = new Float64Array(outSizeAll);
     const y = out as Float32Array;
     return () => {
+      if (live) wp.set(w as Float32Array); // weights computed at run time
       scatter(acc, 0, wp);
       for (let i = 0; i < outSizeAll; i++) y[i] = acc[i]! + (bias ? bias[i % outC]! : 0);
     };
@@ -90,6 +92,7 @@ export const transposeConv: Kernel = (k) => {
     throw unsupportedType(k.op, `${dt} input with ${k.dtype(1)} weights and ${k.outTensor(0).dtype} output`);
   }
   if (hasBias && k.dtype(3) !== 'int32') throw unsupportedType(k.op, `a ${k.dtype(3)} bias`);
+  if (liveWeights(k, 3)) throw liveQuantWeights(k);
   const inT = k.tensor(2)!;
   const wT = k.tensor(1)!;
   const outT = k.outTensor(0);

@@ -35,24 +35,3 @@ export const where: Kernel = (k) => {
     }
   };
 };
-
-/** SELECT_V2 (select.cc): condition ? x : y, the three inputs broadcast against each other. */
-export const selectV2: Kernel = (k) => {
-  const shapes = [0, 1, 2].map((i) => k.shape(i));
-  const rank = Math.max(...shapes.map((s) => s.length));
-  const out = Array.from({ length: rank }, (_v, d) => Math.max(...shapes.map((s) => s[d - (rank - s.length)] ?? 1)));
-  for (const s of shapes)
-    s.forEach((v, i) => {
-      if (v !== 1 && v !== out[i + rank - s.length])
-        throw badOp(k.op, `shapes [${shapes.map((q) => q.join(',')).join('] [')}] do not broadcast`);
-    });
-  const maps = shapes.map((s) => (numElements(s) === numElements(out) ? null : broadcastIndex(s, out)));
-  const c = k.input(0) as unknown as Num;
-  const a = k.input(1) as unknown as Num;
-  const b = k.input(2) as unknown as Num;
-  const y = k.output(0, out) as unknown as Num;
-  const [mc, ma, mb] = maps;
-  return () => {
-    for (let i = 0; i < y.length; i++) y[i] = c[mc ? mc[i]! : i] ? a[ma ? ma[i]! : i]! : b[mb ? mb[i]! : i]!;
-  };
-};
