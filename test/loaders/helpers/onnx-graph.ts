@@ -1,12 +1,16 @@
-import { convertFiles, toTfliteBytes } from '../../../shared/toolchain/loaders/convert.js';
-import { MemoryFiles } from '../../../shared/toolchain/loaders/files.js';
+import { toTfliteBytes } from '../../../shared/toolchain/loaders/convert.js';
 import type { IrModel } from '../../../shared/toolchain/ir/model.js';
-import { encodeOnnxModel } from '../../../shared/toolchain/loaders/onnx/proto.js';
+import {
+  attribute,
+  convertOnnxBytes,
+  graphModel,
+  initializer as onnxInitializer,
+  valueInfo,
+} from './onnx-proto-parts.js';
 import { TfliteRuntime } from '../../../shared/toolchain/runtime/tflite-runtime.js';
 
 /** ONNX element types by name (TensorProto.DataType). */
-export const ONNX_TYPE = { float32: 1, uint8: 2, int8: 3, int32: 6, int64: 7 } as const;
-export type OnnxTypeName = keyof typeof ONNX_TYPE;
+export type OnnxTypeName = 'float32' | 'uint8' | 'int8' | 'int32' | 'int64';
 
 export interface GraphTensor {
   name: string;
@@ -36,20 +40,14 @@ export function rng(seed: number): () => number {
 }
 
 function attr(name: string, v: NonNullable<OnnxNodeSpec['attrs']>[string]): object {
-  if (typeof v === 'number') return { name, type: 2, i: v };
-  if (typeof v === 'string') return { name, type: 3, s: new TextEncoder().encode(v) };
-  if (!Array.isArray(v)) return 'f' in v ? { name, type: 1, f: v.f } : { name, type: 6, floats: v.floats };
-  if (v.length > 0 && typeof v[0] === 'string')
-    return { name, type: 8, strings: (v as string[]).map((s) => new TextEncoder().encode(s)) };
-  return { name, type: 7, ints: v };
+  if (typeof v === 'number') return attribute.i(name, v);
+  if (typeof v === 'string') return attribute.s(name, v);
+  if (!Array.isArray(v)) return 'f' in v ? attribute.f(name, v.f) : attribute.floats(name, v.floats);
+  if (v.length > 0 && typeof v[0] === 'string') return attribute.strings(name, v as string[]);
+  return attribute.ints(name, v as number[]);
 }
 
-function initializer(t: Init): object {
-  const base = { name: t.name, dims: t.dims, dataType: ONNX_TYPE[t.type] };
-  if (t.type === 'float32') return { ...base, floatData: t.values };
-  if (t.type === 'int64') return { ...base, int64Data: t.values };
-  return { ...base, int32Data: t.values };
-}
+const initializer = (t: Init): object => onnxInitializer(t.name, t.type, t.dims, t.values);
 
 /** One-graph ONNX model: nodes, initializers, run-time inputs and outputs with their fixed shapes. */
 export function onnxGraph(g: {
@@ -59,31 +57,24 @@ export function onnxGraph(g: {
   inits?: Init[];
   opset?: number;
 }): Uint8Array {
-  const vi = (t: GraphTensor): object => ({
-    name: t.name,
-    type: { tensorType: { elemType: ONNX_TYPE[t.type], shape: { dim: t.dims.map((d) => ({ dimValue: d })) } } },
-  });
-  return encodeOnnxModel({
-    irVersion: 8,
-    opsetImport: [{ domain: '', version: g.opset ?? 14 }],
-    graph: {
-      name: 'g',
-      node: g.nodes.map((n, k) => ({
-        opType: n.op,
-        name: `${n.op.toLowerCase()}${k}`,
-        input: n.inputs,
-        output: n.outputs,
-        attribute: Object.entries(n.attrs ?? {}).map(([name, v]) => attr(name, v)),
-      })),
-      initializer: (g.inits ?? []).map(initializer),
-      input: g.inputs.map(vi),
-      output: g.outputs.map(vi),
-    },
+  const vi = (t: GraphTensor): object => valueInfo(t.name, t.type, t.dims);
+  return graphModel({
+    opset: g.opset ?? 14,
+    nodes: g.nodes.map((n, k) => ({
+      opType: n.op,
+      name: `${n.op.toLowerCase()}${k}`,
+      input: n.inputs,
+      output: n.outputs,
+      attribute: Object.entries(n.attrs ?? {}).map(([name, v]) => attr(name, v)),
+    })),
+    initializers: (g.inits ?? []).map(initializer),
+    inputs: g.inputs.map(vi),
+    outputs: g.outputs.map(vi),
   });
 }
 
 export function convertOnnx(bytes: Uint8Array): IrModel {
-  return convertFiles(new MemoryFiles('m.onnx', new Map([['m.onnx', bytes]]), 'file', 'm.onnx')).model;
+  return convertOnnxBytes(bytes, 'm.onnx').model;
 }
 
 const ARRAYS = {

@@ -1,38 +1,30 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { typedView, type AnyTypedArray, type DType } from '../../../shared/toolchain/ir/dtype.js';
-import { convertFiles, toTfliteBytes, type ConvertResult } from '../../../shared/toolchain/loaders/convert.js';
-import { MemoryFiles } from '../../../shared/toolchain/loaders/files.js';
+import { toTfliteBytes, type ConvertResult } from '../../../shared/toolchain/loaders/convert.js';
 import { decodeOnnxModel, decodeOnnxTensor, encodeOnnxModel } from '../../../shared/toolchain/loaders/onnx/proto.js';
 import { tensorFromOnnx } from '../../../shared/toolchain/loaders/onnx/tensor.js';
 import { TfliteRuntime } from '../../../shared/toolchain/runtime/tflite-runtime.js';
 
-/** ONNX element types by Kiln dtype (ONNX's TensorProto.DataType numbers). */
-export const ELEM: Record<string, number> = { float32: 1, uint8: 2, int8: 3, int32: 6, int64: 7, bool: 9 };
+import {
+  attribute,
+  convertOnnxBytes,
+  graphModel,
+  initializer,
+  valueInfo,
+  type OnnxElemName,
+} from './onnx-proto-parts.js';
 
 export interface IoSpec {
   name: string;
-  dtype: keyof typeof ELEM;
+  dtype: OnnxElemName;
   dims: number[];
 }
 
-export const attr = {
-  i: (name: string, i: number): object => ({ name, type: 2, i }),
-  f: (name: string, f: number): object => ({ name, type: 1, f }),
-  s: (name: string, s: string): object => ({ name, type: 3, s: new TextEncoder().encode(s) }),
-  ints: (name: string, ints: number[]): object => ({ name, type: 7, ints }),
-};
+export const attr = attribute;
 
-/** An initializer: float32 as floatData, int64 as int64Data, 8/32-bit integers as int32Data. */
-export function init(name: string, dtype: keyof typeof ELEM, dims: number[], values: number[]): object {
-  const data =
-    dtype === 'float32' ? { floatData: values } : dtype === 'int64' ? { int64Data: values } : { int32Data: values };
-  return { name, dims, dataType: ELEM[dtype], ...data };
-}
-
-const tt = (s: IoSpec): object => ({
-  tensorType: { elemType: ELEM[s.dtype], shape: { dim: s.dims.map((d) => ({ dimValue: d })) } },
-});
+/** An initializer (onnx-proto-parts' `initializer`). */
+export const init = initializer;
 
 /** A one-node ONNX model. */
 export function nodeModel(o: {
@@ -46,30 +38,25 @@ export function nodeModel(o: {
   inits?: object[];
 }): Uint8Array {
   const initNames = (o.inits ?? []).map((i) => (i as { name: string }).name);
-  const encoded = encodeOnnxModel({
-    irVersion: 8,
-    opsetImport: [{ domain: '', version: o.opset ?? 13 }],
-    graph: {
-      name: 'g',
-      node: [
-        {
-          opType: o.op,
-          name: 'n',
-          input: o.nodeInputs ?? [...o.inputs.map((i) => i.name), ...initNames],
-          output: o.outputs.map((x) => x.name),
-          attribute: o.attrs ?? [],
-        },
-      ],
-      initializer: o.inits ?? [],
-      input: o.inputs.map((i) => ({ name: i.name, type: tt(i) })),
-      output: o.outputs.map((x) => ({ name: x.name, type: tt(x) })),
-    },
+  return graphModel({
+    opset: o.opset ?? 13,
+    nodes: [
+      {
+        opType: o.op,
+        name: 'n',
+        input: o.nodeInputs ?? [...o.inputs.map((i) => i.name), ...initNames],
+        output: o.outputs.map((x) => x.name),
+        attribute: o.attrs ?? [],
+      },
+    ],
+    initializers: o.inits ?? [],
+    inputs: o.inputs.map((i) => valueInfo(i.name, i.dtype, i.dims)),
+    outputs: o.outputs.map((x) => valueInfo(x.name, x.dtype, x.dims)),
   });
-  return new Uint8Array(encoded);
 }
 
 export function convertOnnx(bytes: Uint8Array): ConvertResult {
-  return convertFiles(new MemoryFiles('model.onnx', new Map([['model.onnx', bytes]]), 'file', 'model.onnx'), {});
+  return convertOnnxBytes(bytes);
 }
 
 /** Runs the converted model in the TFLite runtime; outputs as typed arrays of their dtypes. */

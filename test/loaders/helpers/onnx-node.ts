@@ -1,6 +1,5 @@
-import { encodeOnnxModel } from '../../../shared/toolchain/loaders/onnx/proto.js';
-import { convertFiles, toTfliteBytes, type ConvertResult } from '../../../shared/toolchain/loaders/convert.js';
-import { MemoryFiles } from '../../../shared/toolchain/loaders/files.js';
+import { toTfliteBytes, type ConvertResult } from '../../../shared/toolchain/loaders/convert.js';
+import { attribute, convertOnnxBytes, graphModel } from './onnx-proto-parts.js';
 import { TfliteRuntime } from '../../../shared/toolchain/runtime/tflite-runtime.js';
 
 /** One ONNX node as a model (graph inputs and outputs with fixed shapes), converted and run in the TFLite runtime. */
@@ -22,10 +21,10 @@ export interface Io {
 }
 
 function attr(a: Attr): object {
-  if ('f' in a) return { name: a.name, type: 1, f: a.f };
-  if ('i' in a) return { name: a.name, type: 2, i: a.i };
-  if ('s' in a) return { name: a.name, type: 3, s: new TextEncoder().encode(a.s) };
-  return { name: a.name, type: 7, ints: a.ints };
+  if ('f' in a) return attribute.f(a.name, a.f);
+  if ('i' in a) return attribute.i(a.name, a.i);
+  if ('s' in a) return attribute.s(a.name, a.s);
+  return attribute.ints(a.name, a.ints);
 }
 
 const tt = (io: Io): object => ({
@@ -41,28 +40,23 @@ export function nodeModel(
   opset = 13,
   name = `the_${opType.toLowerCase()}`,
 ): Uint8Array {
-  return encodeOnnxModel({
-    irVersion: 8,
-    opsetImport: [{ domain: '', version: opset }],
-    graph: {
-      name: 'g',
-      node: [
-        {
-          opType,
-          name,
-          input: inputs.map((i) => i.name),
-          output: outputs.map((o) => o.name),
-          attribute: attrs.map(attr),
-        },
-      ],
-      input: inputs.map(tt),
-      output: outputs.map(tt),
-    },
+  return graphModel({
+    opset,
+    nodes: [
+      {
+        opType,
+        name,
+        input: inputs.map((i) => i.name),
+        output: outputs.map((o) => o.name),
+        attribute: attrs.map(attr),
+      },
+    ],
+    inputs: inputs.map(tt),
+    outputs: outputs.map(tt),
   });
 }
 
-export const convertOnnx = (bytes: Uint8Array): ConvertResult =>
-  convertFiles(new MemoryFiles('model.onnx', new Map([['model.onnx', bytes]]), 'file', 'model.onnx'));
+export const convertOnnx = (bytes: Uint8Array): ConvertResult => convertOnnxBytes(bytes);
 
 export type Feed = Float32Array | Int32Array | BigInt64Array;
 

@@ -1,7 +1,12 @@
 import type { ExecutionContext } from 'ava';
 import { convertFiles, toTfliteBytes } from '../../../shared/toolchain/loaders/convert.js';
 import { MemoryFiles } from '../../../shared/toolchain/loaders/files.js';
-import { encodeOnnxModel } from '../../../shared/toolchain/loaders/onnx/proto.js';
+import {
+  attribute,
+  graphModel,
+  initializer as onnxInitializer,
+  valueInfo as onnxValueInfo,
+} from './onnx-proto-parts.js';
 import { TfliteRuntime } from '../../../shared/toolchain/runtime/tflite-runtime.js';
 
 /** ONNX element types by name (TensorProto.DataType). */
@@ -17,23 +22,11 @@ export interface Port {
   init?: number[];
 }
 
-export const attrInt = (name: string, i: number): object => ({ name, type: 2, i });
-export const attrStr = (name: string, s: string): object => ({ name, type: 3, s: new TextEncoder().encode(s) });
+export const attrInt = attribute.i;
+export const attrStr = attribute.s;
 
-function initializer(p: Port): object {
-  const dims = p.dims ?? [p.init!.length];
-  const base = { name: p.name, dims, dataType: ELEM[p.elem] };
-  if (p.elem === 'float') return { ...base, floatData: p.init };
-  if (p.elem === 'int64') return { ...base, int64Data: p.init };
-  return { ...base, int32Data: p.init };
-}
-
-const valueInfo = (p: Port): object => ({
-  name: p.name,
-  type: {
-    tensorType: { elemType: ELEM[p.elem], ...(p.dims ? { shape: { dim: p.dims.map((d) => ({ dimValue: d })) } } : {}) },
-  },
-});
+const initializer = (p: Port): object => onnxInitializer(p.name, p.elem, p.dims ?? [p.init!.length], p.init!);
+const valueInfo = (p: Port): object => onnxValueInfo(p.name, p.elem, p.dims);
 
 /** A one-node ONNX model: `inputs` with `init` become initializers, the rest graph inputs. */
 export function nodeModel(
@@ -43,16 +36,12 @@ export function nodeModel(
   attribute: object[] = [],
   opset = 18,
 ): Uint8Array {
-  return encodeOnnxModel({
-    irVersion: 8,
-    opsetImport: [{ domain: '', version: opset }],
-    graph: {
-      name: 'g',
-      node: [{ opType, name: 'n', input: inputs.map((p) => p.name), output: outputs.map((p) => p.name), attribute }],
-      initializer: inputs.filter((p) => p.init).map(initializer),
-      input: inputs.filter((p) => !p.init).map(valueInfo),
-      output: outputs.map(valueInfo),
-    },
+  return graphModel({
+    opset,
+    nodes: [{ opType, name: 'n', input: inputs.map((p) => p.name), output: outputs.map((p) => p.name), attribute }],
+    initializers: inputs.filter((p) => p.init).map(initializer),
+    inputs: inputs.filter((p) => !p.init).map(valueInfo),
+    outputs: outputs.map(valueInfo),
   });
 }
 

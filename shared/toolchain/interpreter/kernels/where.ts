@@ -1,7 +1,5 @@
-import { numElements } from '../../ir/graph.js';
 import { badOp } from '../errors.js';
 import type { Kernel } from '../kernel.js';
-import { broadcastIndex } from './broadcast.js';
 
 type Num = { [i: number]: number | bigint; length: number };
 

@@ -569,6 +569,68 @@ export function layerNorm(c: OnnxCtx): Value[] {
   return [tensorVal(y), tensorVal(mean), tensorVal(inv)];
 }
 
+/** ONNX ConvTranspose weights [in][out][kh][kw] with dh − 1 / dw − 1 zeros between taps (a dilated kernel). */
+function dilateKernel(
+  w: Float32Array,
+  [cin, cout, kh, kw]: [number, number, number, number],
+  dh: number,
+  dw: number,
+): Float32Array {
+  const kh2 = (kh - 1) * dh + 1;
+  const kw2 = (kw - 1) * dw + 1;
+  const out = new Float32Array(cin * cout * kh2 * kw2);
+  for (let p = 0; p < cin * cout; p++)
+    for (let y = 0; y < kh; y++)
+      for (let x = 0; x < kw; x++) out[(p * kh2 + y * dh) * kw2 + x * dw] = w[(p * kh + y) * kw + x]!;
+  return out;
+}
+
+/**
+ * The same for weights computed at run time, already [out][kh][kw][in]: along each dilated axis, a PAD of d − 1 zero
+ * rows after every tap (a reshape gives each tap its own row), then a SLICE dropping the zeros after the last tap.
+ */
+function dilateAtRunTime(
+  c: OnnxCtx,
+  w: number,
+  [cout, kh, kw, cin]: [number, number, number, number],
+  dh: number,
+  dw: number,
+): number {
+  const b = c.b;
+  const spread = (x: number, rows: number, tap: number, d: number, shape: number[], axis: 1 | 2, tag: string) => {
+    if (d === 1) return x;
+    const one = b.reshape(x, [rows, 1, tap], { name: `${c.name}/${tag}_taps` });
+    const padded = emitPad(
+      b,
+      one,
+      [
+        [0, 0],
+        [0, d - 1],
+        [0, 0],
+      ],
+      `${c.name}/${tag}_zeros`,
+    );
+    const wide = [...shape];
+    wide[axis] = shape[axis]! * d;
+    const flat = b.reshape(padded, wide, { name: `${c.name}/${tag}_spread` });
+    const size = [...shape];
+    size[axis] = (shape[axis]! - 1) * d + 1;
+    return b.op(
+      'SLICE',
+      [
+        flat,
+        b.constant(`${c.name}/${tag}_begin`, 'int32', [4], [0, 0, 0, 0]),
+        b.constant(`${c.name}/${tag}_size`, 'int32', [4], size),
+      ],
+      {},
+      { outputs: [{ name: `${c.name}/${tag}_dilated`, shape: size, dtype: F32 }] },
+    )[0]!;
+  };
+  const kh2 = (kh - 1) * dh + 1;
+  const h = spread(w, cout * kh, kw * cin, dh, [cout, kh, kw, cin], 1, 'kernel_h');
+  return spread(h, cout * kh2 * kw, cin, dw, [cout, kh2, kw, cin], 2, 'kernel_w');
+}
+
 export function convTranspose(c: OnnxCtx): Value[] {
   need4d(c, 'ConvTranspose');
   if (!c.isConst(1) && c.rank(0) !== 4) throw c.refuse('1-D transposed convolution with run-time weights');
@@ -576,11 +638,15 @@ export function convTranspose(c: OnnxCtx): Value[] {
   floatOnly(c);
   if (c.attr.i('group', 1) !== 1) throw c.refuse('grouped transposed convolution');
   const dil = c.attr.ints('dilations');
-  if (dil && dil.some((d) => d !== 1)) throw c.refuse('dilated transposed convolution');
+  const dilated = !!dil && dil.some((d) => d !== 1);
   const ws = c.shape(1);
   const bias = c.has(2) ? Float32Array.from(c.const(2).v) : null;
   return spatial2d(c, (x, hw, is1d) => {
-    const wshape = is1d ? [ws[0]!, ws[1]!, 1, ws[2]!] : ws;
+    const given = (is1d ? [ws[0]!, ws[1]!, 1, ws[2]!] : ws) as [number, number, number, number];
+    // A dilated kernel is the kernel with d − 1 zeros between its taps: TRANSPOSE_CONV then needs no dilation.
+    const [dh, dw] = dilated ? (is1d ? [1, dil![0]!] : [dil![0]!, dil![1]!]) : [1, 1];
+    const wshape = [given[0], given[1], (given[2] - 1) * dh + 1, (given[3] - 1) * dw + 1];
+    const wvals = dilated && c.isConst(1) ? dilateKernel(Float32Array.from(c.const(1).v), given, dh, dw) : null;
     const [cin, cout, kh, kw] = wshape as [number, number, number, number];
     const k = [kh, kw];
     const sp = is1d ? [hw[1]] : hw;
@@ -620,9 +686,9 @@ export function convTranspose(c: OnnxCtx): Value[] {
           `${c.name}/kernel`,
           F32,
           [cout, kh, kw, cin],
-          permuteValues(Float32Array.from(c.const(1).v), wshape, [1, 2, 3, 0]),
+          permuteValues(wvals ?? Float32Array.from(c.const(1).v), wshape, [1, 2, 3, 0]),
         )
-      : c.tensor(1, [1, 2, 3, 0]);
+      : dilateAtRunTime(c, c.tensor(1, [1, 2, 3, 0]), [cout, given[2], given[3], cin], dh, dw);
     const shapeC = c.b.constant(`${c.name}/output_shape`, 'int32', [4], [s4[0]!, fullH, fullW, cout]);
     let y = c.b.op(
       'TRANSPOSE_CONV',
