@@ -45,3 +45,23 @@ for (const weightsAtRunTime of [false, true])
       // Kiln's interpreter runs the converted model (run-time weights read on every run) as the TFLite runtime does.
       await expectSameAsTflite(t, convertOnnx(m.bytes));
     });
+
+test('1-D ConvTranspose with weights at run time (dilated, strided): as onnxruntime and the interpreter', async (t) => {
+  const r = rng(7);
+  const x = { name: 'x', type: 'float32' as const, dims: [1, 2, 6] };
+  const w = { name: 'w', type: 'float32' as const, dims: [2, 3, 3] };
+  const out = { name: 'y', type: 'float32' as const, dims: [1, 3, 2 * 5 + 2 * 2 + 1] };
+  const bytes = onnxGraph({
+    nodes: [{ op: 'ConvTranspose', inputs: ['x', 'w'], outputs: ['y'], attrs: { dilations: [2], strides: [2] } }],
+    inputs: [x, w],
+    outputs: [out],
+  });
+  const feeds = [
+    { ...x, values: Array.from({ length: 12 }, r) },
+    { ...w, values: Array.from({ length: 18 }, r) },
+  ];
+  const { want, got } = await bothRuntimes(bytes, feeds, [out]);
+  t.is(got[0]!.length, want[0]!.length);
+  t.true(worstError(got[0]!, want[0]!) <= 1e-5, `${Array.from(got[0]!)} vs ${Array.from(want[0]!)}`);
+  await expectSameAsTflite(t, convertOnnx(bytes));
+});

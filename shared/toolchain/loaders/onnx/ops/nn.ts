@@ -585,6 +585,12 @@ function dilateKernel(
   return out;
 }
 
+/** Weights computed at run time ([in][out][kh][kw], or [in][out][k] for 1-D) as TFLite's [out][kh][kw][in]. */
+function runTimeKernel(c: OnnxCtx, is1d: boolean, shape: [number, number, number, number]): number {
+  if (!is1d) return c.tensor(1, [1, 2, 3, 0]);
+  return c.b.reshape(c.tensor(1, [1, 2, 0]), shape, { name: `${c.name}/kernel_2d` });
+}
+
 /**
  * The same for weights computed at run time, already [out][kh][kw][in]: along each dilated axis, a PAD of d − 1 zero
  * rows after every tap (a reshape gives each tap its own row), then a SLICE dropping the zeros after the last tap.
@@ -633,7 +639,6 @@ function dilateAtRunTime(
 
 export function convTranspose(c: OnnxCtx): Value[] {
   need4d(c, 'ConvTranspose');
-  if (!c.isConst(1) && c.rank(0) !== 4) throw c.refuse('1-D transposed convolution with run-time weights');
   if (c.has(2) && !c.isConst(2)) throw c.refuse('a bias computed at run time');
   floatOnly(c);
   if (c.attr.i('group', 1) !== 1) throw c.refuse('grouped transposed convolution');
@@ -688,7 +693,13 @@ export function convTranspose(c: OnnxCtx): Value[] {
           [cout, kh, kw, cin],
           permuteValues(wvals ?? Float32Array.from(c.const(1).v), wshape, [1, 2, 3, 0]),
         )
-      : dilateAtRunTime(c, c.tensor(1, [1, 2, 3, 0]), [cout, given[2], given[3], cin], dh, dw);
+      : dilateAtRunTime(
+          c,
+          runTimeKernel(c, is1d, [cout, given[2], given[3], cin]),
+          [cout, given[2], given[3], cin],
+          dh,
+          dw,
+        );
     const shapeC = c.b.constant(`${c.name}/output_shape`, 'int32', [4], [s4[0]!, fullH, fullW, cout]);
     let y = c.b.op(
       'TRANSPOSE_CONV',
