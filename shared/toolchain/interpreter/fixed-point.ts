@@ -212,7 +212,8 @@ function expQuarter16(a: number): number {
   return sat16(constantTerm + srdhm16(constantTerm, wrap16(x + poly)));
 }
 
-const EXP_BARREL: readonly (readonly [number, number])[] = [
+/** gemmlowp's exp_on_negative_values barrel shifter: (bit exponent, Q0.31 multiplier exp(−2^exponent)). */
+export const EXP_BARREL: readonly (readonly [number, number])[] = [
   [-2, 1672461947],
   [-1, 1302514674],
   [0, 790015084],

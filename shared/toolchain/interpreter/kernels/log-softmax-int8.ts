@@ -1,12 +1,12 @@
-import { roundingDivideByPOT, quantizeMultiplier, mulByQuantMul, srdhm } from '../fixed-point.js';
+import { EXP_BARREL, INT32, roundingDivideByPOT, quantizeMultiplier, mulByQuantMul, srdhm } from '../fixed-point.js';
 import { unsupportedType } from '../errors.js';
 import type { KernelArgs } from '../kernel.js';
 import { qp } from '../quant.js';
 
 // gemmlowp FixedPoint<int32_t, N> arithmetic, as TFLite's integer LOG_SOFTMAX uses it: `+`/`-` wrap, `*` is
 // SaturatingRoundingDoublingHighMul, Rescale to fewer integer bits is a saturating left shift.
-const INT32_MIN = -2147483648;
-const INT32_MAX = 2147483647;
+const INT32_MIN = INT32.min;
+const INT32_MAX = INT32.max;
 const wrap = (v: number): number => v | 0;
 const sat = (v: number): number => (v < INT32_MIN ? INT32_MIN : v > INT32_MAX ? INT32_MAX : v);
 /** SaturatingRoundingMultiplyByPOT(Param) with exponent ≥ 0: a saturating left shift. */
@@ -29,16 +29,6 @@ function expQuarter(a: number): number {
   const poly = roundingDivideByPOT(wrap(srdhm(wrap(x4over4 + x3), oneThird) + x2), 1);
   return wrap(constantTerm + srdhm(constantTerm, wrap(x + poly)));
 }
-
-const EXP_BARREL: readonly (readonly [number, number])[] = [
-  [-2, 1672461947],
-  [-1, 1302514674],
-  [0, 790015084],
-  [1, 290630308],
-  [2, 39332535],
-  [3, 720401],
-  [4, 242],
-];
 
 /** gemmlowp exp_on_negative_values for FixedPoint<int32, 5> (raw ≤ 0) → F0 raw. */
 function expOnNegativeF5(a: number): number {
