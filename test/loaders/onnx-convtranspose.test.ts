@@ -65,3 +65,38 @@ test('1-D ConvTranspose with weights at run time (dilated, strided): as onnxrunt
   t.true(worstError(got[0]!, want[0]!) <= 1e-5, `${Array.from(got[0]!)} vs ${Array.from(want[0]!)}`);
   await expectSameAsTflite(t, convertOnnx(bytes));
 });
+
+test('3-D ConvTranspose (strides, dilations, pads, bias; weights at run time or constant): as onnxruntime', async (t) => {
+  for (const weightsAtRunTime of [true, false]) {
+    const r = rng(weightsAtRunTime ? 31 : 32);
+    const x = { name: 'x', type: 'float32' as const, dims: [1, 2, 3, 4, 3] };
+    const w = { name: 'w', type: 'float32' as const, dims: [2, 3, 2, 3, 2] };
+    const strides = [2, 1, 2];
+    const dilations = [1, 2, 1];
+    const pads = [1, 0, 1, 0, 2, 1];
+    const full = [2 * 2 + 2, 1 * 3 + 5, 2 * 2 + 2];
+    const out = {
+      name: 'y',
+      type: 'float32' as const,
+      dims: [1, 3, full[0]! - pads[0]! - pads[3]!, full[1]! - pads[1]! - pads[4]!, full[2]! - pads[2]! - pads[5]!],
+    };
+    const wValues = Array.from({ length: 72 }, r);
+    const bytes = onnxGraph({
+      nodes: [{ op: 'ConvTranspose', inputs: ['x', 'w', 'b'], outputs: ['y'], attrs: { strides, dilations, pads } }],
+      inputs: weightsAtRunTime ? [x, w] : [x],
+      inits: [
+        { name: 'b', type: 'float32', dims: [3], values: [0.5, -1, 2] },
+        ...(weightsAtRunTime ? [] : [{ ...w, values: wValues }]),
+      ],
+      outputs: [out],
+    });
+    const feeds = [
+      { ...x, values: Array.from({ length: 72 }, r) },
+      ...(weightsAtRunTime ? [{ ...w, values: wValues }] : []),
+    ];
+    const { want, got } = await bothRuntimes(bytes, feeds, [out]);
+    t.is(got[0]!.length, want[0]!.length);
+    t.true(worstError(got[0]!, want[0]!) <= 1e-5, `${Array.from(got[0]!)} vs ${Array.from(want[0]!)}`);
+    await expectSameAsTflite(t, convertOnnx(bytes));
+  }
+});

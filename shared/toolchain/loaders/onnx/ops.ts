@@ -72,6 +72,7 @@ import {
   where,
 } from './ops/shape.js';
 import { conv3d, orVolume, pool3d } from './ops/volume.js';
+import { convTranspose3d } from './ops/conv-transpose-3d.js';
 import { negativeLogLikelihoodLoss, softmaxCrossEntropyLoss } from './ops/loss.js';
 import { INVERSE_TRIG } from './ops/inverse-trig.js';
 import { erf } from './ops/erf.js';
@@ -144,7 +145,7 @@ export const ONNX_OPS: Record<string, OnnxOpConverter> = {
   Trilu: trilu,
   ThresholdedRelu: thresholdedRelu,
   CumSum: cumsum,
-  ConvTranspose: convTranspose,
+  ConvTranspose: orVolume(convTranspose, convTranspose3d),
   Mod: widened(mod, 'int32'),
   NonMaxSuppression: nonMaxSuppression,
   Tan: composite((c, x) => c.b.binary('DIV', c.b.unary('SIN', x), c.b.unary('COS', x), {}, { name: c.out() })),

@@ -595,7 +595,7 @@ function runTimeKernel(c: OnnxCtx, is1d: boolean, shape: [number, number, number
  * The same for weights computed at run time, already [out][kh][kw][in]: along each dilated axis, a PAD of d − 1 zero
  * rows after every tap (a reshape gives each tap its own row), then a SLICE dropping the zeros after the last tap.
  */
-function dilateAtRunTime(
+export function dilateAtRunTime(
   c: OnnxCtx,
   w: number,
   [cout, kh, kw, cin]: [number, number, number, number],
