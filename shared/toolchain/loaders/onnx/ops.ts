@@ -155,7 +155,11 @@ export const ONNX_OPS: Record<string, OnnxOpConverter> = {
       throw c.refuse('dropout in training mode', 'Export the model in eval mode (model.eval())');
     if (c.opset < 7 && c.attr.i('is_test', 0) === 0 && c.node.output.length > 1 && c.node.output[1])
       throw c.refuse('dropout in training mode (its mask output is used)');
-    return [c.value(0)];
+    // In inference the mask (opset 12+: bool) keeps every element.
+    const mask = c.node.output[1]
+      ? [constVal({ dtype: 'bool', shape: c.shape(0), v: new Float32Array(numElements(c.shape(0))).fill(1) })]
+      : [];
+    return [c.value(0), ...mask];
   },
   Conv: orVolume(conv, conv3d),
   MaxPool: widened(

@@ -6,7 +6,7 @@ import { broadcastShapes } from '../../../ir/shape-inference.js';
 import { emitBatchNorm, emitPad } from '../../emit.js';
 import { tensorVal, type OnnxCtx, type Value } from '../context.js';
 import { isSamePadding, noPads, windowOf, type Window } from '../geometry.js';
-import { applyPerm, channelsLast, norm, permuteValues } from '../layout.js';
+import { applyPerm, channelsLast, norm, permuteValues, type Perm } from '../layout.js';
 import { excludePadAveragePool } from './avgpool.js';
 import { F32, floatOnly, need4d, one, operands, unary, type OnnxOpConverter } from './common.js';
 
@@ -292,11 +292,12 @@ export function globalPool(type: 'MEAN' | 'REDUCE_MAX'): OnnxOpConverter {
 
 export function batchNorm(c: OnnxCtx): Value[] {
   floatOnly(c);
-  if (c.attr.i('training_mode', 0) === 1 || (c.opset < 7 && c.attr.i('is_test', 0) === 0 && c.node.output.length > 1))
+  if (c.opset < 7 && c.attr.i('is_test', 0) === 0 && c.node.output.length > 1)
     throw c.refuse('batch normalization in training mode', 'Export the model in eval mode (model.eval())');
   const r = c.rank(0);
   const p = r >= 3 ? channelsLast(r) : null;
   const x = c.tensor(0, p);
+  if (c.attr.i('training_mode', 0) === 1) return trainingBatchNorm(c, x, p);
   if ([1, 2, 3, 4].some((i) => !c.isConst(i))) return [tensorVal(runtimeBatchNorm(c, x), p)];
   const [scale, bias, mean, variance] = [1, 2, 3, 4].map((i) => Float32Array.from(c.const(i).v));
   const y = emitBatchNorm(
@@ -306,6 +307,50 @@ export function batchNorm(c: OnnxCtx): Value[] {
     c.out(),
   );
   return [tensorVal(y, p)];
+}
+
+/**
+ * Batch normalization in training mode (opset 14+): normalized by the batch's own per-channel mean and (population)
+ * variance, MEAN over every axis but the channels (the last of `x`'s layout); the second and third outputs are the
+ * running statistics, input · momentum + batch · (1 − momentum).
+ */
+function trainingBatchNorm(c: OnnxCtx, x: number, p: Perm): Value[] {
+  const b = c.b;
+  const n = (what: string): string => `${c.name}/${what}`;
+  const r = c.rank(0);
+  const axes = b.constant(
+    n('axes'),
+    'int32',
+    [r - 1],
+    Array.from({ length: r - 1 }, (_v, i) => i),
+  );
+  const mean = (t: number, name: string): number =>
+    b.op('MEAN', [t, axes], { keepDims: false }, { outputs: [{ name, shape: [c.shape(0)[1]!], dtype: F32 }] })[0]!;
+  const [scale, bias, runMean, runVar] = [1, 2, 3, 4].map((i) => {
+    floatOnly(c, i);
+    return c.tensor(i, null);
+  });
+  const batchMean = mean(x, n('batch_mean'));
+  const centered = b.binary('SUB', x, batchMean, {}, { name: n('centered') });
+  const batchVar = mean(b.binary('MUL', centered, centered, {}, { name: n('squares') }), n('batch_var'));
+  const eps = b.constant(n('epsilon'), F32, [], [c.attr.f('epsilon', 1e-5)]);
+  const inv = b.unary('RSQRT', b.binary('ADD', batchVar, eps, {}, { name: n('var_eps') }), { name: n('inv_std') });
+  const gain = b.binary('MUL', inv, scale!, {}, { name: n('gain') });
+  const y = b.binary('ADD', b.binary('MUL', centered, gain, {}, { name: n('scaled') }), bias!, {}, { name: c.out() });
+  const momentum = c.attr.f('momentum', 0.9);
+  const k = (v: number, what: string): number => b.constant(n(what), F32, [], [v]);
+  const running = (input: number, batch: number, i: number): number =>
+    b.binary(
+      'ADD',
+      b.binary('MUL', input, k(momentum, `momentum${i}`), {}, { name: n(`kept${i}`) }),
+      b.binary('MUL', batch, k(1 - momentum, `rest${i}`), {}, { name: n(`new${i}`) }),
+      {},
+      { name: c.out(i) },
+    );
+  const outs = [tensorVal(y, p)];
+  if (c.node.output[1]) outs.push(tensorVal(running(runMean!, batchMean, 1)));
+  if (c.node.output[2]) outs.push(tensorVal(running(runVar!, batchVar, 2)));
+  return outs;
 }
 
 /**
