@@ -118,7 +118,11 @@ export function nonMaxSuppression(
 }
 
 export const nonMaxSuppressionV4: Kernel = (k) => {
-  if (k.numInputs !== 5) throw badOp(k.op, `takes 5 inputs (soft NMS, V5, is not implemented), has ${k.numInputs}`);
+  if (k.numInputs !== 5)
+    throw badOp(
+      k.op,
+      `takes 5 inputs (V4; soft NMS is NON_MAX_SUPPRESSION_V5, which Kiln does not emit), has ${k.numInputs}`,
+    );
   for (const i of [0, 1, 3, 4])
     if (k.dtype(i) !== 'float32') throw badOp(k.op, `input ${i} is ${k.dtype(i)}; the interpreter runs float32 NMS`);
   const bs = k.shape(0);
