@@ -72,6 +72,17 @@ export function emitPad(b: ModelBuilder, x: number, pads: number[][], name: stri
   return b.op('PAD', [x, p], {}, { outputs: [{ name }] })[0]!;
 }
 
+/** SLICE of `x` at constant `begin` (its own constants `${name}/begin` and `${name}/size`); the output is `size`. */
+export function emitSlice(b: ModelBuilder, x: number, begin: number[], size: number[], name: string): number {
+  const r = begin.length;
+  return b.op(
+    'SLICE',
+    [x, b.constant(`${name}/begin`, 'int32', [r], begin), b.constant(`${name}/size`, 'int32', [r], size)],
+    {},
+    { outputs: [{ name, shape: size, dtype: b.g.tensor(x).dtype }] },
+  )[0]!;
+}
+
 const zeros = (n: number): Float32Array => new Float32Array(n);
 
 /** CONV_2D from a TF/Keras HWIO kernel [kh, kw, in, out]. */

@@ -51,6 +51,19 @@ export const one = (
       : { outputs: [{ name: c.out() }] },
   )[0]!;
 
+/** A builtin of one output with the given name, shape and type. */
+export function typedOp(
+  c: OnnxCtx,
+  type: string,
+  ins: number[],
+  shape: number[],
+  dtype: DType,
+  name: string,
+  fields = {},
+): number {
+  return c.b.op(type, ins, fields, { outputs: [{ name, shape, dtype }] })[0]!;
+}
+
 export function need4d(c: OnnxCtx, what: string): void {
   if (c.rank(0) !== 4 && c.rank(0) !== 3)
     throw c.refuse(

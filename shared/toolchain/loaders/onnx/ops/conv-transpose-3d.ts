@@ -4,7 +4,7 @@
  * results spread by the depth stride (PAD of zero slices between them), shifted by the tap's offset, and summed. Pads
  * crop the full result; the bias is added last. Weights may be constants or computed at run time.
  */
-import { emitPad } from '../../emit.js';
+import { emitPad, emitSlice } from '../../emit.js';
 import { tensorVal, type OnnxCtx, type Value } from '../context.js';
 import { channelsLast } from '../layout.js';
 import { F32 } from './common.js';
@@ -24,17 +24,6 @@ export function convTranspose3d(c: OnnxCtx): Value[] {
   const pads = c.attr.ints('pads') ?? [0, 0, 0, 0, 0, 0];
   const b = c.b;
   const n = (what: string): string => `${c.name}/${what}`;
-  const slice = (x: number, begin: number[], size: number[], name: string): number =>
-    b.op(
-      'SLICE',
-      [
-        x,
-        b.constant(`${name}_begin`, 'int32', [begin.length], begin),
-        b.constant(`${name}_size`, 'int32', [size.length], size),
-      ],
-      {},
-      { outputs: [{ name, shape: size, dtype: F32 }] },
-    )[0]!;
   const x = b.reshape(c.tensor(0, channelsLast(5)), [N * D, H, W, Cin], { name: n('slices') });
   // weights [in][out][kd][kh][kw] → [out][kd][kh][kw][in]
   const w = c.tensor(1, [1, 2, 3, 4, 0]);
@@ -47,7 +36,7 @@ export function convTranspose3d(c: OnnxCtx): Value[] {
   const spread = sd * (D - 1) + 1;
   let sum: number | undefined;
   for (let z = 0; z < kd; z++) {
-    const tap = b.reshape(slice(w, [0, z, 0, 0, 0], [Cout, 1, kh, kw, Cin], n(`tap${z}`)), [Cout, kh, kw, Cin], {
+    const tap = b.reshape(emitSlice(b, w, [0, z, 0, 0, 0], [Cout, 1, kh, kw, Cin], n(`tap${z}`)), [Cout, kh, kw, Cin], {
       name: n(`tap${z}_2d`),
     });
     const kernel = dilateAtRunTime(c, tap, [Cout, kh, kw, Cin], dh, dw);
@@ -69,7 +58,8 @@ export function convTranspose3d(c: OnnxCtx): Value[] {
         ],
         n(`tap${z}_gaps`),
       );
-      depth = slice(
+      depth = emitSlice(
+        b,
         b.reshape(gaps, [N, D * sd, F], { name: n(`tap${z}_strided`) }),
         [0, 0, 0],
         [N, spread, F],
@@ -91,10 +81,10 @@ export function convTranspose3d(c: OnnxCtx): Value[] {
   const [pd0, ph0, pw0, pd1, ph1, pw1] = pads as [number, number, number, number, number, number];
   const [Do, Ho, Wo] = [Df - pd0 - pd1, Hf - ph0 - ph1, Wf - pw0 - pw1];
   let y = b.reshape(sum!, [N * Df, Hf, Wf, Cout], { name: n('full') });
-  if (ph0 || ph1 || pw0 || pw1) y = slice(y, [0, ph0, pw0, 0], [N * Df, Ho, Wo, Cout], n('crop_hw'));
+  if (ph0 || ph1 || pw0 || pw1) y = emitSlice(b, y, [0, ph0, pw0, 0], [N * Df, Ho, Wo, Cout], n('crop_hw'));
   if (pd0 || pd1) {
     const rows = b.reshape(y, [N, Df, Ho * Wo * Cout], { name: n('depth_rows') });
-    y = slice(rows, [0, pd0, 0], [N, Do, Ho * Wo * Cout], n('crop_d'));
+    y = emitSlice(b, rows, [0, pd0, 0], [N, Do, Ho * Wo * Cout], n('crop_d'));
   }
   y = b.reshape(y, [N * Do, Ho, Wo, Cout], { name: n('cropped') });
   if (c.has(2))

@@ -14,24 +14,16 @@
  * with the axis sizes (TFLite's kernels take 0 … d−1 only).
  */
 
-import { numElements } from '../../../ir/graph.js';
+import { numElements, stridesOf } from '../../../ir/graph.js';
 import { normAxis } from '../../../ir/axis.js';
-import type { DType } from '../../../ir/dtype.js';
 import { tensorVal, type OnnxCtx, type Value } from '../context.js';
-import { castTo, one } from './common.js';
+import { castTo, one, typedOp as op } from './common.js';
 import { binaryWithConst } from './flat-binary.js';
 
 const I32 = 'int32';
 
 /** Scatter updates are unrolled one index row at a time for these reductions, up to this many rows. */
 const MAX_UNROLLED_ROWS = 64;
-
-/** Row-major strides of `shape`. */
-function stridesOf(shape: number[]): number[] {
-  const st = new Array<number>(shape.length).fill(1);
-  for (let i = shape.length - 2; i >= 0; i--) st[i] = st[i + 1]! * shape[i + 1]!;
-  return st;
-}
 
 /** Coordinates of every position of `shape` (row-major), as `f(coords)`. */
 function perPosition(shape: number[], f: (coords: number[]) => number): number[] {
@@ -46,10 +38,6 @@ function perPosition(shape: number[], f: (coords: number[]) => number): number[]
     }
   }
   return out;
-}
-
-function op(c: OnnxCtx, type: string, ins: number[], shape: number[], dtype: DType, name: string, fields = {}): number {
-  return c.b.op(type, ins, fields, { outputs: [{ name, shape, dtype }] })[0]!;
 }
 
 /**

@@ -12,6 +12,7 @@
  */
 
 import { TensorType } from '../../../tflite/schema.js';
+import { emitSlice } from '../../emit.js';
 import { tensorVal, type OnnxCtx, type Value } from '../context.js';
 import { F32, castTo } from './common.js';
 
@@ -66,12 +67,12 @@ export function nonMaxSuppression(c: OnnxCtx): Value[] {
   const sel: number[] = [];
   const counts: number[] = [];
   for (let bi = 0; bi < B; bi++) {
-    const bx = b.reshape(slice(c, boxes, [bi, 0, 0], [1, N, 4], `${name}/b${bi}/boxes`), [N, 4], {
+    const bx = b.reshape(emitSlice(c.b, boxes, [bi, 0, 0], [1, N, 4], `${name}/b${bi}/boxes`), [N, 4], {
       name: `${name}/b${bi}/boxes_2d`,
     });
     for (let ci = 0; ci < C; ci++) {
       const tag = `${name}/b${bi}c${ci}`;
-      const sc = b.reshape(slice(c, scores, [bi, ci, 0], [1, 1, N], `${tag}/scores`), [N], {
+      const sc = b.reshape(emitSlice(c.b, scores, [bi, ci, 0], [1, 1, N], `${tag}/scores`), [N], {
         name: `${tag}/scores_1d`,
       });
       const [s, n] = b.op(
@@ -242,19 +243,6 @@ export function nonMaxSuppression(c: OnnxCtx): Value[] {
   return [tensorVal(castTo(c, masked, 'int64', c.out()))];
 }
 
-function slice(c: OnnxCtx, x: number, begin: number[], size: number[], name: string): number {
-  return c.b.op(
-    'SLICE',
-    [
-      x,
-      c.b.constant(`${name}/begin`, 'int32', [begin.length], begin),
-      c.b.constant(`${name}/size`, 'int32', [size.length], size),
-    ],
-    {},
-    { outputs: [{ name, shape: size, dtype: c.b.g.tensor(x).dtype }] },
-  )[0]!;
-}
-
 /** max_output_boxes_per_class as an int32 scalar in [0, n] (absent: 0, ONNX's default). */
 function perClassCap(c: OnnxCtx, n: number): number {
   const name = `${c.name}/max_per_class`;
@@ -285,8 +273,8 @@ function perClassCap(c: OnnxCtx, n: number): number {
 function cornersOf(c: OnnxCtx, boxes: number, shape: number[]): number {
   const name = `${c.name}/corners`;
   const half = [...shape.slice(0, -1), 2];
-  const centre = slice(c, boxes, [0, 0, 0], half, `${name}/centre`);
-  const extent = slice(c, boxes, [0, 0, 2], half, `${name}/extent`);
+  const centre = emitSlice(c.b, boxes, [0, 0, 0], half, `${name}/centre`);
+  const extent = emitSlice(c.b, boxes, [0, 0, 2], half, `${name}/extent`);
   const h = c.b.op(
     'MUL',
     [extent, c.b.constant(`${name}/half`, F32, [], [0.5])],
@@ -337,13 +325,13 @@ function separateDegenerate(c: OnnxCtx, boxes: number, shape: number[]): number 
   const one = [B, N, 1];
   const ext = f32(
     'SUB',
-    [slice(c, boxes, [0, 0, 2], half, `${name}/hi`), slice(c, boxes, [0, 0, 0], half, `${name}/lo`)],
+    [emitSlice(c.b, boxes, [0, 0, 2], half, `${name}/hi`), emitSlice(c.b, boxes, [0, 0, 0], half, `${name}/lo`)],
     'extent',
     half,
   );
   const area = f32(
     'MUL',
-    [slice(c, ext, [0, 0, 0], one, `${name}/dy`), slice(c, ext, [0, 0, 1], one, `${name}/dx`)],
+    [emitSlice(c.b, ext, [0, 0, 0], one, `${name}/dy`), emitSlice(c.b, ext, [0, 0, 1], one, `${name}/dx`)],
     'area',
     one,
   );

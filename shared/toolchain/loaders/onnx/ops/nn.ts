@@ -3,7 +3,7 @@
 import { numElements } from '../../../ir/graph.js';
 import { normAxis } from '../../../ir/axis.js';
 import { broadcastShapes } from '../../../ir/shape-inference.js';
-import { emitBatchNorm, emitPad } from '../../emit.js';
+import { emitBatchNorm, emitPad, emitSlice } from '../../emit.js';
 import { tensorVal, type OnnxCtx, type Value } from '../context.js';
 import { isSamePadding, noPads, windowOf, type Window } from '../geometry.js';
 import { applyPerm, channelsLast, norm, permuteValues, type Perm } from '../layout.js';
@@ -666,16 +666,7 @@ export function dilateAtRunTime(
     const flat = b.reshape(padded, wide, { name: `${c.name}/${tag}_spread` });
     const size = [...shape];
     size[axis] = (shape[axis]! - 1) * d + 1;
-    return b.op(
-      'SLICE',
-      [
-        flat,
-        b.constant(`${c.name}/${tag}_begin`, 'int32', [4], [0, 0, 0, 0]),
-        b.constant(`${c.name}/${tag}_size`, 'int32', [4], size),
-      ],
-      {},
-      { outputs: [{ name: `${c.name}/${tag}_dilated`, shape: size, dtype: F32 }] },
-    )[0]!;
+    return emitSlice(b, flat, [0, 0, 0, 0], size, `${c.name}/${tag}_dilated`);
   };
   const kh2 = (kh - 1) * dh + 1;
   const h = spread(w, cout * kh, kw * cin, dh, [cout, kh, kw, cin], 1, 'kernel_h');
@@ -771,16 +762,7 @@ export function convTranspose(c: OnnxCtx): Value[] {
     const oh = endH - pads[0]![0]!;
     const ow = endW - pads[1]![0]!;
     if (pads.some(([a, e]) => a! > 0 || e! > 0)) {
-      y = c.b.op(
-        'SLICE',
-        [
-          y,
-          c.b.constant(`${c.name}/begin`, 'int32', [4], [0, pads[0]![0]!, pads[1]![0]!, 0]),
-          c.b.constant(`${c.name}/size`, 'int32', [4], [s4[0]!, oh, ow, cout]),
-        ],
-        {},
-        { outputs: [{ name: `${c.name}/cropped`, shape: [s4[0]!, oh, ow, cout], dtype: F32 }] },
-      )[0]!;
+      y = emitSlice(c.b, y, [0, pads[0]![0]!, pads[1]![0]!, 0], [s4[0]!, oh, ow, cout], `${c.name}/cropped`);
     }
     const name = is1d ? `${c.name}/deconv2d` : c.out();
     if (bias) return c.b.binary('ADD', y, c.b.constant(`${c.name}/bias`, F32, [cout], bias), {}, { name });

@@ -9,6 +9,7 @@
  * different lengths is refused (it would start each batch entry at its own last step).
  */
 
+import { emitSlice } from '../../emit.js';
 import { tensorVal, type OnnxCtx, type Value } from '../context.js';
 import { F32, castTo, type OnnxOpConverter } from './common.js';
 import { NodeSteps } from './node-steps.js';
@@ -118,13 +119,7 @@ class Steps extends NodeSteps {
       return c.b.constant(this.fresh('w'), F32, shape, out);
     }
     const x = c.tensor(i, null);
-    const r = size.length;
-    const sl = c.b.op(
-      'SLICE',
-      [x, c.b.constant(this.fresh('begin'), 'int32', [r], begin), c.b.constant(this.fresh('size'), 'int32', [r], size)],
-      {},
-      { outputs: [{ name: this.fresh('slice'), shape: size, dtype: F32 }] },
-    )[0]!;
+    const sl = emitSlice(c.b, x, begin, size, this.fresh('slice'));
     return c.b.reshape(sl, shape, { name: this.fresh('part') });
   }
 }
@@ -309,12 +304,7 @@ export function recurrent(kind: Kind): OnnxOpConverter {
     const xAt = (t: number): number => {
       const begin = layout === 1 ? [0, t, 0] : [t, 0, 0];
       const size = layout === 1 ? [batch, 1, input] : [1, batch, input];
-      const sl = c.b.op(
-        'SLICE',
-        [xAll, c.b.constant(s.fresh('begin'), 'int32', [3], begin), c.b.constant(s.fresh('size'), 'int32', [3], size)],
-        {},
-        { outputs: [{ name: s.fresh('x'), shape: size, dtype: F32 }] },
-      )[0]!;
+      const sl = emitSlice(c.b, xAll, begin, size, s.fresh('x'));
       return c.b.reshape(sl, [batch, input], { name: s.fresh('x_t') });
     };
     const xSteps = Array.from({ length: seq }, (_v, t) => xAt(t));

@@ -6,16 +6,11 @@
 
 import { numElements } from '../../../ir/graph.js';
 import { normAxis } from '../../../ir/axis.js';
-import type { DType } from '../../../ir/dtype.js';
 import { transpose, tensorVal, type OnnxCtx, type Value } from '../context.js';
-import { F32, TT, castTo, one } from './common.js';
+import { F32, TT, castTo, one, typedOp as op } from './common.js';
 import { binaryWithConst } from './flat-binary.js';
 
 const I32 = 'int32';
-
-function op(c: OnnxCtx, type: string, ins: number[], shape: number[], dtype: DType, name: string, fields = {}): number {
-  return c.b.op(type, ins, fields, { outputs: [{ name, shape, dtype }] })[0]!;
-}
 
 /** A size the model fixes: constant input i's first value, else dimension `axis` of the declared output. */
 function fixedSize(c: OnnxCtx, i: number, axis: number, what: string): number {
