@@ -4,11 +4,12 @@ import { join } from 'node:path';
 import { isKilnError } from '../../shared/common/errors.js';
 import { typedView, type AnyTypedArray } from '../../shared/toolchain/ir/dtype.js';
 import { Interpreter } from '../../shared/toolchain/interpreter/index.js';
-import { convertFiles, convertModel } from '../../shared/toolchain/loaders/convert.js';
+import { convertModel } from '../../shared/toolchain/loaders/convert.js';
 import { decodeOnnxTensor } from '../../shared/toolchain/loaders/onnx/proto.js';
 import { constOf, tensorFromOnnx } from '../../shared/toolchain/loaders/onnx/tensor.js';
 import { DEFAULT_DATA, runConformance } from '../../scripts/onnx-conformance.js';
-import { attrInt, attrStr, expectSameAsOrt, nodeModel, onnxFile, type Port } from './helpers/onnx-port-model.js';
+import { attrInt, attrStr, expectSameAsOrt, nodeModel, type Port } from './helpers/onnx-port-model.js';
+import { convertOnnxBytes } from './helpers/onnx-proto-parts.js';
 
 // ONNX's index ops (GatherND, GatherElements, the scatters, OneHot, TopK, ReverseSequence, NonZero, Compress) built in
 // code, converted, and run in the TFLite runtime against onnxruntime on the same feeds.
@@ -188,7 +189,7 @@ test('NonZero of a float tensor and Compress by a run-time condition take their 
 
 test('sizes that depend on the data without a declared output shape are refused, naming the input', (t) => {
   const refusal = (bytes: Uint8Array): string => {
-    const e = t.throws(() => convertFiles(onnxFile(bytes)));
+    const e = t.throws(() => convertOnnxBytes(bytes));
     t.true(isKilnError(e));
     return e.message;
   };
@@ -247,7 +248,7 @@ test('Unique, sorted and in first-occurrence order, over elements and over rows 
       rows,
       [[r]],
     );
-  const e = t.throws(() => convertFiles(onnxFile(nodeModel('Unique', flat, [{ name: 'y', elem: 'float' }], [], 11))));
+  const e = t.throws(() => convertOnnxBytes(nodeModel('Unique', flat, [{ name: 'y', elem: 'float' }], [], 11)));
   t.regex(e.message, /Unique: the number of unique values depends on the data/);
 });
 

@@ -1,8 +1,8 @@
 import type { ExecutionContext } from 'ava';
-import { convertFiles, toTfliteBytes } from '../../../shared/toolchain/loaders/convert.js';
-import { MemoryFiles } from '../../../shared/toolchain/loaders/files.js';
+import { toTfliteBytes } from '../../../shared/toolchain/loaders/convert.js';
 import {
   attribute,
+  convertOnnxBytes,
   graphModel,
   initializer as onnxInitializer,
   valueInfo as onnxValueInfo,
@@ -45,9 +45,6 @@ export function nodeModel(
   });
 }
 
-export const onnxFile = (bytes: Uint8Array, name = 'model.onnx'): MemoryFiles =>
-  new MemoryFiles(name, new Map([[name, bytes]]), 'file', name);
-
 export type Feed = Float32Array | Int32Array | BigInt64Array | Uint8Array;
 
 const ORT_TYPE = (a: Feed, elem: Elem): string =>
@@ -63,7 +60,7 @@ export async function expectSameAsOrt(
   inputs: Port[],
   feeds: Feed[][],
 ): Promise<string[]> {
-  const r = convertFiles(onnxFile(bytes));
+  const r = convertOnnxBytes(bytes);
   const ort = await import('onnxruntime-node');
   const session = await ort.InferenceSession.create(bytes);
   const rt = await TfliteRuntime.load(toTfliteBytes(r.model));
