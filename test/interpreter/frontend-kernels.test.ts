@@ -352,6 +352,18 @@ const cases: Case[] = [
       ),
   },
   {
+    name: 'LOGICAL_AND and LOGICAL_OR of bools, broadcast; LOGICAL_NOT',
+    build: (b) => {
+      const x = b.input('x', [2, 3, 4], 'bool');
+      const y = b.input('y', [3, 1], 'bool');
+      one(b, 'LOGICAL_AND', [x, y], {}, 'bool', [2, 3, 4]);
+      one(b, 'LOGICAL_OR', [x, y], {}, 'bool', [2, 3, 4]);
+      b.output(b.op('LOGICAL_NOT', [x], {}, { outputs: [{ dtype: 'bool', shape: [2, 3, 4] }] })[0]!);
+    },
+    inputs: feeds(bools, bools),
+    exact: true,
+  },
+  {
     name: 'ELU float32',
     build: (b) => b.output(b.unary('ELU', b.input('x', [3, 17]))),
     inputs: feeds(uniform(-6, 4)),

@@ -8,6 +8,7 @@ import { OP_OPTIONS } from '../../shared/toolchain/ir/op-options.js';
 import { hasShapeRule } from '../../shared/toolchain/ir/shape-inference.js';
 import { TF_OPS } from '../../shared/toolchain/loaders/graphdef/ops.js';
 import { KERAS_LAYERS } from '../../shared/toolchain/loaders/keras/layers.js';
+import { CONTROL_FLOW_OPS } from '../../shared/toolchain/loaders/onnx/control-flow.js';
 import { ONNX_OPS } from '../../shared/toolchain/loaders/onnx/ops.js';
 import { CUSTOM_OPS, NO_OP_SOURCES, OPS } from '../../shared/toolchain/ops/catalog.js';
 import type { OpSpec } from '../../shared/toolchain/ops/types.js';
@@ -28,7 +29,9 @@ import {
 } from './catalog-checks.js';
 
 const BUILTINS = Object.keys(BuiltinOperator).filter((k) => Number.isNaN(Number(k)));
-const FRONT_ENDS = { tf: TF_OPS, keras: KERAS_LAYERS, onnx: ONNX_OPS };
+// the ONNX front end converts control flow outside its op table (its bodies' nodes go through the table)
+const ONNX_CONVERTED = { ...ONNX_OPS, ...Object.fromEntries([...CONTROL_FLOW_OPS].map((op) => [op, () => []])) };
+const FRONT_ENDS = { tf: TF_OPS, keras: KERAS_LAYERS, onnx: ONNX_CONVERTED };
 
 /** Ops the Edge TPU maps that Kiln's quantizer cannot produce in int8 yet (a float model with them needs fallback). */
 const INT8_GAPS: Readonly<Record<string, string>> = {

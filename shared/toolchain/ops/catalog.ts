@@ -141,7 +141,11 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     },
     embeddedMaxVersion: 3,
     params: 'data',
-    from: { tf: ['ConcatV2', 'Concat'], keras: ['Concatenate', 'GRU', 'SimpleRNN', 'LSTM'], onnx: ['Concat'] },
+    from: {
+      tf: ['ConcatV2', 'Concat'],
+      keras: ['Concatenate', 'GRU', 'SimpleRNN', 'LSTM'],
+      onnx: ['Concat', 'Scan', 'Loop'],
+    },
   },
   CONV_2D: {
     arity: [2, 1],
@@ -393,9 +397,10 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
       onnx: ['Asinh', 'Acosh', 'Atanh', 'Log', 'Softplus', 'Mish', 'ReduceLogSum', 'ReduceLogSumExp'],
     },
   },
-  LOGICAL_AND: { from: { onnx: ['IsInf', 'And'] } },
-  LOGICAL_NOT: { from: { onnx: ['Not'] } },
-  LOGICAL_OR: { from: { onnx: ['IsInf', 'Or'] } },
+  // bool only: the Edge TPU and the quantizer never see them (a bool tensor has no quantization)
+  LOGICAL_AND: { arity: [2, 1], shape: 'compare', kernel: 1, from: { onnx: ['IsInf', 'And', 'Loop'] } },
+  LOGICAL_NOT: { arity: [1, 1], shape: 'same', kernel: 1, from: { onnx: ['Not'] } },
+  LOGICAL_OR: { arity: [2, 1], shape: 'compare', kernel: 1, from: { onnx: ['IsInf', 'Or'] } },
   LOGISTIC: {
     shape: 'same',
     kernel: 3,
@@ -763,6 +768,8 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
         'Atan',
         'Asin',
         'Acos',
+        'If',
+        'Loop',
       ],
     },
   },

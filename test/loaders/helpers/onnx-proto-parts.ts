@@ -32,6 +32,12 @@ export const attribute = {
   s: (name: string, s: string): object => ({ name, type: 3, s: new TextEncoder().encode(s) }),
   floats: (name: string, floats: number[]): object => ({ name, type: 6, floats }),
   ints: (name: string, ints: number[]): object => ({ name, type: 7, ints }),
+  /** A graph (control-flow bodies): nodes, initializers, inputs and outputs as GraphProto fields. */
+  g: (name: string, g: { nodes: object[]; inputs: object[]; outputs: object[]; initializers?: object[] }): object => ({
+    name,
+    type: 5,
+    g: { name, node: g.nodes, initializer: g.initializers ?? [], input: g.inputs, output: g.outputs },
+  }),
   strings: (name: string, strings: string[]): object => ({
     name,
     type: 8,

@@ -202,6 +202,11 @@ export const neg: Kernel = (k) => {
   throw unsupportedType(k.op, d);
 };
 
+export const logicalNot: Kernel = (k) => {
+  if (k.dtype(0) !== 'bool') throw unsupportedType(k.op, k.dtype(0));
+  return unary(k, (v) => (v === 0 ? 1 : 0));
+};
+
 /**
  * TFLite's RoundToNearest (reference_ops::Round, float32 only in 2.9): ties go to the even neighbour. The difference
  * x − floor(x) is exact in float32, so this reproduces TFLite bit for bit (−0.4 rounds to +0, as floor + 1 gives).

@@ -226,3 +226,13 @@ export const greaterEqual = compare((x, y) => x >= y);
 export const lessEqual = compare((x, y) => x <= y);
 
 export type { AnyTypedArray };
+
+/** LOGICAL_AND / LOGICAL_OR on bool tensors (one byte each), broadcasting like the comparisons. */
+const logical =
+  (fn: (x: boolean, y: boolean) => boolean): Kernel =>
+  (k) => {
+    if (k.dtype(0) !== 'bool') throw unsupportedType(k.op, k.dtype(0));
+    return binaryLoop(k, (x, y) => (fn(x !== 0, y !== 0) ? 1 : 0));
+  };
+export const logicalAnd = logical((x, y) => x && y);
+export const logicalOr = logical((x, y) => x || y);

@@ -18,6 +18,7 @@ import { channelsLast, norm, unapplyPerm } from './layout.js';
 import { CONST_ONLY, ONNX_OPS } from './ops.js';
 import { ONNX_TYPE_NAMES, constOf, onnxDtype, tensorFromOnnx, type ConstVal } from './tensor.js';
 import { SEQUENCE_OPS, convertSequenceNode, type OnnxSequence } from './sequences.js';
+import { CONTROL_FLOW_OPS, allNodes, convertControlFlow, declaredShapes } from './control-flow.js';
 import type { OnnxModel, OnnxNode, OnnxValueInfo } from './types.js';
 
 export const MIN_OPSET = 1;
@@ -43,7 +44,7 @@ const LEGACY_BROADCAST = new Set([
   'Xor',
   'PRelu',
 ]);
-const SUBGRAPH_OPS = new Set(['If', 'Loop', 'Scan', 'SequenceMap']);
+const SUBGRAPH_OPS = new Set(['SequenceMap']);
 
 const nodeLabel = (n: OnnxNode): string =>
   `${n.name || n.output[0] || '?'} (${n.domain ? `${n.domain}.` : ''}${n.opType})`;
@@ -76,12 +77,12 @@ export function opsetOf(m: OnnxModel, label: string): number {
   return v;
 }
 
-/** Refuses, before conversion, every node whose op Kiln cannot convert, all named at once. */
+/** Refuses, before conversion, every node whose op Kiln cannot convert (in control-flow bodies too), all named at once. */
 export function checkOps(nodes: OnnxNode[]): void {
-  const bad = nodes.filter(
+  const bad = allNodes(nodes).filter(
     (n) =>
       (n.domain && n.domain !== 'ai.onnx') ||
-      !(n.opType in ONNX_OPS || n.opType in FOLDS || SEQUENCE_OPS.has(n.opType)),
+      !(n.opType in ONNX_OPS || n.opType in FOLDS || SEQUENCE_OPS.has(n.opType) || CONTROL_FLOW_OPS.has(n.opType)),
   );
   if (bad.length === 0) return;
   const ops = [...new Set(bad.map((n) => (n.domain && n.domain !== 'ai.onnx' ? `${n.domain}.${n.opType}` : n.opType)))];
@@ -91,7 +92,7 @@ export function checkOps(nodes: OnnxNode[]): void {
     `unsupported ONNX ops in the model: ${ops.join(', ')} (nodes ${listNodes(bad)})`,
     {
       hint: flow.length
-        ? 'Control flow (If/Loop/Scan) has no TFLite builtin: export a static graph (torch.jit.trace instead of scripting)'
+        ? 'SequenceMap runs a graph per sequence element, and TFLite has no sequences: export a static graph (torch.jit.trace instead of scripting)'
         : 'These ops have no TFLite builtin equivalent; replace them in the model before export (docs/onnx.md lists what converts)',
       details: { unsupportedOps: ops, nodes: bad.map((n) => n.name || n.output[0] || '') },
     },
@@ -188,26 +189,29 @@ export function onnxToIr(m: OnnxModel, label: string, opts: ConvertOptions): { m
     layout.push({ name: vi.name, layout: asNhwc ? 'NHWC' : 'as exported' });
   }
   // the shapes the model declares for its values (outputs and value_info), where every dimension is fixed
-  const declared = new Map<string, number[]>();
-  for (const vi of [...g.valueInfo, ...g.output]) {
-    const dims = vi.type?.tensorType?.shape?.dim;
-    if (dims && dims.every((d) => d.dimValue !== undefined && Number(d.dimValue) >= 0))
-      declared.set(
-        vi.name,
-        dims.map((d) => Number(d.dimValue)),
-      );
-  }
+  const declared = declaredShapes(g);
   const seqs = new Map<string, OnnxSequence>();
-  const scope = {
-    values,
-    seqs,
-    shape: (v: Value) => logicalShape(b, v),
-    emit: (n: OnnxNode) => convertNode(b, mat, values, n, 11, declared),
+  const shape = (v: Value): number[] => logicalShape(b, v);
+  // one node of the graph or of a control-flow body, converted into `vals`
+  const convert = (
+    node: OnnxNode,
+    vals: Map<string, Value>,
+    decl: ReadonlyMap<string, number[]>,
+    ops: number,
+  ): void => {
+    if (node.domain && node.domain !== 'ai.onnx') convertNode(b, mat, vals, node, ops, decl);
+    else if (SEQUENCE_OPS.has(node.opType))
+      convertSequenceNode(node, {
+        values: vals,
+        seqs,
+        shape,
+        emit: (n: OnnxNode) => convertNode(b, mat, vals, n, 11, decl),
+      });
+    else if (CONTROL_FLOW_OPS.has(node.opType))
+      convertControlFlow(node, { values: vals, declared: decl, opset: ops, shape, convert });
+    else convertNode(b, mat, vals, node, ops, decl);
   };
-  for (const node of g.node) {
-    if (SEQUENCE_OPS.has(node.opType) && !node.domain) convertSequenceNode(node, scope);
-    else convertNode(b, mat, values, node, opset, declared);
-  }
+  for (const node of g.node) convert(node, values, declared, opset);
   const outIds = g.output.map((o) => {
     if (seqs.has(o.name))
       throw new KilnError('E_UNSUPPORTED_TYPE', `output ${o.name} is a sequence; TFLite models return tensors`, {
