@@ -264,14 +264,14 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     shape: 'binary',
     kernel: 3,
     cpuAlternative: 'remove the integer division from the network or do it on the host',
-    from: { tf: ['FloorDiv'] },
+    from: { tf: ['FloorDiv'], onnx: ['BitShift'] },
   },
   FLOOR_MOD: {
     arity: [2, 1],
     shape: 'binary',
     kernel: 2,
     cpuAlternative: 'remove the modulo from the network or do it on the host',
-    from: { tf: ['FloorMod'], onnx: ['Mod'] },
+    from: { tf: ['FloorMod'], onnx: ['Mod', 'BitShift'] },
   },
   FULLY_CONNECTED: {
     arity: [2, 1],

@@ -78,6 +78,7 @@ import { INVERSE_TRIG } from './ops/inverse-trig.js';
 import { erf } from './ops/erf.js';
 import { det, eyeLike } from './ops/matrix.js';
 import { meanVarianceNormalization } from './ops/mvn.js';
+import { bitShift } from './ops/bit-shift.js';
 import { einsum } from './ops/einsum.js';
 import { recurrent } from './ops/recurrent.js';
 import {
@@ -201,6 +202,7 @@ export const ONNX_OPS: Record<string, OnnxOpConverter> = {
     return [tensorVal(one(c, 'LOGICAL_NOT', [x], {}, c.b.g.tensor(x).shape, 'bool'), c.perm(0))];
   },
   Where: where,
+  BitShift: bitShift,
   Relu: unary('RELU'),
   Sigmoid: unary('LOGISTIC'),
   Tanh: unary('TANH'),
