@@ -944,7 +944,15 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     },
     from: {
       tf: ['Sum'],
-      onnx: ['ReduceSum', 'ReduceSumSquare', 'ReduceL2', 'ReduceL1', 'ReduceLogSum', 'ReduceLogSumExp'],
+      onnx: [
+        'ReduceSum',
+        'ReduceSumSquare',
+        'ReduceL2',
+        'ReduceL1',
+        'ReduceLogSum',
+        'ReduceLogSumExp',
+        'TfIdfVectorizer',
+      ],
     },
   },
   TANH: {

@@ -79,6 +79,7 @@ import { erf } from './ops/erf.js';
 import { det, eyeLike } from './ops/matrix.js';
 import { meanVarianceNormalization } from './ops/mvn.js';
 import { bitShift } from './ops/bit-shift.js';
+import { tfIdfVectorizer } from './ops/tfidf.js';
 import { einsum } from './ops/einsum.js';
 import { recurrent } from './ops/recurrent.js';
 import {
@@ -203,6 +204,7 @@ export const ONNX_OPS: Record<string, OnnxOpConverter> = {
   },
   Where: where,
   BitShift: bitShift,
+  TfIdfVectorizer: tfIdfVectorizer,
   Relu: unary('RELU'),
   Sigmoid: unary('LOGISTIC'),
   Tanh: unary('TANH'),
