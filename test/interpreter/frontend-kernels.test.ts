@@ -364,6 +364,17 @@ const cases: Case[] = [
     exact: true,
   },
   {
+    name: 'POW float32, positive bases, exponent broadcast',
+    build: (b) => one(b, 'POW', [b.input('x', [3, 5]), b.input('y', [5])], {}, 'float32', [3, 5]),
+    inputs: feeds(uniform(0.05, 4), uniform(-3, 3)),
+  },
+  {
+    name: 'POW int32, non-negative exponents',
+    build: (b) => one(b, 'POW', [b.input('x', [4, 6], 'int32'), b.input('y', [4, 6], 'int32')], {}, 'int32', [4, 6]),
+    inputs: feeds(ints(-9, 9), ints(0, 6)),
+    exact: true,
+  },
+  {
     name: 'ELU float32',
     build: (b) => b.output(b.unary('ELU', b.input('x', [3, 17]))),
     inputs: feeds(uniform(-6, 4)),

@@ -10,6 +10,7 @@ import { TF_OPS } from '../../shared/toolchain/loaders/graphdef/ops.js';
 import { KERAS_LAYERS } from '../../shared/toolchain/loaders/keras/layers.js';
 import { CONTROL_FLOW_OPS } from '../../shared/toolchain/loaders/onnx/control-flow.js';
 import { ONNX_OPS } from '../../shared/toolchain/loaders/onnx/ops.js';
+import { TRAINING_OPS } from '../../shared/toolchain/loaders/onnx/ops/optimizers.js';
 import { CUSTOM_OPS, NO_OP_SOURCES, OPS } from '../../shared/toolchain/ops/catalog.js';
 import type { OpSpec } from '../../shared/toolchain/ops/types.js';
 import { BuiltinOperator } from '../../shared/toolchain/tflite/schema.js';
@@ -29,8 +30,13 @@ import {
 } from './catalog-checks.js';
 
 const BUILTINS = Object.keys(BuiltinOperator).filter((k) => Number.isNaN(Number(k)));
-// the ONNX front end converts control flow outside its op table (its bodies' nodes go through the table)
-const ONNX_CONVERTED = { ...ONNX_OPS, ...Object.fromEntries([...CONTROL_FLOW_OPS].map((op) => [op, () => []])) };
+// the ONNX front end converts control flow outside its op table (its bodies' nodes go through the table), and the
+// training domain's optimizers from their own
+const ONNX_CONVERTED = {
+  ...ONNX_OPS,
+  ...TRAINING_OPS,
+  ...Object.fromEntries([...CONTROL_FLOW_OPS].map((op) => [op, () => []])),
+};
 const FRONT_ENDS = { tf: TF_OPS, keras: KERAS_LAYERS, onnx: ONNX_CONVERTED };
 
 /** Ops the Edge TPU maps that Kiln's quantizer cannot produce in int8 yet (a float model with them needs fallback). */

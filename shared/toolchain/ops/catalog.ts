@@ -578,8 +578,9 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
   POW: {
     arity: [2, 1],
     shape: 'binary',
+    kernel: 1,
     cpuAlternative: 'use MUL for small integer powers',
-    from: { tf: ['Pow'], onnx: ['Pow'] },
+    from: { tf: ['Pow'], onnx: ['Pow', 'Adam'] },
   },
   PRELU: {
     arity: [2, 1],
@@ -770,6 +771,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
         'Acos',
         'If',
         'Loop',
+        'Momentum',
       ],
     },
   },
@@ -860,7 +862,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     shape: 'same',
     kernel: 1,
     cpuAlternative: 'use RSQRT (runtime 14) and MUL',
-    from: { tf: ['Sqrt'], onnx: ['Asinh', 'Acosh', 'Sqrt', 'ReduceL2'] },
+    from: { tf: ['Sqrt'], onnx: ['Asinh', 'Acosh', 'Sqrt', 'ReduceL2', 'Adagrad'] },
   },
   SQUARE: {
     shape: 'same',

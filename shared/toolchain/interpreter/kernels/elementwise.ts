@@ -236,3 +236,18 @@ const logical =
   };
 export const logicalAnd = logical((x, y) => x && y);
 export const logicalOr = logical((x, y) => x || y);
+
+/**
+ * POW as TFLite's reference kernel: std::pow per element (float32), and for int32 the double result truncated
+ * (integer to a negative power is an error there).
+ */
+export const pow: Kernel = (k) => {
+  const d = k.dtype(0);
+  if (d === 'float32') return binaryLoop(k, (x, y) => Math.fround(Math.pow(x, y)));
+  if (d === 'int32')
+    return binaryLoop(k, (x, y) => {
+      if (y < 0) throw badOp(k.op, 'integer to a negative integer power');
+      return Math.trunc(Math.pow(x, y));
+    });
+  throw unsupportedType(k.op, d);
+};

@@ -77,6 +77,7 @@ export const BUILTIN_KERNEL_FUNCTIONS: Readonly<Record<string, Kernel>> = {
   NEG: act.neg,
   NON_MAX_SUPPRESSION_V4: nonMaxSuppressionV4,
   NOT_EQUAL: ew.notEqual,
+  POW: ew.pow,
   ONE_HOT: oneHot,
   PACK: sh.pack,
   PAD: sh.pad,

@@ -19,6 +19,7 @@ import { CONST_ONLY, ONNX_OPS } from './ops.js';
 import { ONNX_TYPE_NAMES, constOf, onnxDtype, tensorFromOnnx, type ConstVal } from './tensor.js';
 import { SEQUENCE_OPS, convertSequenceNode, type OnnxSequence } from './sequences.js';
 import { CONTROL_FLOW_OPS, allNodes, convertControlFlow, declaredShapes } from './control-flow.js';
+import { TRAINING_DOMAIN, TRAINING_OPS } from './ops/optimizers.js';
 import type { OnnxModel, OnnxNode, OnnxValueInfo } from './types.js';
 
 export const MIN_OPSET = 1;
@@ -79,10 +80,11 @@ export function opsetOf(m: OnnxModel, label: string): number {
 
 /** Refuses, before conversion, every node whose op Kiln cannot convert (in control-flow bodies too), all named at once. */
 export function checkOps(nodes: OnnxNode[]): void {
-  const bad = allNodes(nodes).filter(
-    (n) =>
-      (n.domain && n.domain !== 'ai.onnx') ||
-      !(n.opType in ONNX_OPS || n.opType in FOLDS || SEQUENCE_OPS.has(n.opType) || CONTROL_FLOW_OPS.has(n.opType)),
+  const bad = allNodes(nodes).filter((n) =>
+    n.domain === TRAINING_DOMAIN
+      ? !(n.opType in TRAINING_OPS)
+      : (n.domain && n.domain !== 'ai.onnx') ||
+        !(n.opType in ONNX_OPS || n.opType in FOLDS || SEQUENCE_OPS.has(n.opType) || CONTROL_FLOW_OPS.has(n.opType)),
   );
   if (bad.length === 0) return;
   const ops = [...new Set(bad.map((n) => (n.domain && n.domain !== 'ai.onnx' ? `${n.domain}.${n.opType}` : n.opType)))];
@@ -319,7 +321,8 @@ function convertNode(
     refuse,
   };
   let outs: Value[] | undefined;
-  const fold = FOLDS[node.opType];
+  const inDefault = !node.domain || node.domain === 'ai.onnx';
+  const fold = inDefault ? FOLDS[node.opType] : undefined;
   if (fold && ins.every((v) => v === undefined || v.kind === 'const')) {
     try {
       outs = fold({ attr, opset, in: ins.map((v) => (v ? (v as { c: ConstVal }).c : undefined)) })?.map(constVal);
@@ -329,7 +332,11 @@ function convertNode(
     }
   }
   if (!outs) {
-    const conv = ONNX_OPS[node.opType];
+    const conv = inDefault
+      ? ONNX_OPS[node.opType]
+      : node.domain === TRAINING_DOMAIN
+        ? TRAINING_OPS[node.opType]
+        : undefined;
     if (!conv) {
       if (CONST_ONLY.has(node.opType))
         throw refuse('its inputs are computed at run time; Kiln evaluates it only on constants');
