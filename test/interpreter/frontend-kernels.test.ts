@@ -375,6 +375,85 @@ const cases: Case[] = [
     exact: true,
   },
   {
+    name: 'BROADCAST_TO float32 and int32',
+    build: (b) => {
+      const v2 = (x: number, shape: number[], dtype: DType): void =>
+        b.output(
+          b.op(
+            'BROADCAST_TO',
+            [x, b.constant(`s${shape.length}`, 'int32', [shape.length], shape)],
+            {},
+            {
+              outputs: [{ dtype, shape }],
+              version: 2,
+            },
+          )[0]!,
+        );
+      v2(b.input('x', [3, 1]), [2, 3, 4], 'float32');
+      v2(b.input('i', [4], 'int32'), [3, 4], 'int32');
+    },
+    inputs: feeds(uniform(-5, 5), ints(-100, 100)),
+    exact: true,
+  },
+  {
+    name: 'FILL float32 from a run-time scalar',
+    build: (b) =>
+      one(b, 'FILL', [b.constant('dims', 'int32', [3], [2, 3, 4]), b.input('v', [])], {}, 'float32', [2, 3, 4]),
+    exact: true,
+  },
+  {
+    name: 'CEIL float32',
+    build: (b) => b.output(b.unary('CEIL', b.input('x', [4, 9]))),
+    inputs: feeds(ties),
+    exact: true,
+  },
+  ...[
+    [false, false],
+    [true, false],
+    [false, true],
+    [true, true],
+  ].map(([exclusive, reverse]) => ({
+    name: `CUMSUM float32 and int32, exclusive ${exclusive}, reverse ${reverse}`,
+    build: (b: B) => {
+      one(
+        b,
+        'CUMSUM',
+        [b.input('x', [3, 7, 2]), b.constant('a', 'int32', [], [1])],
+        { exclusive, reverse },
+        'float32',
+        [3, 7, 2],
+      );
+      one(
+        b,
+        'CUMSUM',
+        [b.input('i', [5, 3], 'int32'), b.constant('a0', 'int32', [], [0])],
+        { exclusive, reverse },
+        'int32',
+        [5, 3],
+      );
+    },
+    inputs: feeds(uniform(-100, 100), ints(-1000, 1000)),
+    exact: true,
+  })),
+  ...[false, true].map((approximate) => ({
+    name: `GELU float32, approximate ${approximate}`,
+    build: (b: B) => b.output(b.unary('GELU', b.input('x', [5, 11]), undefined, { approximate })),
+    inputs: feeds(uniform(-6, 6)),
+  })),
+  {
+    name: 'LOCAL_RESPONSE_NORMALIZATION float32',
+    build: (b) =>
+      one(
+        b,
+        'LOCAL_RESPONSE_NORMALIZATION',
+        [b.input('x', [1, 3, 3, 7])],
+        { radius: 2, bias: 1.5, alpha: 0.02, beta: 0.75 },
+        'float32',
+        [1, 3, 3, 7],
+      ),
+    inputs: feeds(uniform(-4, 4)),
+  },
+  {
     name: 'ELU float32',
     build: (b) => b.output(b.unary('ELU', b.input('x', [3, 17]))),
     inputs: feeds(uniform(-6, 4)),

@@ -101,8 +101,8 @@ test('a broken catalog entry fails the checks, naming the op and the table', (t)
     'ADD: the interpreter registry has a kernel but the catalog gives no `kernel` version',
   ]);
   t.deepEqual(
-    checkKernels(edit('CEIL', { kernel: 1 }), CUSTOM_OPS, BUILTIN_KERNEL_FUNCTIONS, CUSTOM_KERNEL_FUNCTIONS),
-    ['CEIL: the catalog gives kernel v1 but the interpreter registry has no kernel'],
+    checkKernels(edit('ZEROS_LIKE', { kernel: 1 }), CUSTOM_OPS, BUILTIN_KERNEL_FUNCTIONS, CUSTOM_KERNEL_FUNCTIONS),
+    ['ZEROS_LIKE: the catalog gives kernel v1 but the interpreter registry has no kernel'],
   );
 
   // The derived rule table follows the catalog, so compare against a rule lookup that lacks one.

@@ -113,7 +113,8 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     cpuAlternative:
       'use CONV_2D/DEPTHWISE_CONV_2D with a dilation rate instead of the SpaceToBatch/BatchToSpace pattern',
   },
-  BROADCAST_TO: { from: { onnx: ['Expand'] } },
+  // version 2 is the first builtin one (1 was the Flex op's); 3 adds int16
+  BROADCAST_TO: { kernel: 2, from: { onnx: ['Expand'] } },
   CALL_ONCE: { arity: [0, 0] },
   CAST: {
     shape: 'same',
@@ -125,7 +126,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
       onnx: ['CastLike', 'Where', 'Cast', 'DequantizeLinear'],
     },
   },
-  CEIL: { shape: 'same', from: { tf: ['Ceil'], onnx: ['Ceil'] } },
+  CEIL: { shape: 'same', kernel: 1, from: { tf: ['Ceil'], onnx: ['Ceil'] } },
   CONCATENATION: {
     shape: 'concatenation',
     kernel: 3,
@@ -171,7 +172,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     },
   },
   COS: { shape: 'same', from: { tf: ['Cos'], onnx: ['Tan', 'Cos'] } },
-  CUMSUM: { from: { onnx: ['CumSum'] } },
+  CUMSUM: { kernel: 1, from: { onnx: ['CumSum'] } },
   CUSTOM: {
     arity: [0, 0],
     cpuAlternative:
@@ -257,7 +258,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
       source: 'D',
     },
   },
-  FILL: { from: { onnx: ['Expand', 'ConstantOfShape'] } },
+  FILL: { kernel: 1, from: { onnx: ['Expand', 'ConstantOfShape'] } },
   FLOOR: { shape: 'same', from: { tf: ['Floor'], onnx: ['Floor'] } },
   FLOOR_DIV: {
     arity: [2, 1],
@@ -317,7 +318,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     cpuAlternative: 'use STRIDED_SLICE/SLICE, or do the lookup on the host',
     from: { tf: ['GatherNd'], onnx: ['GatherND'] },
   },
-  GELU: { shape: 'same', from: { onnx: ['Gelu'] } },
+  GELU: { shape: 'same', kernel: 1, from: { onnx: ['Gelu'] } },
   GREATER: {
     arity: [2, 1],
     shape: 'compare',
@@ -385,6 +386,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
   },
   LOCAL_RESPONSE_NORMALIZATION: {
     shape: 'same',
+    kernel: 1,
     cpuAlternative: 'use batch normalization (folded into the convolution) instead of LRN',
     from: { onnx: ['LRN'] },
   },

@@ -3,6 +3,7 @@ import { mulByQuantMul, quantizeMultiplier, roundHalfAway, roundingDivideByPOT }
 import type { Kernel, KernelArgs } from '../kernel.js';
 import { intRange, isQuant8, qp } from '../quant.js';
 import { broadcastIndex } from './broadcast.js';
+import { erf } from '../erf.js';
 
 const f32 = Math.fround;
 type Num = ArrayLike<number> & { [i: number]: number };
@@ -185,6 +186,21 @@ const floatOnly =
   };
 
 export const exp = floatOnly(Math.exp);
+// + 0: TFLite returns +0 where Math.ceil gives −0
+export const ceil = floatOnly((v) => Math.ceil(v) + 0);
+
+/** GELU (float32) as TFLite's reference: 0.5·x·(1 + erf(x/√2)), or with `approximate` the tanh form. */
+export const gelu: Kernel = (k) => {
+  const d = k.dtype(0);
+  if (d !== 'float32') throw unsupportedType(k.op, d);
+  const c = Math.sqrt(2 / Math.PI);
+  return unary(
+    k,
+    k.opts.approximate
+      ? (v) => 0.5 * v * (1 + Math.tanh(c * (v + 0.044715 * v * v * v)))
+      : (v) => 0.5 * v * (1 + erf(v * Math.SQRT1_2)),
+  );
+};
 export const sqrt = floatOnly(Math.sqrt);
 export const rsqrt = floatOnly((v) => 1 / Math.sqrt(v));
 export const log = floatOnly(Math.log);

@@ -23,6 +23,9 @@ import { topkV2 } from './topk.js';
 import { reverseSequence } from './reverse-sequence.js';
 import { scatterNd } from './scatter-nd.js';
 import { where } from './where.js';
+import { broadcastTo, fill } from './fill-broadcast.js';
+import { cumsum } from './cumsum.js';
+import { localResponseNormalization } from './lrn.js';
 import { transposeConv } from './transpose-conv.js';
 
 /**
@@ -36,11 +39,14 @@ export const BUILTIN_KERNEL_FUNCTIONS: Readonly<Record<string, Kernel>> = {
   ARG_MAX: red.argMax,
   ARG_MIN: red.argMin,
   AVERAGE_POOL_2D: averagePool,
+  BROADCAST_TO: broadcastTo,
   BATCH_MATMUL: batchMatmul,
   BATCH_TO_SPACE_ND: sh.batchToSpaceNd,
   CAST: cast,
+  CEIL: act.ceil,
   CONCATENATION: sh.concatenation,
   CONV_2D: conv2d,
+  CUMSUM: cumsum,
   DEPTHWISE_CONV_2D: depthwiseConv2d,
   DEPTH_TO_SPACE: sh.depthToSpace,
   DEQUANTIZE: dequantize,
@@ -49,11 +55,13 @@ export const BUILTIN_KERNEL_FUNCTIONS: Readonly<Record<string, Kernel>> = {
   EQUAL: ew.equal,
   EXP: act.exp,
   EXPAND_DIMS: sh.expandDims,
+  FILL: fill,
   FLOOR_DIV: ew.floorDiv,
   FLOOR_MOD: ew.floorMod,
   FULLY_CONNECTED: fullyConnected,
   GATHER: sh.gather,
   GATHER_ND: sh.gatherNd,
+  GELU: act.gelu,
   GREATER: ew.greater,
   GREATER_EQUAL: ew.greaterEqual,
   HARD_SWISH: act.hardSwish,
@@ -62,6 +70,7 @@ export const BUILTIN_KERNEL_FUNCTIONS: Readonly<Record<string, Kernel>> = {
   LEAKY_RELU: act.leakyRelu,
   LESS: ew.less,
   LESS_EQUAL: ew.lessEqual,
+  LOCAL_RESPONSE_NORMALIZATION: localResponseNormalization,
   LOGICAL_AND: ew.logicalAnd,
   LOGICAL_NOT: act.logicalNot,
   LOGICAL_OR: ew.logicalOr,

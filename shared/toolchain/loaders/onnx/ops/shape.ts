@@ -532,12 +532,14 @@ export function expand(c: OnnxCtx): Value[] {
   const p = c.rank(0) === target.length ? c.perm(0) : null;
   const x = c.tensor(0, p);
   const phys = applyPerm(target, p);
-  return [
-    tensorVal(
-      one(c, 'BROADCAST_TO', [x, c.b.constant(`${c.name}/shape`, 'int32', [phys.length], phys)], {}, phys, c.dtype(0)),
-      p,
-    ),
-  ];
+  // BROADCAST_TO's builtin versions start at 2 (TFLite registers 2 and 3; version 1 was the Flex op's)
+  const y = c.b.op(
+    'BROADCAST_TO',
+    [x, c.b.constant(`${c.name}/shape`, 'int32', [phys.length], phys)],
+    {},
+    { outputs: [{ name: c.out(), shape: phys, dtype: c.dtype(0) }], version: 2 },
+  )[0]!;
+  return [tensorVal(y, p)];
 }
 
 export function tile(c: OnnxCtx): Value[] {
