@@ -260,7 +260,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     shape: 'binary',
     kernel: 3,
     cpuAlternative: 'remove the integer division from the network or do it on the host',
-    from: { tf: ['FloorDiv'] },
+    from: { tf: ['FloorDiv'], onnx: ['MelWeightMatrix'] },
   },
   FLOOR_MOD: {
     arity: [2, 1],
@@ -289,7 +289,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     from: {
       tf: ['MatMul', '_FusedMatMul'],
       keras: ['Dense', 'GRU', 'SimpleRNN', 'LSTM'],
-      onnx: ['Gemm', 'MatMul', 'RNN', 'GRU', 'LSTM'],
+      onnx: ['Gemm', 'MatMul', 'RNN', 'GRU', 'LSTM', 'DFT', 'STFT'],
     },
   },
   GATHER: {
@@ -301,7 +301,17 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     from: {
       tf: ['GatherV2'],
       keras: ['Embedding'],
-      onnx: ['Gather', 'Det', 'GatherElements', 'Compress', 'Unique', 'Resize', 'NonMaxSuppression'],
+      onnx: [
+        'Gather',
+        'Det',
+        'GatherElements',
+        'Compress',
+        'Unique',
+        'Resize',
+        'NonMaxSuppression',
+        'STFT',
+        'MelWeightMatrix',
+      ],
     },
   },
   GATHER_ND: {
@@ -763,6 +773,8 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
         'Atan',
         'Asin',
         'Acos',
+        'DFT',
+        'STFT',
       ],
     },
   },
@@ -1060,5 +1072,5 @@ export const NO_OP_SOURCES: Readonly<Record<FrontEnd, readonly string[]>> = {
     'AlphaDropout',
     'ActivityRegularization',
   ],
-  onnx: ['Identity', 'Dropout', 'Shape', 'Size', 'EyeLike'],
+  onnx: ['Identity', 'Dropout', 'Shape', 'Size', 'EyeLike', 'HannWindow', 'HammingWindow', 'BlackmanWindow'],
 };
