@@ -59,7 +59,7 @@ function transformRows(c: OnnxCtx, x: number, rows: number, t: Transform): numbe
       'bool',
       `${c.name}/is_${n}_points`,
     );
-    y = typedOp(c, 'SELECT_V2', [is, products[k]!, y], outShape, F32, `${c.name}/spectrum_of_${n}_or_more`);
+    y = typedOp(c, 'SELECT_V2', [is, products[k]!, y], outShape, F32, `${c.name}/spectrum_picked_${n}`);
   }
   return y;
 }
