@@ -173,6 +173,13 @@ test('DFT of a real signal along a middle axis (FULLY_CONNECTED by a DFT matrix)
   const ops = await agrees(t, 'axis 1', bytes, ports, [x], refDft(x, shape, 1));
   t.true(ops.includes('FULLY_CONNECTED'));
   t.true(ops.includes('TRANSPOSE'), 'the axis moves last');
+  refusal(
+    t,
+    model('DFT', ports, { name: 'y', elem: 'float', dims: [2, 6, 3, 2] }, [attribute.i('axis', 3)]),
+    /axis 3 for an input of rank 4/,
+  );
+  const three: Port[] = [{ name: 'x', elem: 'float', dims: [2, 6, 3] }];
+  refusal(t, model('DFT', three, undeclared('y'), [attribute.i('axis', 1)]), /shape \[2, 6, 3\].*real part/);
 });
 
 test('DFT: inverse of a complex signal (negative axis), onesided, and dft_length padding or cutting the signal', async (t) => {

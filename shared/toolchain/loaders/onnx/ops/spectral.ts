@@ -68,8 +68,7 @@ function partsOf(c: OnnxCtx, s: number[], what: string): 1 | 2 {
   const p = s[s.length - 1];
   if (s.length < 2 || (p !== 1 && p !== 2))
     throw c.refuse(
-      `${what} of shape [${s.join(', ')}]`,
-      'its last dimension holds the real part (1) or the real and imaginary parts (2)',
+      `${what} of shape [${s.join(', ')}] (its last dimension must hold the real part, 1, or the real and imaginary parts, 2)`,
     );
   return p;
 }
