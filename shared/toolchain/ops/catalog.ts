@@ -265,7 +265,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     shape: 'binary',
     kernel: 3,
     cpuAlternative: 'remove the integer division from the network or do it on the host',
-    from: { tf: ['FloorDiv'], onnx: ['BitShift'] },
+    from: { tf: ['FloorDiv'], onnx: ['BitShift', 'MelWeightMatrix'] },
   },
   FLOOR_MOD: {
     arity: [2, 1],
@@ -294,7 +294,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     from: {
       tf: ['MatMul', '_FusedMatMul'],
       keras: ['Dense', 'GRU', 'SimpleRNN', 'LSTM'],
-      onnx: ['Gemm', 'MatMul', 'RNN', 'GRU', 'LSTM'],
+      onnx: ['Gemm', 'MatMul', 'RNN', 'GRU', 'LSTM', 'DFT', 'STFT'],
     },
   },
   GATHER: {
@@ -306,7 +306,17 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     from: {
       tf: ['GatherV2'],
       keras: ['Embedding'],
-      onnx: ['Gather', 'Det', 'GatherElements', 'Compress', 'Unique', 'Resize', 'NonMaxSuppression'],
+      onnx: [
+        'Gather',
+        'Det',
+        'GatherElements',
+        'Compress',
+        'Unique',
+        'Resize',
+        'NonMaxSuppression',
+        'STFT',
+        'MelWeightMatrix',
+      ],
     },
   },
   GATHER_ND: {
@@ -774,6 +784,8 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
         'If',
         'Loop',
         'Momentum',
+        'DFT',
+        'STFT',
       ],
     },
   },
@@ -1079,5 +1091,5 @@ export const NO_OP_SOURCES: Readonly<Record<FrontEnd, readonly string[]>> = {
     'AlphaDropout',
     'ActivityRegularization',
   ],
-  onnx: ['Identity', 'Dropout', 'Shape', 'Size', 'EyeLike'],
+  onnx: ['Identity', 'Dropout', 'Shape', 'Size', 'EyeLike', 'HannWindow', 'HammingWindow', 'BlackmanWindow'],
 };

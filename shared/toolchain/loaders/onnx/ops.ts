@@ -96,6 +96,9 @@ import { compress, nonZero, oneHot, reverseSequence, topK } from './ops/selectio
 import { unique } from './ops/unique.js';
 import { nonMaxSuppression } from './ops/nms.js';
 import { NARROW, mod, widened } from './ops/widen.js';
+import { dft, stft } from './ops/spectral.js';
+import { WINDOWS } from './ops/windows.js';
+import { melWeightMatrix } from './ops/mel.js';
 
 export { operands, type OnnxOpConverter } from './ops/common.js';
 
@@ -371,6 +374,10 @@ export const ONNX_OPS: Record<string, OnnxOpConverter> = {
   NonZero: nonZero,
   Compress: compress,
   Unique: unique,
+  DFT: dft,
+  STFT: stft,
+  ...WINDOWS,
+  MelWeightMatrix: melWeightMatrix,
 };
 
 /** Ops whose result is computed only when all inputs are constants (fold.ts); refused otherwise. */
