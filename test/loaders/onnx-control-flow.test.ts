@@ -278,3 +278,27 @@ const present = existsSync(`${DEFAULT_DATA}/node`);
     [],
   );
 });
+
+test('nested loops that would unroll past the model-wide node budget are refused, not expanded', (t) => {
+  const inner = attribute.g('body', {
+    nodes: [node('Add', ['xi2', 'one'], ['xo2'])],
+    initializers: [initializer('one', 'float32', [], [1])],
+    inputs: [vi('i2', 'int64', []), vi('c2', 'bool', []), vi('xi2', 'float32', [2])],
+    outputs: [vi('c2', 'bool', []), vi('xo2', 'float32', [2])],
+  });
+  const outer = attribute.g('body', {
+    nodes: [node('Loop', ['n', '', 'xi'], ['xo'], [inner])],
+    inputs: [vi('i', 'int64', []), vi('c', 'bool', []), vi('xi', 'float32', [2])],
+    outputs: [vi('c', 'bool', []), vi('xo', 'float32', [2])],
+  });
+  const bytes = graphModel({
+    opset: 13,
+    nodes: [node('Loop', ['n', '', 'x'], ['y'], [outer])],
+    initializers: [initializer('n', 'int64', [], [400])],
+    inputs: [vi('x', 'float32', [2])],
+    outputs: [vi('y', 'float32', [2])],
+  });
+  const e = t.throws(() => convertOnnx(bytes));
+  t.true(isKilnError(e));
+  t.regex(e.message, /Loop.*more than 20000 nodes/);
+});

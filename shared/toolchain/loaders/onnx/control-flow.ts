@@ -23,7 +23,7 @@ import type { OnnxAttr, OnnxGraph, OnnxNode } from './types.js';
 
 export const CONTROL_FLOW_OPS = new Set(['If', 'Loop', 'Scan']);
 
-/** At most this many body nodes are emitted by unrolling one node. */
+/** At most this many body nodes are emitted by unrolling, over the whole model (nested loops included). */
 export const MAX_UNROLLED_NODES = 20_000;
 
 export interface FlowScope {
@@ -31,6 +31,8 @@ export interface FlowScope {
   /** Fixed shapes the enclosing graph declares, by value name. */
   declared: ReadonlyMap<string, number[]>;
   opset: number;
+  /** Body nodes the model may still unroll (shared by every control-flow node, nested ones included). */
+  budget: { nodes: number };
   shape(v: Value): number[];
   /** Converts a node (control flow included) into `values` at `opset`. */
   convert(node: OnnxNode, values: Map<string, Value>, declared: ReadonlyMap<string, number[]>, opset: number): void;
@@ -121,13 +123,12 @@ export function convertControlFlow(node: OnnxNode, s: FlowScope): void {
   };
   const select = (cond: Value, a: Value, b: Value): Value => helper('Where', [cond, a, b]);
 
-  let bodies = 0;
   const run = (g: OnnxGraph, bind: Value[], label: string): Value[] => {
-    bodies += g.node.length;
-    if (bodies > MAX_UNROLLED_NODES)
+    s.budget.nodes -= g.node.length;
+    if (s.budget.nodes < 0)
       throw refuse(
-        `unrolling it would emit more than ${MAX_UNROLLED_NODES} nodes`,
-        'Use a shorter loop, or export it unrolled',
+        `unrolling the model's control flow would emit more than ${MAX_UNROLLED_NODES} nodes`,
+        'Use shorter loops, or export them unrolled',
       );
     if (bind.length !== g.input.length)
       throw refuse(`its ${label.split('/')[0]} graph takes ${g.input.length} inputs, not ${bind.length}`);
@@ -241,7 +242,7 @@ export function convertControlFlow(node: OnnxNode, s: FlowScope): void {
     const len = lens[0]!;
     if (lens.some((l) => l !== len)) throw refuse(`its scan inputs have different lengths (${lens.join(', ')})`);
     if (len === 0) throw refuse('its scan inputs are empty');
-    if (len * body.node.length > MAX_UNROLLED_NODES)
+    if (len * body.node.length > s.budget.nodes)
       throw refuse(
         `unrolling its ${len} steps would emit more than ${MAX_UNROLLED_NODES} nodes`,
         'Use a shorter scan, or export it unrolled',
@@ -294,7 +295,7 @@ export function convertControlFlow(node: OnnxNode, s: FlowScope): void {
           : 'it has no trip count: it runs until its condition turns false',
         "TFLite runs such loops with WHILE and subgraphs, which Kiln does not emit: give the loop a constant trip count, or declare its scan outputs' shapes",
       );
-    if (count * body.node.length > MAX_UNROLLED_NODES)
+    if (count * body.node.length > s.budget.nodes)
       throw refuse(
         `unrolling its ${count} iterations would emit more than ${MAX_UNROLLED_NODES} nodes`,
         'Use a shorter loop, or export it unrolled',

@@ -18,7 +18,7 @@ import { channelsLast, norm, unapplyPerm } from './layout.js';
 import { CONST_ONLY, ONNX_OPS } from './ops.js';
 import { ONNX_TYPE_NAMES, constOf, onnxDtype, tensorFromOnnx, type ConstVal } from './tensor.js';
 import { SEQUENCE_OPS, convertSequenceNode, type OnnxSequence } from './sequences.js';
-import { CONTROL_FLOW_OPS, allNodes, convertControlFlow, declaredShapes } from './control-flow.js';
+import { CONTROL_FLOW_OPS, MAX_UNROLLED_NODES, allNodes, convertControlFlow, declaredShapes } from './control-flow.js';
 import { TRAINING_DOMAIN, TRAINING_OPS } from './ops/optimizers.js';
 import type { OnnxModel, OnnxNode, OnnxValueInfo } from './types.js';
 
@@ -194,6 +194,7 @@ export function onnxToIr(m: OnnxModel, label: string, opts: ConvertOptions): { m
   const declared = declaredShapes(g);
   const seqs = new Map<string, OnnxSequence>();
   const shape = (v: Value): number[] => logicalShape(b, v);
+  const budget = { nodes: MAX_UNROLLED_NODES };
   // one node of the graph or of a control-flow body, converted into `vals`
   const convert = (
     node: OnnxNode,
@@ -210,7 +211,7 @@ export function onnxToIr(m: OnnxModel, label: string, opts: ConvertOptions): { m
         emit: (n: OnnxNode) => convertNode(b, mat, vals, n, 11, decl),
       });
     else if (CONTROL_FLOW_OPS.has(node.opType))
-      convertControlFlow(node, { values: vals, declared: decl, opset: ops, shape, convert });
+      convertControlFlow(node, { values: vals, declared: decl, opset: ops, budget, shape, convert });
     else convertNode(b, mat, vals, node, ops, decl);
   };
   for (const node of g.node) convert(node, values, declared, opset);
