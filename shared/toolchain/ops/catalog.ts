@@ -766,7 +766,11 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
       ],
     },
   },
-  SCATTER_ND: { arity: [3, 1], kernel: 1, from: { onnx: ['Slice', 'ScatterND', 'ScatterElements', 'Scatter'] } },
+  SCATTER_ND: {
+    arity: [3, 1],
+    kernel: 1,
+    from: { onnx: ['Slice', 'ScatterND', 'ScatterElements', 'Scatter', 'MaxUnpool'] },
+  },
   SHAPE: { shape: 'shape', kernel: 1 },
   SIN: { shape: 'same', from: { tf: ['Sin'], onnx: ['Tan', 'Sin'] } },
   SLICE: {

@@ -94,6 +94,7 @@ import { compress, nonZero, oneHot, reverseSequence, topK } from './ops/selectio
 import { unique } from './ops/unique.js';
 import { nonMaxSuppression } from './ops/nms.js';
 import { NARROW, mod, widened } from './ops/widen.js';
+import { maxUnpool } from './ops/unpool.js';
 
 export { operands, type OnnxOpConverter } from './ops/common.js';
 
@@ -367,6 +368,7 @@ export const ONNX_OPS: Record<string, OnnxOpConverter> = {
   NonZero: nonZero,
   Compress: compress,
   Unique: unique,
+  MaxUnpool: maxUnpool,
 };
 
 /** Ops whose result is computed only when all inputs are constants (fold.ts); refused otherwise. */

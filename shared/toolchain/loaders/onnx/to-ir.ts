@@ -18,6 +18,7 @@ import { channelsLast, norm, unapplyPerm } from './layout.js';
 import { CONST_ONLY, ONNX_OPS } from './ops.js';
 import { ONNX_TYPE_NAMES, constOf, onnxDtype, tensorFromOnnx, type ConstVal } from './tensor.js';
 import { SEQUENCE_OPS, convertSequenceNode, type OnnxSequence } from './sequences.js';
+import { propagateStaticShapes } from './shape-propagation.js';
 import type { OnnxModel, OnnxNode, OnnxValueInfo } from './types.js';
 
 export const MIN_OPSET = 1;
@@ -197,6 +198,10 @@ export function onnxToIr(m: OnnxModel, label: string, opts: ConvertOptions): { m
         dims.map((d) => Number(d.dimValue)),
       );
   }
+  // and the shapes that follow from those through shape-keeping nodes (a Range feeding element-wise math to an output)
+  const fixed = new Map(declared);
+  for (const [name, v] of values) fixed.set(name, logicalShape(b, v));
+  for (const [name, s] of propagateStaticShapes(g.node, fixed)) if (!declared.has(name)) declared.set(name, s);
   const seqs = new Map<string, OnnxSequence>();
   const scope = {
     values,
