@@ -1,10 +1,12 @@
 /**
  * Pad modes TFLite has no kernel for (edge, wrap), by amounts computed at run time: the output shape is the one the
- * model declares, and each axis becomes one GATHER of the input by source indices computed in the graph from the pad
- * before it, pb (int32): edge clamps o − pb into [0, n − 1], wrap takes it modulo n, for o = 0 … m − 1 a constant
- * position vector (m the declared output length, n the input's). An axis whose input and output are both of length 1
- * maps to itself whatever the pads; every other axis is gathered, as pads of (p, −p) shift it without changing its
- * length.
+ * model declares, and each axis becomes one GATHER of the input by source indices computed in the graph from the pads
+ * before (pb) and after (pe) it (int32), for o = 0 … m − 1 a constant position vector (m the declared output length,
+ * n the input's). Edge clamps o − pb into [0, n − 1]. Wrap, as onnxruntime does, first crops by negative pads
+ * (lo = max(−pb, 0) from the start, max(−pe, 0) from the end, leaving L) and repeats what remains:
+ * lo + (o − max(pb, 0)) mod L; edge needs no such care, as clamping after cropping is clamping. An axis whose input
+ * and output are both of length 1 maps to itself whatever the pads; every other axis is gathered, as pads of (p, −p)
+ * shift it without changing its length.
  */
 
 import { normAxis } from '../../../ir/axis.js';
@@ -16,12 +18,40 @@ const I32 = 'int32';
 
 export const GATHER_PAD_MODES = ['edge', 'wrap'];
 
-/** The source indices of `mode` from `shifted` = o − pb, an int32 [m] tensor. */
-function indexInGraph(c: OnnxCtx, mode: string, shifted: number, m: number, n: number, tag: string): number {
+/**
+ * The int32 [m] source indices of `mode` along an axis of length n, from the run-time pads before (pb) and after (pe)
+ * it ([1] each).
+ */
+function indexInGraph(c: OnnxCtx, mode: string, pb: number, pe: number, m: number, n: number, tag: string): number {
   const k = (v: number, what: string): number => c.b.constant(`${tag}/${what}`, I32, [], [v]);
-  if (mode === 'wrap') return op(c, 'FLOOR_MOD', [shifted, k(n, 'n')], [m], I32, `${tag}/index`);
-  const lo = op(c, 'MAXIMUM', [shifted, k(0, 'zero')], [m], I32, `${tag}/at_least_0`);
-  return op(c, 'MINIMUM', [lo, k(n - 1, 'last')], [m], I32, `${tag}/index`);
+  const int = (type: string, ins: number[], shape: number[], what: string): number =>
+    op(
+      c,
+      type,
+      ins,
+      shape,
+      I32,
+      `${tag}/${what}`,
+      type === 'ADD' || type === 'SUB' ? { fusedActivationFunction: 0 } : {},
+    );
+  const positions = c.b.constant(
+    `${tag}/positions`,
+    I32,
+    [m],
+    Array.from({ length: m }, (_v, o) => o),
+  );
+  if (mode === 'edge') {
+    const shifted = int('SUB', [positions, pb], [m], 'shifted');
+    return int('MINIMUM', [int('MAXIMUM', [shifted, k(0, 'zero')], [m], 'at_least_0'), k(n - 1, 'last')], [m], 'index');
+  }
+  // wrap, as onnxruntime pads: negative pads crop first, the rest repeats what remains (lo … n − 1 − cropped end)
+  const cropped = (v: number, what: string): number =>
+    int('MAXIMUM', [int('SUB', [k(0, `${what}_zero`), v], [1], `${what}_neg`), k(0, `${what}_floor`)], [1], what);
+  const lo = cropped(pb, 'crop_begin');
+  const kept = int('SUB', [int('SUB', [k(n, 'n'), lo], [1], 'after_begin'), cropped(pe, 'crop_end')], [1], 'kept');
+  const begin = int('MAXIMUM', [pb, k(0, 'begin_floor')], [1], 'pad_before');
+  const wrapped = int('FLOOR_MOD', [int('SUB', [positions, begin], [m], 'shifted'), kept], [m], 'wrapped');
+  return int('ADD', [wrapped, lo], [m], 'index');
 }
 
 /** Edge or wrap Pad whose pads (input 1) come at run time; the axes (input 3, opset 18) must be constants. */
@@ -55,22 +85,17 @@ export function runtimeGatherPad(c: OnnxCtx, mode: string): Value[] {
     const m = out[a]!;
     const n = inShape[a]!;
     if (n === 0) throw c.refuse(`${mode} padding of the empty axis ${a}`);
-    const pb = op(
-      c,
-      'SLICE',
-      [pads, c.b.constant(`${tag}/begin`, I32, [1], [axes.indexOf(a)]), c.b.constant(`${tag}/size`, I32, [1], [1])],
-      [1],
-      I32,
-      `${tag}/pad_begin`,
-    );
-    const positions = c.b.constant(
-      `${tag}/positions`,
-      I32,
-      [m],
-      Array.from({ length: m }, (_v, o) => o),
-    );
-    const shifted = op(c, 'SUB', [positions, pb], [m], I32, `${tag}/shifted`, { fusedActivationFunction: 0 });
-    const idx = indexInGraph(c, mode, shifted, m, n, tag);
+    const amount = (at: number, what: string): number =>
+      op(
+        c,
+        'SLICE',
+        [pads, c.b.constant(`${tag}/${what}_at`, I32, [1], [at]), c.b.constant(`${tag}/${what}_size`, I32, [1], [1])],
+        [1],
+        I32,
+        `${tag}/${what}`,
+      );
+    const k = axes.indexOf(a);
+    const idx = indexInGraph(c, mode, amount(k, 'pad_begin'), amount(k + axes.length, 'pad_end'), m, n, tag);
     logical = logical.map((d, i) => (i === a ? m : d));
     const last = step === work.length - 1;
     x = op(c, 'GATHER', [x, idx], applyPerm(logical, p), dtype, last ? c.out() : `${tag}/padded`, {
