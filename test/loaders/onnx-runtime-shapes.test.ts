@@ -4,7 +4,8 @@ import { propagateStaticShapes } from '../../shared/toolchain/loaders/onnx/shape
 import type { OnnxNode } from '../../shared/toolchain/loaders/onnx/types.js';
 import { TfliteRuntime } from '../../shared/toolchain/runtime/tflite-runtime.js';
 import { DEFAULT_DATA, runConformance } from '../../scripts/onnx-conformance.js';
-import { nodeDataPresent } from './helpers/onnx-node-case.js';
+import { expectSameAsTflite } from '../interpreter/oracle-compare.js';
+import { nodeCase, nodeDataPresent } from './helpers/onnx-node-case.js';
 import {
   attribute,
   convertOnnxBytes,
@@ -463,4 +464,31 @@ data('ONNX node tests of run-time Range, Pad, Resize roi and MaxUnpool convert a
     results.filter((r) => r.status !== 'matched').map((r) => `${r.name}: ${r.status} ${r.reason ?? ''}`),
     [],
   );
+});
+
+data(
+  'Kiln’s interpreter runs the converted Pad, Resize roi and MaxUnpool graphs as the TFLite runtime does',
+  async (t) => {
+    for (const name of [
+      'test_edge_pad',
+      'test_resize_tf_crop_and_resize',
+      'test_maxunpool_export_with_output_shape',
+      'test_maxunpool_export_without_output_shape',
+    ]) {
+      const c = nodeCase(name);
+      await expectSameAsTflite(t, convertOnnxBytes(c.bytes).model, { seeds: [1], inputs: () => c.inputs });
+    }
+  },
+);
+
+test('Kiln’s interpreter runs wrap padding by run-time pads (negative ones too) as the TFLite runtime does', async (t) => {
+  const model = convertOnnxBytes(padModel('wrap', [1, 2, 3, 4], [1, 3, 6, 7], 19)).model;
+  for (const pads of [
+    [0, 1, 2, 0, 0, 0, 1, 3],
+    [0, 1, 3, -1, 0, 0, 0, 4],
+  ])
+    await expectSameAsTflite(t, model, {
+      seeds: [1],
+      inputs: () => [Float32Array.from(ramp(24)), BigInt64Array.from(pads.map(BigInt))],
+    });
 });
