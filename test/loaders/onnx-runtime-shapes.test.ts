@@ -16,11 +16,11 @@ import {
 } from './helpers/onnx-proto-parts.js';
 
 /**
- * ONNX ops whose amounts come at run time while the model declares the result's static shape: Range inside a chain
- * of element-wise math (its length learnt from the declared output), Pad in edge and wrap modes by run-time pads,
- * Resize tf_crop_and_resize with a run-time roi, and MaxUnpool. Models built here run in onnxruntime and, converted,
- * in the TFLite runtime on run-time values other than ONNX's test data; ONNX's own node tests (Debian's
- * libonnx-testdata; skipped when absent) match by name.
+ * ONNX ops whose amounts come at run time while the model declares the result's static shape: window functions
+ * (HannWindow, …) of a run-time size, Range inside a chain of element-wise math (its length learnt from the declared
+ * output), Pad in edge and wrap modes by run-time pads, Resize tf_crop_and_resize with a run-time roi, and MaxUnpool.
+ * Models built here run in onnxruntime and, converted, in the TFLite runtime on run-time values other than ONNX's
+ * test data; ONNX's own node tests (Debian's libonnx-testdata; skipped when absent) match by name.
  */
 
 // ---- the shape propagation, as a pure function ----
@@ -231,6 +231,31 @@ test('Range with run-time start and step: the values follow the run-time bounds'
     close(t, got, want);
   }
 });
+
+for (const op of ['HannWindow', 'HammingWindow', 'BlackmanWindow'])
+  for (const periodic of [0, 1])
+    test(`${op} (periodic=${periodic}) of a run-time size and of a constant one matches onnxruntime`, async (t) => {
+      const model = (constant: boolean): Uint8Array =>
+        graphModel({
+          opset: 17,
+          nodes: [node(op, ['n'], ['y'], [attribute.i('periodic', periodic)])],
+          initializers: constant ? [initializer('n', 'int64', [], [9])] : [],
+          inputs: constant ? [] : [io('n', 'int64', [])],
+          outputs: [io('y', 'float32', [9])],
+        });
+      const run = await bothRuntimes(model(false), [{ name: 'n', type: 'int64', dims: [], values: [9] }]);
+      t.true(run.ops.includes('COS'));
+      close(t, run.got, run.want);
+      const ort = await import('onnxruntime-node');
+      const session = await ort.InferenceSession.create(model(true));
+      const want = Array.from((await session.run({}))['y']!.data as Float32Array);
+      const conv = convertOnnxBytes(model(true));
+      t.false(
+        conv.model.graph.ops.some((o) => o.type === 'COS'),
+        'a constant table',
+      );
+      close(t, run.got, want);
+    });
 
 function padModel(mode: string, x: number[], out: number[], opset = 13, conv = false): Uint8Array {
   const c = x[1]!;
@@ -444,6 +469,12 @@ test('MaxUnpool to an output_shape larger than the attributes give pads at the e
 const data = nodeDataPresent ? test : test.skip;
 
 const CONVERTED = [
+  'test_hannwindow',
+  'test_hannwindow_symmetric',
+  'test_hammingwindow',
+  'test_hammingwindow_symmetric',
+  'test_blackmanwindow',
+  'test_blackmanwindow_symmetric',
   'test_hannwindow_expanded',
   'test_hannwindow_symmetric_expanded',
   'test_hammingwindow_expanded',
@@ -457,14 +488,17 @@ const CONVERTED = [
   'test_maxunpool_export_without_output_shape',
 ];
 
-data('ONNX node tests of run-time Range, Pad, Resize roi and MaxUnpool convert and match', async (t) => {
-  const results = await runConformance(DEFAULT_DATA, ['node'], new RegExp(`^(${CONVERTED.join('|')})$`));
-  t.is(results.length, CONVERTED.length);
-  t.deepEqual(
-    results.filter((r) => r.status !== 'matched').map((r) => `${r.name}: ${r.status} ${r.reason ?? ''}`),
-    [],
-  );
-});
+data(
+  'ONNX node tests of window functions, run-time Range, Pad, Resize roi and MaxUnpool convert and match',
+  async (t) => {
+    const results = await runConformance(DEFAULT_DATA, ['node'], new RegExp(`^(${CONVERTED.join('|')})$`));
+    t.is(results.length, CONVERTED.length);
+    t.deepEqual(
+      results.filter((r) => r.status !== 'matched').map((r) => `${r.name}: ${r.status} ${r.reason ?? ''}`),
+      [],
+    );
+  },
+);
 
 data(
   'Kiln’s interpreter runs the converted Pad, Resize roi and MaxUnpool graphs as the TFLite runtime does',

@@ -166,7 +166,10 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
       onnx: ['Conv', 'ConvInteger', 'QLinearConv'],
     },
   },
-  COS: { shape: 'same', from: { tf: ['Cos'], onnx: ['Tan', 'Cos'] } },
+  COS: {
+    shape: 'same',
+    from: { tf: ['Cos'], onnx: ['Tan', 'Cos', 'HannWindow', 'HammingWindow', 'BlackmanWindow'] },
+  },
   CUMSUM: { from: { onnx: ['CumSum'] } },
   CUSTOM: {
     arity: [0, 0],

@@ -95,6 +95,7 @@ import { unique } from './ops/unique.js';
 import { nonMaxSuppression } from './ops/nms.js';
 import { NARROW, mod, widened } from './ops/widen.js';
 import { maxUnpool } from './ops/unpool.js';
+import { WINDOW_OPS } from './ops/window.js';
 
 export { operands, type OnnxOpConverter } from './ops/common.js';
 
@@ -369,6 +370,7 @@ export const ONNX_OPS: Record<string, OnnxOpConverter> = {
   Compress: compress,
   Unique: unique,
   MaxUnpool: maxUnpool,
+  ...WINDOW_OPS,
 };
 
 /** Ops whose result is computed only when all inputs are constants (fold.ts); refused otherwise. */
