@@ -133,12 +133,18 @@ type Known = number[] | typeof CONFLICT;
 class ShapeClasses {
   private readonly parent = new Map<string, string>();
   private readonly shape = new Map<string, Known>();
+  private readonly size = new Map<string, number>();
   changed = false;
 
   root(v: string): string {
     let r = v;
     for (let p = this.parent.get(r); p !== undefined && p !== r; p = this.parent.get(r)) r = p;
-    if (r !== v) this.parent.set(v, r);
+    // path compression: every name on the way points at the root
+    for (let x = v; x !== r;) {
+      const next = this.parent.get(x)!;
+      this.parent.set(x, r);
+      x = next;
+    }
     return r;
   }
   get(v: string): number[] | undefined {
@@ -156,10 +162,15 @@ class ShapeClasses {
     }
   }
   same(a: string, b: string): void {
-    const ra = this.root(a);
-    const rb = this.root(b);
+    let ra = this.root(a);
+    let rb = this.root(b);
     if (ra === rb) return;
+    // union by size keeps the trees shallow
+    const na = this.size.get(ra) ?? 1;
+    const nb = this.size.get(rb) ?? 1;
+    if (na < nb) [ra, rb] = [rb, ra];
     this.parent.set(rb, ra);
+    this.size.set(ra, na + nb);
     this.changed = true;
     const sb = this.shape.get(rb);
     if (sb !== undefined) this.set(ra, sb);
