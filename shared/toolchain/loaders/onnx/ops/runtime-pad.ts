@@ -19,10 +19,17 @@ const I32 = 'int32';
 export const GATHER_PAD_MODES = ['edge', 'wrap'];
 
 /**
- * The int32 [m] source indices of `mode` along an axis of length n, from the run-time pads before (pb) and after (pe)
- * it ([1] each).
+ * The int32 [m] source indices of `mode` along an axis of length n, from the run-time pads before and after it
+ * (`amount` emits either as a [1] tensor).
  */
-function indexInGraph(c: OnnxCtx, mode: string, pb: number, pe: number, m: number, n: number, tag: string): number {
+function indexInGraph(
+  c: OnnxCtx,
+  mode: string,
+  amount: (side: 'begin' | 'end') => number,
+  m: number,
+  n: number,
+  tag: string,
+): number {
   const k = (v: number, what: string): number => c.b.constant(`${tag}/${what}`, I32, [], [v]);
   const int = (type: string, ins: number[], shape: number[], what: string): number =>
     op(
@@ -40,6 +47,7 @@ function indexInGraph(c: OnnxCtx, mode: string, pb: number, pe: number, m: numbe
     [m],
     Array.from({ length: m }, (_v, o) => o),
   );
+  const pb = amount('begin');
   if (mode === 'edge') {
     const shifted = int('SUB', [positions, pb], [m], 'shifted');
     return int('MINIMUM', [int('MAXIMUM', [shifted, k(0, 'zero')], [m], 'at_least_0'), k(n - 1, 'last')], [m], 'index');
@@ -48,7 +56,12 @@ function indexInGraph(c: OnnxCtx, mode: string, pb: number, pe: number, m: numbe
   const cropped = (v: number, what: string): number =>
     int('MAXIMUM', [int('SUB', [k(0, `${what}_zero`), v], [1], `${what}_neg`), k(0, `${what}_floor`)], [1], what);
   const lo = cropped(pb, 'crop_begin');
-  const kept = int('SUB', [int('SUB', [k(n, 'n'), lo], [1], 'after_begin'), cropped(pe, 'crop_end')], [1], 'kept');
+  const kept = int(
+    'SUB',
+    [int('SUB', [k(n, 'n'), lo], [1], 'after_begin'), cropped(amount('end'), 'crop_end')],
+    [1],
+    'kept',
+  );
   const begin = int('MAXIMUM', [pb, k(0, 'begin_floor')], [1], 'pad_before');
   const wrapped = int('FLOOR_MOD', [int('SUB', [positions, begin], [m], 'shifted'), kept], [m], 'wrapped');
   return int('ADD', [wrapped, lo], [m], 'index');
@@ -85,17 +98,21 @@ export function runtimeGatherPad(c: OnnxCtx, mode: string): Value[] {
     const m = out[a]!;
     const n = inShape[a]!;
     if (n === 0) throw c.refuse(`${mode} padding of the empty axis ${a}`);
-    const amount = (at: number, what: string): number =>
+    const k = axes.indexOf(a);
+    const amount = (side: 'begin' | 'end'): number =>
       op(
         c,
         'SLICE',
-        [pads, c.b.constant(`${tag}/${what}_at`, I32, [1], [at]), c.b.constant(`${tag}/${what}_size`, I32, [1], [1])],
+        [
+          pads,
+          c.b.constant(`${tag}/pad_${side}_at`, I32, [1], [side === 'begin' ? k : k + axes.length]),
+          c.b.constant(`${tag}/pad_${side}_size`, I32, [1], [1]),
+        ],
         [1],
         I32,
-        `${tag}/${what}`,
+        `${tag}/pad_${side}`,
       );
-    const k = axes.indexOf(a);
-    const idx = indexInGraph(c, mode, amount(k, 'pad_begin'), amount(k + axes.length, 'pad_end'), m, n, tag);
+    const idx = indexInGraph(c, mode, amount, m, n, tag);
     logical = logical.map((d, i) => (i === a ? m : d));
     const last = step === work.length - 1;
     x = op(c, 'GATHER', [x, idx], applyPerm(logical, p), dtype, last ? c.out() : `${tag}/padded`, {
