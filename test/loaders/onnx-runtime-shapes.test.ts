@@ -18,7 +18,8 @@ import {
 /**
  * ONNX ops whose amounts come at run time while the model declares the result's static shape: window functions
  * (HannWindow, …) of a run-time size, Range inside a chain of element-wise math (its length learnt from the declared
- * output), Pad in edge and wrap modes by run-time pads, Resize tf_crop_and_resize with a run-time roi, and MaxUnpool.
+ * output), Pad in edge and wrap modes by run-time pads, Resize tf_crop_and_resize with a run-time roi, MaxUnpool, and
+ * the MaxPool Indices output MaxUnpool reads.
  * Models built here run in onnxruntime and, converted, in the TFLite runtime on run-time values other than ONNX's
  * test data; ONNX's own node tests (Debian's libonnx-testdata; skipped when absent) match by name.
  */
@@ -464,6 +465,85 @@ test('MaxUnpool to an output_shape larger than the attributes give pads at the e
   }
 });
 
+/** Runs a model with one float input in onnxruntime and, converted, in TFLite; every output as numbers. */
+async function allOutputs(bytes: Uint8Array, x: Feed): Promise<{ want: number[][]; got: number[][] }> {
+  const ort = await import('onnxruntime-node');
+  const session = await ort.InferenceSession.create(bytes);
+  const res = await session.run({ [x.name]: new ort.Tensor(x.type, typed(x), x.dims) });
+  const want = session.outputNames.map((o) =>
+    Array.from(res[o]!.data as Float32Array | BigInt64Array, (v: number | bigint) => Number(v)),
+  );
+  const conv = convertOnnxBytes(bytes);
+  const rt = await TfliteRuntime.load(toTfliteBytes(conv.model));
+  try {
+    const a = typed(x);
+    const outs = await rt.run([new Uint8Array(a.buffer, a.byteOffset, a.byteLength)]);
+    const got = outs.map((o, k) => {
+      const b = o.bytes.slice().buffer;
+      return conv.outputs[k]!.dtype === 'int64'
+        ? Array.from(new BigInt64Array(b), Number)
+        : Array.from(new Float32Array(b));
+    });
+    return { want, got };
+  } finally {
+    rt.close();
+  }
+}
+
+const POOLS: [string, Record<string, number | number[]>, number[], number[]][] = [
+  [
+    '3×3 at stride 2, padded',
+    { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] },
+    [2, 3, 7, 6],
+    [2, 3, 4, 3],
+  ],
+  [
+    '2×2, column-major offsets',
+    { kernel_shape: [2, 2], strides: [2, 2], storage_order: 1 },
+    [1, 2, 4, 6],
+    [1, 2, 2, 3],
+  ],
+  ['ceil_mode', { kernel_shape: [2, 2], strides: [2, 2], ceil_mode: 1 }, [1, 2, 5, 5], [1, 2, 3, 3]],
+  ['dilated 2×2', { kernel_shape: [2, 2], dilations: [2, 2] }, [1, 1, 5, 6], [1, 1, 3, 4]],
+];
+
+for (const [what, attrs, x, y] of POOLS)
+  test(`MaxPool's Indices output (${what}) matches onnxruntime, ties to the first in the window`, async (t) => {
+    const bytes = graphModel({
+      opset: 12,
+      nodes: [
+        node(
+          'MaxPool',
+          ['x'],
+          ['y', 'i'],
+          Object.entries(attrs).map(([k, v]) => (Array.isArray(v) ? attribute.ints(k, v) : attribute.i(k, v))),
+        ),
+      ],
+      inputs: [io('x', 'float32', x)],
+      outputs: [io('y', 'float32', y), io('i', 'int64', y)],
+    });
+    // coarse values: many windows hold their maximum twice
+    const values = ramp(x.reduce((p, q) => p * q, 1)).map((v) => Math.round(v / 3));
+    const { want, got } = await allOutputs(bytes, { name: 'x', type: 'float32', dims: x, values });
+    t.deepEqual(got[0], want[0]);
+    t.deepEqual(got[1], want[1]);
+  });
+
+test('MaxPool with Indices into MaxUnpool (SegNet-style) matches onnxruntime end to end', async (t) => {
+  const bytes = graphModel({
+    opset: 12,
+    nodes: [
+      node('MaxPool', ['x'], ['p', 'i'], [attribute.ints('kernel_shape', [2, 2]), attribute.ints('strides', [2, 2])]),
+      node('Relu', ['p'], ['r']),
+      node('MaxUnpool', ['r', 'i'], ['y'], [attribute.ints('kernel_shape', [2, 2]), attribute.ints('strides', [2, 2])]),
+    ],
+    inputs: [io('x', 'float32', [1, 3, 6, 8])],
+    outputs: [io('y', 'float32', [1, 3, 6, 8])],
+  });
+  const { want, got } = await allOutputs(bytes, { name: 'x', type: 'float32', dims: [1, 3, 6, 8], values: ramp(144) });
+  close(t, got[0]!, want[0]!);
+});
+
 // ---- ONNX's node tests ----
 
 const data = nodeDataPresent ? test : test.skip;
@@ -486,10 +566,12 @@ const CONVERTED = [
   'test_resize_tf_crop_and_resize',
   'test_maxunpool_export_with_output_shape',
   'test_maxunpool_export_without_output_shape',
+  'test_maxpool_with_argmax_2d_precomputed_pads',
+  'test_maxpool_with_argmax_2d_precomputed_strides',
 ];
 
 data(
-  'ONNX node tests of window functions, run-time Range, Pad, Resize roi and MaxUnpool convert and match',
+  'ONNX node tests of window functions, run-time Range, Pad, Resize roi, MaxUnpool and MaxPool indices convert and match',
   async (t) => {
     const results = await runConformance(DEFAULT_DATA, ['node'], new RegExp(`^(${CONVERTED.join('|')})$`));
     t.is(results.length, CONVERTED.length);
@@ -501,13 +583,15 @@ data(
 );
 
 data(
-  'Kiln’s interpreter runs the converted Pad, Resize roi and MaxUnpool graphs as the TFLite runtime does',
+  'Kiln’s interpreter runs the converted Pad, Resize roi, MaxUnpool and MaxPool-indices graphs as TFLite does',
   async (t) => {
     for (const name of [
       'test_edge_pad',
       'test_resize_tf_crop_and_resize',
       'test_maxunpool_export_with_output_shape',
       'test_maxunpool_export_without_output_shape',
+      'test_maxpool_with_argmax_2d_precomputed_pads',
+      'test_maxpool_with_argmax_2d_precomputed_strides',
     ]) {
       const c = nodeCase(name);
       await expectSameAsTflite(t, convertOnnxBytes(c.bytes).model, { seeds: [1], inputs: () => c.inputs });

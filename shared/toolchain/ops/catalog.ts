@@ -76,7 +76,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     quant: { version: 2, output: FREE },
     cpuAlternative:
       'run it on the host after the model (take the argmax of the quantized scores), or leave it as the very last op',
-    from: { tf: ['ArgMax'], onnx: ['Hardmax', 'ArgMax', 'Unique'] },
+    from: { tf: ['ArgMax'], onnx: ['Hardmax', 'ArgMax', 'Unique', 'MaxPool'] },
   },
   ARG_MIN: {
     arity: [2, 1],
