@@ -305,6 +305,26 @@ for (const [mode, opset] of [
   });
 }
 
+test('Pad edge by run-time pads for the axes input 3 names (opset 18) pads those axes only', async (t) => {
+  const bytes = graphModel({
+    opset: 18,
+    nodes: [node('Pad', ['x', 'pads', '', 'axes'], ['y'], [attribute.s('mode', 'edge')])],
+    initializers: [initializer('axes', 'int64', [2], [-1, 1])],
+    inputs: [io('x', 'float32', [1, 2, 3, 4]), io('pads', 'int64', [4])],
+    outputs: [io('y', 'float32', [1, 4, 3, 6])],
+  });
+  for (const pads of [
+    [2, 1, 0, 1],
+    [0, 0, 2, 2],
+  ]) {
+    const { want, got } = await bothRuntimes(bytes, [
+      { name: 'x', type: 'float32', dims: [1, 2, 3, 4], values: ramp(24) },
+      { name: 'pads', type: 'int64', dims: [4], values: pads },
+    ]);
+    close(t, got, want);
+  }
+});
+
 test('Pad edge by run-time pads after a Conv (an NHWC tensor) pads the ONNX axes the pads name', async (t) => {
   const { want, got } = await bothRuntimes(padModel('edge', [1, 3, 4, 5], [1, 3, 7, 6], 13, true), [
     { name: 'x', type: 'float32', dims: [1, 3, 4, 5], values: ramp(60) },
