@@ -453,6 +453,35 @@ const cases: Case[] = [
       ),
     inputs: feeds(uniform(-4, 4)),
   },
+  ...['SIN', 'COS', 'FLOOR'].map((op) => ({
+    name: `${op} float32`,
+    build: (b: B) => b.output(b.unary(op, b.input('x', [6, 7]))),
+    inputs: feeds(uniform(-20, 20)),
+  })),
+  {
+    name: 'RANGE float32 and int32 from run-time bounds (the count the model fixes)',
+    build: (b) => {
+      const r = (dtype: DType, n: number, tag: string): void =>
+        one(
+          b,
+          'RANGE',
+          [b.input(`start${tag}`, [], dtype), b.input(`limit${tag}`, [], dtype), b.input(`delta${tag}`, [], dtype)],
+          {},
+          dtype,
+          [n],
+        );
+      r('float32', 7, 'f');
+      r('int32', 5, 'i');
+    },
+    inputs: (seed) => [
+      Float32Array.of(seed * 0.5),
+      Float32Array.of(seed * 0.5 + 2.09),
+      Float32Array.of(0.3),
+      Int32Array.of(seed * 10),
+      Int32Array.of(seed * 10 - 13),
+      Int32Array.of(-3),
+    ],
+  },
   {
     name: 'ELU float32',
     build: (b) => b.output(b.unary('ELU', b.input('x', [3, 17]))),

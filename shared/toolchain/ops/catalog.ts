@@ -76,7 +76,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     quant: { version: 2, output: FREE },
     cpuAlternative:
       'run it on the host after the model (take the argmax of the quantized scores), or leave it as the very last op',
-    from: { tf: ['ArgMax'], onnx: ['Hardmax', 'ArgMax', 'Unique'] },
+    from: { tf: ['ArgMax'], onnx: ['Hardmax', 'ArgMax', 'Unique', 'MaxPool'] },
   },
   ARG_MIN: {
     arity: [2, 1],
@@ -171,7 +171,11 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
       onnx: ['Conv', 'ConvInteger', 'QLinearConv'],
     },
   },
-  COS: { shape: 'same', from: { tf: ['Cos'], onnx: ['Tan', 'Cos'] } },
+  COS: {
+    shape: 'same',
+    kernel: 1,
+    from: { tf: ['Cos'], onnx: ['Tan', 'Cos', 'HannWindow', 'HammingWindow', 'BlackmanWindow'] },
+  },
   CUMSUM: { kernel: 1, from: { onnx: ['CumSum'] } },
   CUSTOM: {
     arity: [0, 0],
@@ -259,7 +263,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     },
   },
   FILL: { kernel: 1, from: { onnx: ['Expand', 'ConstantOfShape'] } },
-  FLOOR: { shape: 'same', from: { tf: ['Floor'], onnx: ['Floor'] } },
+  FLOOR: { shape: 'same', kernel: 1, from: { tf: ['Floor'], onnx: ['Floor'] } },
   FLOOR_DIV: {
     arity: [2, 1],
     shape: 'binary',
@@ -630,7 +634,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     },
     embeddedMaxVersion: 2,
   },
-  RANGE: { from: { onnx: ['Range'] } },
+  RANGE: { kernel: 1, from: { onnx: ['Range'] } },
   REDUCE_ANY: { shape: 'reduce' },
   REDUCE_MAX: {
     arity: [2, 1],
@@ -789,9 +793,13 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
       ],
     },
   },
-  SCATTER_ND: { arity: [3, 1], kernel: 1, from: { onnx: ['Slice', 'ScatterND', 'ScatterElements', 'Scatter'] } },
+  SCATTER_ND: {
+    arity: [3, 1],
+    kernel: 1,
+    from: { onnx: ['Slice', 'ScatterND', 'ScatterElements', 'Scatter', 'MaxUnpool'] },
+  },
   SHAPE: { shape: 'shape', kernel: 1 },
-  SIN: { shape: 'same', from: { tf: ['Sin'], onnx: ['Tan', 'Sin'] } },
+  SIN: { shape: 'same', kernel: 1, from: { tf: ['Sin'], onnx: ['Tan', 'Sin'] } },
   SLICE: {
     arity: [3, 1],
     shape: 'slice',
@@ -1091,5 +1099,5 @@ export const NO_OP_SOURCES: Readonly<Record<FrontEnd, readonly string[]>> = {
     'AlphaDropout',
     'ActivityRegularization',
   ],
-  onnx: ['Identity', 'Dropout', 'Shape', 'Size', 'EyeLike', 'HannWindow', 'HammingWindow', 'BlackmanWindow'],
+  onnx: ['Identity', 'Dropout', 'Shape', 'Size', 'EyeLike'],
 };

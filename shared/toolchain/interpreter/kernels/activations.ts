@@ -186,6 +186,9 @@ const floatOnly =
   };
 
 export const exp = floatOnly(Math.exp);
+export const sin = floatOnly(Math.sin);
+export const cos = floatOnly(Math.cos);
+export const floor = floatOnly(Math.floor);
 // + 0: TFLite returns +0 where Math.ceil gives −0
 export const ceil = floatOnly((v) => Math.ceil(v) + 0);
 

@@ -25,6 +25,7 @@ import { scatterNd } from './scatter-nd.js';
 import { where } from './where.js';
 import { broadcastTo, fill } from './fill-broadcast.js';
 import { cumsum } from './cumsum.js';
+import { range } from './range.js';
 import { localResponseNormalization } from './lrn.js';
 import { transposeConv } from './transpose-conv.js';
 
@@ -46,6 +47,7 @@ export const BUILTIN_KERNEL_FUNCTIONS: Readonly<Record<string, Kernel>> = {
   CEIL: act.ceil,
   CONCATENATION: sh.concatenation,
   CONV_2D: conv2d,
+  COS: act.cos,
   CUMSUM: cumsum,
   DEPTHWISE_CONV_2D: depthwiseConv2d,
   DEPTH_TO_SPACE: sh.depthToSpace,
@@ -56,6 +58,7 @@ export const BUILTIN_KERNEL_FUNCTIONS: Readonly<Record<string, Kernel>> = {
   EXP: act.exp,
   EXPAND_DIMS: sh.expandDims,
   FILL: fill,
+  FLOOR: act.floor,
   FLOOR_DIV: ew.floorDiv,
   FLOOR_MOD: ew.floorMod,
   FULLY_CONNECTED: fullyConnected,
@@ -96,6 +99,7 @@ export const BUILTIN_KERNEL_FUNCTIONS: Readonly<Record<string, Kernel>> = {
   REDUCE_MAX: red.reduceMax,
   REDUCE_MIN: red.reduceMin,
   REDUCE_PROD: red.reduceProd,
+  RANGE: range,
   RELU: act.relu,
   RELU6: act.relu6,
   RELU_N1_TO_1: act.reluN1To1,
@@ -106,6 +110,7 @@ export const BUILTIN_KERNEL_FUNCTIONS: Readonly<Record<string, Kernel>> = {
   RSQRT: act.rsqrt,
   SELECT_V2: selectV2,
   SHAPE: sh.shapeOp,
+  SIN: act.sin,
   SLICE: sh.slice,
   SOFTMAX: softmax,
   SPACE_TO_BATCH_ND: sh.spaceToBatchNd,

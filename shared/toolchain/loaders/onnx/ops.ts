@@ -97,8 +97,9 @@ import { unique } from './ops/unique.js';
 import { nonMaxSuppression } from './ops/nms.js';
 import { NARROW, mod, widened } from './ops/widen.js';
 import { dft, stft } from './ops/spectral.js';
-import { WINDOWS } from './ops/windows.js';
 import { melWeightMatrix } from './ops/mel.js';
+import { maxUnpool } from './ops/unpool.js';
+import { WINDOW_OPS } from './ops/window.js';
 
 export { operands, type OnnxOpConverter } from './ops/common.js';
 
@@ -376,8 +377,9 @@ export const ONNX_OPS: Record<string, OnnxOpConverter> = {
   Unique: unique,
   DFT: dft,
   STFT: stft,
-  ...WINDOWS,
   MelWeightMatrix: melWeightMatrix,
+  MaxUnpool: maxUnpool,
+  ...WINDOW_OPS,
 };
 
 /** Ops whose result is computed only when all inputs are constants (fold.ts); refused otherwise. */

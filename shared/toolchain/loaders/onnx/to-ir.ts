@@ -20,6 +20,7 @@ import { ONNX_TYPE_NAMES, constOf, onnxDtype, tensorFromOnnx, type ConstVal } fr
 import { SEQUENCE_OPS, convertSequenceNode, type OnnxSequence } from './sequences.js';
 import { CONTROL_FLOW_OPS, MAX_UNROLLED_NODES, allNodes, convertControlFlow, declaredShapes } from './control-flow.js';
 import { TRAINING_DOMAIN, TRAINING_OPS } from './ops/optimizers.js';
+import { propagateStaticShapes } from './shape-propagation.js';
 import type { OnnxModel, OnnxNode, OnnxValueInfo } from './types.js';
 
 export const MIN_OPSET = 1;
@@ -192,6 +193,10 @@ export function onnxToIr(m: OnnxModel, label: string, opts: ConvertOptions): { m
   }
   // the shapes the model declares for its values (outputs and value_info), where every dimension is fixed
   const declared = declaredShapes(g);
+  // and the shapes that follow from those through shape-keeping nodes (a Range feeding element-wise math to an output)
+  const fixed = new Map(declared);
+  for (const [name, v] of values) fixed.set(name, logicalShape(b, v));
+  for (const [name, s] of propagateStaticShapes(g.node, fixed)) if (!declared.has(name)) declared.set(name, s);
   const seqs = new Map<string, OnnxSequence>();
   const shape = (v: Value): number[] => logicalShape(b, v);
   const budget = { nodes: MAX_UNROLLED_NODES };

@@ -10,7 +10,21 @@ import { constVal, tensorVal, type OnnxCtx, type Value } from '../context.js';
 import { makeConst } from '../tensor.js';
 import { F32, castTo, typedOp } from './common.js';
 import { melWeights } from './spectral-tables.js';
-import { floatOutput } from './windows.js';
+
+/** output_datatype codes Kiln emits, as float32 (ONNX double is computed and held as float32, as elsewhere). */
+const FLOAT_OUTPUTS: Record<number, DType> = { 1: F32, 11: F32 };
+
+/** The float type the `output_datatype` attribute asks for (default float), or a refusal naming it. */
+function floatOutput(c: OnnxCtx): DType {
+  const code = c.attr.i('output_datatype', 1);
+  const dtype = FLOAT_OUTPUTS[code];
+  if (!dtype)
+    throw c.refuse(
+      `output_datatype ${code}`,
+      'Kiln emits this table as float32 (output_datatype 1, or 11 computed as float32); cast the result in the model instead',
+    );
+  return dtype;
+}
 
 const INPUTS = ['num_mel_bins', 'dft_length', 'sample_rate', 'lower_edge_hertz', 'upper_edge_hertz'];
 

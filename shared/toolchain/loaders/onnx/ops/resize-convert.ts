@@ -1,6 +1,7 @@
 /** ONNX Resize attributes → the per-axis tables of resize-tables.ts (or a refusal naming the case). */
 
 import type { OnnxCtx } from '../context.js';
+import { runtimeRoiResize } from './resize-crop.js';
 import { COORDINATE_MODES, tableResize, type ResizeMode } from './resize-tables.js';
 
 const NEAREST_MODES = ['round_prefer_floor', 'round_prefer_ceil', 'floor', 'ceil'];
@@ -29,8 +30,7 @@ export function resizeByTables(
   let roi: number[] | undefined;
   if (ctm === 'tf_crop_and_resize') {
     if (!c.has(1)) throw c.refuse('tf_crop_and_resize without a roi input');
-    if (!c.isConst(1))
-      throw c.refuse('tf_crop_and_resize with a roi computed at run time', 'Give the roi as a constant');
+    if (!c.isConst(1)) return runtimeRoiResize(c, x, s, size, scales, m);
     roi = Array.from(c.const(1).v);
     if (roi.length !== 8 || roi[0] !== 0 || roi[1] !== 0 || roi[4] !== 1 || roi[5] !== 1)
       throw c.refuse('tf_crop_and_resize cropping batch or channels');

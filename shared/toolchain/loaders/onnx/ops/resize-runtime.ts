@@ -96,6 +96,32 @@ function resizeAxisAtRunTime(
     default:
       throw c.refuse(`coordinate_transformation_mode ${m.ctm} with scales computed at run time`);
   }
+  return sampleAt(c, x, xo, a, m, tag, outName);
+}
+
+/**
+ * Interpolates physical axis `a.axis` of `x` at the source coordinates `xo` (a float32 [a.outSize] tensor): the
+ * neighbours of each coordinate by the interpolation mode, GATHERed and weighted.
+ */
+export function sampleAt(
+  c: OnnxCtx,
+  x: number,
+  xo: number,
+  a: Pick<Axis, 'axis' | 'inSize' | 'outSize'>,
+  m: ResizeMode,
+  tag0: string,
+  outName: string,
+): number {
+  const b = c.b;
+  const M = a.outSize;
+  const n = a.inSize;
+  const tag = `${tag0}/sample`;
+  let k = 0;
+  const f = (type: string, ins: number[], shape = [M], dtype: DType = F32): number =>
+    b.op(type, ins, ['ADD', 'SUB', 'MUL', 'DIV'].includes(type) ? { fusedActivationFunction: 0 } : {}, {
+      outputs: [{ name: `${tag}/t${k++}`, shape, dtype }],
+    })[0]!;
+  const k32 = (v: number): number => b.constant(`${tag}/k${k++}`, F32, [], [v]);
   // floor (LESS) or ceil (GREATER) as truncation (CAST to int32) corrected by one where it went the other way; TFLite's
   // FLOOR and CEIL would do, but Kiln's interpreter runs these
   const round = (v: number, type: 'LESS' | 'GREATER'): number => {

@@ -12,6 +12,7 @@ import { F32, ONNX_TO, castTo, dropAxes, floatOnly, one, operands, type OnnxOpCo
 import { binaryWithConst } from './flat-binary.js';
 import { resizeByTables, resizeModeOf } from './resize-convert.js';
 import { runtimeScaleResize } from './resize-runtime.js';
+import { GATHER_PAD_MODES, runtimeGatherPad } from './runtime-pad.js';
 
 export function reshapeTo(c: OnnxCtx, shape: number[]): Value[] {
   if (c.value(0).kind === 'const') return [constVal({ ...c.const(0), shape })];
@@ -137,6 +138,7 @@ export function pad(c: OnnxCtx): Value[] {
 function runtimePad(c: OnnxCtx, mode: string, r: number): Value[] {
   const out = c.declared();
   if (!out) throw c.refuse('input 1 (pads) is computed at run time and the model declares no output shape');
+  if (GATHER_PAD_MODES.includes(mode)) return runtimeGatherPad(c, mode);
   if (c.has(3)) throw c.refuse('pads computed at run time for some axes only (input 3)');
   if (mode !== 'constant' && mode !== 'reflect')
     throw c.refuse(`${mode} padding by amounts computed at run time`, 'Give the pads as a constant');

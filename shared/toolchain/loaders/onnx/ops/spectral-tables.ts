@@ -60,26 +60,6 @@ export function dftWeights(s: DftSpec): Float32Array {
   return w;
 }
 
-export type WindowKind = 'HannWindow' | 'HammingWindow' | 'BlackmanWindow';
-
-/** The cosine-sum coefficients a_m of w[n] = Σ_m (−1)^m·a_m·cos(2π·m·n/N′) (N′ = N periodic, N − 1 symmetric). */
-const COSINE_SUMS: Record<WindowKind, number[]> = {
-  HannWindow: [0.5, 0.5],
-  HammingWindow: [25 / 46, 21 / 46],
-  BlackmanWindow: [0.42, 0.5, 0.08],
-};
-
-export const WINDOW_KINDS = Object.keys(COSINE_SUMS) as WindowKind[];
-
-/** ONNX's window of `size` samples (float64), periodic or symmetric. */
-export function windowTable(kind: WindowKind, size: number, periodic: boolean): Float64Array {
-  const span = periodic ? size : size - 1;
-  const a = COSINE_SUMS[kind];
-  return Float64Array.from({ length: size }, (_v, n) =>
-    a.reduce((sum, am, m) => sum + (m % 2 ? -am : am) * turn(m * n, span)[0], 0),
-  );
-}
-
 /** 2595·log10(1 + f/700): hertz to mel. */
 export const toMel = (hz: number): number => 2595 * Math.log10(1 + hz / 700);
 
