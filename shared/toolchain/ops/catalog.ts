@@ -301,7 +301,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     from: {
       tf: ['GatherV2'],
       keras: ['Embedding'],
-      onnx: ['Gather', 'Det', 'GatherElements', 'Compress', 'Unique', 'Resize', 'NonMaxSuppression'],
+      onnx: ['Gather', 'Det', 'GatherElements', 'Compress', 'Unique', 'Resize', 'NonMaxSuppression', 'GridSample'],
     },
   },
   GATHER_ND: {

@@ -94,6 +94,8 @@ import { compress, nonZero, oneHot, reverseSequence, topK } from './ops/selectio
 import { unique } from './ops/unique.js';
 import { nonMaxSuppression } from './ops/nms.js';
 import { NARROW, mod, widened } from './ops/widen.js';
+import { withMaxPoolIndices } from './ops/pool-indices.js';
+import { gridSample } from './ops/grid-sample.js';
 
 export { operands, type OnnxOpConverter } from './ops/common.js';
 
@@ -163,7 +165,7 @@ export const ONNX_OPS: Record<string, OnnxOpConverter> = {
   },
   Conv: orVolume(conv, conv3d),
   MaxPool: widened(
-    orVolume(pool('MAX_POOL_2D'), (c) => pool3d(c, 'MAX_POOL_2D')),
+    withMaxPoolIndices(orVolume(pool('MAX_POOL_2D'), (c) => pool3d(c, 'MAX_POOL_2D'))),
     F32,
     NARROW,
     [0],
@@ -367,6 +369,7 @@ export const ONNX_OPS: Record<string, OnnxOpConverter> = {
   NonZero: nonZero,
   Compress: compress,
   Unique: unique,
+  GridSample: gridSample,
 };
 
 /** Ops whose result is computed only when all inputs are constants (fold.ts); refused otherwise. */
