@@ -301,7 +301,17 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     from: {
       tf: ['GatherV2'],
       keras: ['Embedding'],
-      onnx: ['Gather', 'Det', 'GatherElements', 'Compress', 'Unique', 'Resize', 'NonMaxSuppression', 'GridSample'],
+      onnx: [
+        'Gather',
+        'Det',
+        'GatherElements',
+        'Compress',
+        'Unique',
+        'Resize',
+        'NonMaxSuppression',
+        'GridSample',
+        'RoiAlign',
+      ],
     },
   },
   GATHER_ND: {

@@ -96,6 +96,7 @@ import { nonMaxSuppression } from './ops/nms.js';
 import { NARROW, mod, widened } from './ops/widen.js';
 import { withMaxPoolIndices } from './ops/pool-indices.js';
 import { gridSample } from './ops/grid-sample.js';
+import { roiAlign } from './ops/roi-align.js';
 
 export { operands, type OnnxOpConverter } from './ops/common.js';
 
@@ -370,6 +371,7 @@ export const ONNX_OPS: Record<string, OnnxOpConverter> = {
   Compress: compress,
   Unique: unique,
   GridSample: gridSample,
+  RoiAlign: roiAlign,
 };
 
 /** Ops whose result is computed only when all inputs are constants (fold.ts); refused otherwise. */

@@ -1,12 +1,16 @@
 /**
  * ONNX GridSample (2-D: X [N, C, H, W], a run-time grid [N, H_out, W_out, 2] of normalized (x, y)) composed from
- * TFLite builtins, following ONNX's reference implementation step by step, each axis on its own:
+ * TFLite builtins, each axis on its own:
  *
  *   1. denormalize: align_corners=1 → (g + 1)/2 · (L − 1); align_corners=0 → ((g + 1) · L − 1)/2;
  *   2. nearest: round half to even (ROUND, as std::nearbyint);
- *   3. a coordinate outside [x_min, x_max] ([0, L − 1], or [−0.5, L − 0.5] with align_corners=0) is clamped to
- *      [0, L − 1] (border) or reflected into the range (reflection: x_min + the triangle wave min(t, 2r − t) of
- *      t = (x − x_min) mod 2r, r = x_max − x_min); with zeros it is clamped to [−3, L + 2], where every tap is padding;
+ *   3. nearest and linear: a coordinate outside [x_min, x_max] ([0, L − 1], or [−0.5, L − 0.5] with
+ *      align_corners=0) is clamped to [0, L − 1] (border) or reflected into the range (reflection: x_min + the
+ *      triangle wave min(t, 2r − t) of t = (x − x_min) mod 2r, r = x_max − x_min), as ONNX's reference does; cubic
+ *      leaves the coordinate and pads each tap (PyTorch's bicubic, which onnxruntime follows; ONNX's Python reference
+ *      clamps or reflects the coordinate first, which differs for cubic border/reflection outside the image), its
+ *      reflection read modulo the period 2r; coordinates that read only padding (zeros, cubic border) are clamped
+ *      to [−3, L + 2];
  *   4. taps x0 + o (x0 = ⌊x⌋; o ∈ {0} nearest, {0, 1} linear, {−1, 0, 1, 2} cubic) and their weights
  *      (1 − |t − o| linear; Keys' cubic with A = −0.75 of |t − o|, as a per-tap polynomial, t = x − x0);
  *   5. each integer tap through a constant table: the row/column it reads (clamped for border, reflected for
@@ -136,13 +140,17 @@ export function gridSample(c: OnnxCtx): Value[] {
     if (mode === 'nearest') x = op('ROUND', [x], col, t('rounded'));
     // 3. padding of the coordinate
     const [lo, hi] = ac ? [0, L - 1] : [-0.5, L - 0.5];
-    if (padding === 'zeros') x = clamp(x, -3, L + 2, 'bounded');
-    else {
+    const period = 2 * (hi - lo);
+    // cubic reflection reads the taps of x modulo the reflection's period (exact: FLOOR_MOD is)
+    const span = mode === 'cubic' && padding === 'reflection' ? Math.max(period, 1) : L;
+    if (padding === 'zeros' || (mode === 'cubic' && padding === 'border')) x = clamp(x, -3, L + 2, 'bounded');
+    else if (mode === 'cubic') {
+      if (period > 0) x = op('FLOOR_MOD', [x, scalar('period', period)], col, t('periodic'));
+    } else {
       const inside = clamp(x, lo, hi, 'inside');
       let fixed = inside;
       if (padding === 'border') fixed = clamp(x, 0, L - 1, 'border');
-      else if (hi > lo) {
-        const period = 2 * (hi - lo);
+      else if (period > 0) {
         const u = op(
           'FLOOR_MOD',
           [bin('SUB', x, scalar('lo', lo), 'from_lo'), scalar('period', period)],
@@ -174,12 +182,14 @@ export function gridSample(c: OnnxCtx): Value[] {
       row,
       I32,
     );
-    const taps = clamp(shifted, 0, L - 1 + 2 * PAD, 'taps_bounded', row, I32);
+    const taps = clamp(shifted, 0, span - 1 + 2 * PAD, 'taps_bounded', row, I32);
     // 5. the tap tables
-    const range = Array.from({ length: L + 2 * PAD }, (_v, j) => j - PAD);
+    const range = Array.from({ length: span + 2 * PAD }, (_v, j) => j - PAD);
     // zeros reads any pixel for a tap on the padding (its weight is 0): the nearest one, as border does
     const readAt = range.map((i) =>
-      padding === 'reflection' ? Math.trunc(reflect(i, lo, hi)) : Math.min(Math.max(i, 0), L - 1),
+      padding === 'reflection'
+        ? Math.min(Math.max(Math.trunc(reflect(i, lo, hi)), 0), L - 1)
+        : Math.min(Math.max(i, 0), L - 1),
     );
     const gather = (params: number, tag: string, dtype: DType): number =>
       op('GATHER', [params, taps], row, t(tag), dtype, { axis: 0, batchDims: 0 });
