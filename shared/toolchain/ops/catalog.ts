@@ -260,7 +260,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     shape: 'binary',
     kernel: 3,
     cpuAlternative: 'remove the integer division from the network or do it on the host',
-    from: { tf: ['FloorDiv'] },
+    from: { tf: ['FloorDiv'], onnx: ['GridSample', 'RoiAlign'] },
   },
   FLOOR_MOD: {
     arity: [2, 1],
@@ -301,17 +301,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     from: {
       tf: ['GatherV2'],
       keras: ['Embedding'],
-      onnx: [
-        'Gather',
-        'Det',
-        'GatherElements',
-        'Compress',
-        'Unique',
-        'Resize',
-        'NonMaxSuppression',
-        'GridSample',
-        'RoiAlign',
-      ],
+      onnx: ['Gather', 'Det', 'GatherElements', 'Compress', 'Unique', 'Resize', 'NonMaxSuppression'],
     },
   },
   GATHER_ND: {
