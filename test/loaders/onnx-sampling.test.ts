@@ -7,7 +7,7 @@ import { toTfliteBytes } from '../../shared/toolchain/loaders/convert.js';
 import { TfliteRuntime } from '../../shared/toolchain/runtime/tflite-runtime.js';
 import { DEFAULT_DATA, runConformance } from '../../scripts/onnx-conformance.js';
 import { nodeModel, type Feed, type Port } from './helpers/onnx-port-model.js';
-import { attribute, convertOnnxBytes } from './helpers/onnx-proto-parts.js';
+import { attribute, convertOnnxBytes, graphModel, valueInfo } from './helpers/onnx-proto-parts.js';
 
 // ONNX's sampling and indexing ops that TFLite composes from its builtins (MaxPool's Indices output, GridSample,
 // RoiAlign), built in code, converted, and run in the TFLite runtime and in Kiln's interpreter against onnxruntime on
@@ -299,16 +299,60 @@ test('RoiAlign: avg and max, half_pixel and output_half_pixel, ROIs crossing the
   t.regex(refusal(roiModel([], x, 4, 2, 2)), /sampling_ratio=0/);
 });
 
+test('MaxUnpool of a MaxPool with overlapping windows (repeated indices) and of run-time indices, 2-D and 1-D', async (t) => {
+  // MaxPool 3×3 stride 2 pad 1 → MaxUnpool with the same attributes: [2, 3, 7, 7] → [2, 3, 4, 4] → [2, 3, 7, 7]
+  const pool = [
+    attribute.ints('kernel_shape', [3, 3]),
+    attribute.ints('strides', [2, 2]),
+    attribute.ints('pads', [1, 1, 1, 1]),
+  ];
+  const chain = graphModel({
+    opset: 12,
+    nodes: [
+      { opType: 'MaxPool', name: 'p', input: ['x'], output: ['v', 'i'], attribute: pool },
+      { opType: 'MaxUnpool', name: 'u', input: ['v', 'i'], output: ['y'], attribute: pool },
+    ],
+    inputs: [valueInfo('x', 'float', [2, 3, 7, 7])],
+    outputs: [valueInfo('y', 'float', [2, 3, 7, 7])],
+  });
+  const x: Port[] = [{ name: 'x', elem: 'float', dims: [2, 3, 7, 7] }];
+  const types = await sameAsOrt(t, chain, x, [[values(294, 14, -4, 4, 1)], [values(294, 15, -9, 9)]]);
+  t.true(types.includes('SCATTER_ND'), types.join());
+  // indices fed at run time, a 1-D unpool with an output_shape equal to the inferred one
+  const ports: Port[] = [
+    { name: 'v', elem: 'float', dims: [1, 2, 3] },
+    { name: 'i', elem: 'int64', dims: [1, 2, 3] },
+  ];
+  const k2 = [attribute.ints('kernel_shape', [2]), attribute.ints('strides', [2])];
+  await sameAsOrt(t, nodeModel('MaxUnpool', ports, [{ name: 'y', elem: 'float', dims: [1, 2, 6] }], k2, 11), ports, [
+    [values(6, 16, -3, 3), i64([1, 2, 5, 6, 9, 10])],
+  ]);
+  const shaped: Port[] = [...ports, { name: 's', elem: 'int64', dims: [3], init: [1, 2, 6] }];
+  const same = nodeModel('MaxUnpool', shaped, [{ name: 'y', elem: 'float', dims: [1, 2, 6] }], k2, 11);
+  await sameAsOrt(t, same, ports, [[values(6, 17, -3, 3), i64([0, 3, 4, 7, 8, 11])]]);
+  const larger: Port[] = [...ports, { name: 's', elem: 'int64', dims: [3], init: [1, 2, 7] }];
+  t.regex(
+    refusal(nodeModel('MaxUnpool', larger, [{ name: 'y', elem: 'float', dims: [1, 2, 7] }], k2, 11)),
+    /output_shape \[1, 2, 7\] other than the inferred \[1, 2, 6\]/,
+  );
+});
+
 const present = existsSync(`${DEFAULT_DATA}/node`);
 (present ? test : test.skip)(
-  'ONNX node tests of MaxPool with Indices, GridSample and RoiAlign all match',
+  'ONNX node tests of MaxPool with Indices, GridSample, RoiAlign and MaxUnpool match, but the padded output_shape',
   async (t) => {
-    const results = await runConformance(DEFAULT_DATA, ['node'], /^test_(maxpool_with_argmax|gridsample|roialign)/);
-    t.deepEqual(
-      results.filter((r) => r.status !== 'matched').map((r) => `${r.name}: ${r.reason}`),
-      [],
+    const results = await runConformance(
+      DEFAULT_DATA,
+      ['node'],
+      /^test_(maxpool_with_argmax|gridsample|roialign|maxunpool)/,
     );
-    // 2 MaxPool with Indices, 8 GridSample, 2 RoiAlign
-    t.is(results.length, 12);
+    t.deepEqual(
+      results.filter((r) => r.status !== 'matched').map((r) => `${r.name}: ${r.status}: ${r.reason}`),
+      [
+        'test_maxunpool_export_with_output_shape: refused: node y (MaxUnpool): output_shape [1, 1, 5, 5] other than the inferred [1, 1, 4, 4]',
+      ],
+    );
+    // 2 MaxPool with Indices, 8 GridSample, 2 RoiAlign, 2 MaxUnpool
+    t.is(results.length, 14);
   },
 );

@@ -215,7 +215,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     shape: 'binary',
     kernel: 2,
     cpuAlternative: 'multiply by the constant reciprocal (MUL) instead of dividing',
-    from: { tf: ['RealDiv', 'Div'], onnx: ['Atanh', 'Tan', 'Div', 'Softsign', 'Reciprocal'] },
+    from: { tf: ['RealDiv', 'Div'], onnx: ['Atanh', 'Tan', 'Div', 'Softsign', 'Reciprocal', 'MaxUnpool'] },
   },
   ELU: {
     shape: 'same',

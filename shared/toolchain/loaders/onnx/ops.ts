@@ -97,6 +97,7 @@ import { NARROW, mod, widened } from './ops/widen.js';
 import { withMaxPoolIndices } from './ops/pool-indices.js';
 import { gridSample } from './ops/grid-sample.js';
 import { roiAlign } from './ops/roi-align.js';
+import { maxUnpool } from './ops/max-unpool.js';
 
 export { operands, type OnnxOpConverter } from './ops/common.js';
 
@@ -372,6 +373,7 @@ export const ONNX_OPS: Record<string, OnnxOpConverter> = {
   Unique: unique,
   GridSample: gridSample,
   RoiAlign: roiAlign,
+  MaxUnpool: maxUnpool,
 };
 
 /** Ops whose result is computed only when all inputs are constants (fold.ts); refused otherwise. */
