@@ -224,7 +224,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     shape: 'binary',
     kernel: 2,
     cpuAlternative: 'multiply by the constant reciprocal (MUL) instead of dividing',
-    from: { tf: ['RealDiv', 'Div'], onnx: ['Atanh', 'Tan', 'Div', 'Softsign', 'Reciprocal'] },
+    from: { tf: ['RealDiv', 'Div'], onnx: ['Atanh', 'Tan', 'Div', 'Softsign', 'Reciprocal', 'MaxUnpool'] },
   },
   ELU: {
     shape: 'same',
@@ -269,7 +269,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     shape: 'binary',
     kernel: 3,
     cpuAlternative: 'remove the integer division from the network or do it on the host',
-    from: { tf: ['FloorDiv'], onnx: ['BitShift', 'MelWeightMatrix'] },
+    from: { tf: ['FloorDiv'], onnx: ['BitShift', 'MelWeightMatrix', 'GridSample', 'RoiAlign'] },
   },
   FLOOR_MOD: {
     arity: [2, 1],

@@ -100,6 +100,9 @@ import { dft, stft } from './ops/spectral.js';
 import { melWeightMatrix } from './ops/mel.js';
 import { maxUnpool } from './ops/unpool.js';
 import { WINDOW_OPS } from './ops/window.js';
+import { withMaxPoolIndices } from './ops/pool-indices.js';
+import { gridSample } from './ops/grid-sample.js';
+import { roiAlign } from './ops/roi-align.js';
 
 export { operands, type OnnxOpConverter } from './ops/common.js';
 
@@ -169,7 +172,7 @@ export const ONNX_OPS: Record<string, OnnxOpConverter> = {
   },
   Conv: orVolume(conv, conv3d),
   MaxPool: widened(
-    orVolume(pool('MAX_POOL_2D'), (c) => pool3d(c, 'MAX_POOL_2D')),
+    withMaxPoolIndices(orVolume(pool('MAX_POOL_2D'), (c) => pool3d(c, 'MAX_POOL_2D'))),
     F32,
     NARROW,
     [0],
@@ -380,6 +383,8 @@ export const ONNX_OPS: Record<string, OnnxOpConverter> = {
   MelWeightMatrix: melWeightMatrix,
   MaxUnpool: maxUnpool,
   ...WINDOW_OPS,
+  GridSample: gridSample,
+  RoiAlign: roiAlign,
 };
 
 /** Ops whose result is computed only when all inputs are constants (fold.ts); refused otherwise. */

@@ -9,7 +9,6 @@ import { isSamePadding, noPads, windowOf, type Window } from '../geometry.js';
 import { applyPerm, channelsLast, norm, permuteValues, type Perm } from '../layout.js';
 import { excludePadAveragePool } from './avgpool.js';
 import { F32, floatOnly, need4d, one, operands, unary, type OnnxOpConverter } from './common.js';
-import { maxPoolWithIndices } from './maxpool-indices.js';
 
 /** Runs a 2-D op on an NCHW-style input: 1-D (rank 3) inputs become [N, 1, W, C]. Returns the NHWC result, re-ranked. */
 export function spatial2d(c: OnnxCtx, f: (x: number, hw: [number, number], one: boolean) => number): Value[] {
@@ -136,10 +135,9 @@ export function runtimeConv(c: OnnxCtx): Value[] {
 export function pool(type: 'MAX_POOL_2D' | 'AVERAGE_POOL_2D'): OnnxOpConverter {
   return (c) => {
     floatOnly(c);
-    if (c.node.output.length > 1 && c.node.output[1]) {
-      if (type === 'MAX_POOL_2D') return maxPoolWithIndices(c);
+    // MaxPool's Indices output is computed by pool-indices.ts, which hands this only the values
+    if (c.node.output.length > 1 && c.node.output[1])
       throw c.refuse('the Indices output', 'TFLite max pooling does not return indices');
-    }
     const dil = c.attr.ints('dilations');
     if (dil && dil.some((d) => d !== 1)) {
       const st = c.attr.ints('strides') ?? dil.map(() => 1);
