@@ -141,7 +141,12 @@ export function convertControlFlow(node: OnnxNode, s: FlowScope): void {
       s.convert({ ...n, name: `${name}/${label}/${n.name || n.output[0] || n.opType}` }, vals, declared, s.opset);
     return g.output.map((o) => {
       const v = vals.get(o.name);
-      if (!v) throw refuse(`its ${label} graph's output ${o.name} is not produced by any node`);
+      if (!v)
+        throw refuse(
+          o.type?.sequenceType || o.type?.optionalType
+            ? `its ${label} graph returns ${o.name}, a ${o.type.sequenceType ? 'sequence' : 'optional'}: TFLite models hold tensors only`
+            : `its ${label} graph's output ${o.name} is not produced by any node`,
+        );
       return v;
     });
   };

@@ -161,7 +161,10 @@ export const ONNX_OPS: Record<string, OnnxOpConverter> = {
   Identity: identity,
   Dropout: (c) => {
     if (c.opset >= 12 && c.has(2) && (!c.isConst(2) || c.const(2).v[0]))
-      throw c.refuse('dropout in training mode', 'Export the model in eval mode (model.eval())');
+      throw c.refuse(
+        'dropout in training mode (or with a training_mode flag given at run time): it drops elements at random',
+        'Export the model in eval mode (model.eval())',
+      );
     if (c.opset < 7 && c.attr.i('is_test', 0) === 0 && c.node.output.length > 1 && c.node.output[1])
       throw c.refuse('dropout in training mode (its mask output is used)');
     // In inference the mask (opset 12+: bool) keeps every element.

@@ -177,7 +177,7 @@ export function onnxToIr(m: OnnxModel, label: string, opts: ConvertOptions): { m
         'E_UNSUPPORTED_TYPE',
         `input ${vi.name} is ${ONNX_TYPE_NAMES[tt.elemType ?? 0]}` +
           (readers.length ? `, read by ${listNodes(readers)}` : '') +
-          `; Kiln converts models whose inputs are float32, int32, int64, bool, uint8 or int8 (TFLite computes in float32)`,
+          `; Kiln converts models whose inputs are float32, int32, int64, bool, uint8 or int8 (the types TFLite 2.9's kernels compute on)`,
         {
           hint: 'Export the model with float32 inputs (model.float() before torch.onnx.export)',
           details: { unsupportedOps: ops, nodes: readers.map((n) => n.name || n.output[0] || '') },

@@ -7,7 +7,7 @@ import { MirrorPadMode } from '../../../tflite/schema.js';
 import { constVal, tensorVal, transpose, type OnnxCtx, type Value } from '../context.js';
 import { sliceParams } from '../fold.js';
 import { applyPerm, channelsLast, inversePerm, norm, permuteValues } from '../layout.js';
-import { makeConst } from '../tensor.js';
+import { makeConst, ONNX_TYPE_NAMES } from '../tensor.js';
 import { F32, ONNX_TO, castTo, dropAxes, floatOnly, one, operands, type OnnxOpConverter } from './common.js';
 import { binaryWithConst } from './flat-binary.js';
 import { resizeByTables, resizeModeOf } from './resize-convert.js';
@@ -615,7 +615,13 @@ export function depthSpace(type: 'DEPTH_TO_SPACE' | 'SPACE_TO_DEPTH'): OnnxOpCon
 
 export function cast(c: OnnxCtx): Value[] {
   const to = ONNX_TO[c.attr.i('to', 1)];
-  if (!to) throw c.refuse(`cast to ONNX type ${c.attr.i('to', 1)}`);
+  if (!to) {
+    const code = c.attr.i('to', 1);
+    throw c.refuse(
+      `cast to ${ONNX_TYPE_NAMES[code] ?? 'unknown type'} (ONNX type ${code}), which TFLite 2.9's CAST does not produce`,
+      'Cast to float32 or an integer type instead',
+    );
+  }
   const p = c.perm(0);
   const x = c.tensor(0, p);
   if (c.dtype(0) === to) return [c.value(0)];
