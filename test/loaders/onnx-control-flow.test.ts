@@ -1,9 +1,10 @@
 import test from 'ava';
-import { existsSync } from 'node:fs';
+
 import { isKilnError } from '../../shared/common/errors.js';
 import { toTfliteBytes } from '../../shared/toolchain/loaders/convert.js';
 import { TfliteRuntime } from '../../shared/toolchain/runtime/tflite-runtime.js';
-import { DEFAULT_DATA, runConformance } from '../../scripts/onnx-conformance.js';
+
+import { nodeTestsMatch, withNodeData } from './helpers/conformance.js';
 import { expectSameAsTflite } from '../interpreter/oracle-compare.js';
 import { convertOnnx, worstError } from './helpers/onnx-graph.js';
 import { attribute, graphModel, initializer, valueInfo, type OnnxElemName } from './helpers/onnx-proto-parts.js';
@@ -265,17 +266,11 @@ test("Kiln's interpreter runs the converted If, Loop and Scan like the TFLite ru
     await expectSameAsTflite(t, convertOnnx(bytes));
 });
 
-const present = existsSync(`${DEFAULT_DATA}/node`);
-(present ? test : test.skip)('ONNX node tests: If, Loop and Scan on tensors convert and match', async (t) => {
-  const results = await runConformance(
-    DEFAULT_DATA,
-    ['node'],
+withNodeData('ONNX node tests: If, Loop and Scan on tensors convert and match', async (t) => {
+  await nodeTestsMatch(
+    t,
     /^test_(if|loop11|scan_sum|scan9_sum|range_float_type_positive_delta_expanded|range_int32_type_negative_delta_expanded)$/,
-  );
-  t.is(results.length, 6);
-  t.deepEqual(
-    results.filter((r) => r.status !== 'matched').map((r) => `${r.name}: ${r.status} ${r.reason ?? ''}`),
-    [],
+    6,
   );
 });
 

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isKilnError } from '../../shared/common/errors.js';
 import { typedView, type AnyTypedArray } from '../../shared/toolchain/ir/dtype.js';
@@ -7,7 +7,8 @@ import { Interpreter } from '../../shared/toolchain/interpreter/index.js';
 import { convertModel } from '../../shared/toolchain/loaders/convert.js';
 import { decodeOnnxTensor } from '../../shared/toolchain/loaders/onnx/proto.js';
 import { constOf, tensorFromOnnx } from '../../shared/toolchain/loaders/onnx/tensor.js';
-import { DEFAULT_DATA, runConformance } from '../../scripts/onnx-conformance.js';
+import { DEFAULT_DATA } from '../../scripts/onnx-conformance.js';
+import { nodeTestsMatch, withNodeData } from './helpers/conformance.js';
 import { attrInt, attrStr, expectSameAsOrt, nodeModel, type Port } from './helpers/onnx-port-model.js';
 import { convertOnnxBytes } from './helpers/onnx-proto-parts.js';
 
@@ -280,23 +281,13 @@ test('past 4-D: GatherElements with run-time indices, Equal and Where broadcasti
   ]);
 });
 
-const present = existsSync(`${DEFAULT_DATA}/node`);
-(present ? test : test.skip)('ONNX node tests of the index ops and Unique all match', async (t) => {
-  const results = await runConformance(
-    DEFAULT_DATA,
-    ['node'],
-    /^test_(gather|gathernd|scatter|onehot|top_k|reversesequence|nonzero|compress|unique)/,
-  );
-  t.deepEqual(
-    results.filter((r) => r.status !== 'matched').map((r) => `${r.name}: ${r.reason}`),
-    [],
-  );
+withNodeData('ONNX node tests of the index ops and Unique all match', async (t) => {
   // 4 Gather, 3 GatherElements, 3 GatherND, 3 ScatterND, 4 ScatterElements, 2 Scatter, 4 OneHot, 3 TopK,
   // 2 ReverseSequence, 1 NonZero, 4 Compress, 5 Unique
-  t.is(results.length, 38);
+  await nodeTestsMatch(t, /^test_(gather|gathernd|scatter|onehot|top_k|reversesequence|nonzero|compress|unique)/, 38);
 });
 
-(present ? test : test.skip)(
+withNodeData(
   "Kiln's interpreter runs the converted node tests of the index ops (Gather's int64 indices included) and computes their expected outputs",
   (t) => {
     const root = `${DEFAULT_DATA}/node`;

@@ -1,6 +1,7 @@
 import test from 'ava';
-import { existsSync } from 'node:fs';
+
 import { DEFAULT_DATA, runConformance } from '../../scripts/onnx-conformance.js';
+import { withNodeData } from './helpers/conformance.js';
 import { FLOAT, INT64, maxError, nodeModel, runOnnx, values, type Attr } from './helpers/onnx-node.js';
 
 type Reduction = 'none' | 'sum' | 'mean';
@@ -125,19 +126,19 @@ test('NegativeLogLikelihoodLoss: a reduction ONNX does not define is refused by 
   );
 });
 
-const present = existsSync(`${DEFAULT_DATA}/node`);
-const run = present ? test : test.skip;
-
-run('ONNX node tests: every NegativeLogLikelihoodLoss and SoftmaxCrossEntropyLoss model matches', async (t) => {
-  const results = await runConformance(DEFAULT_DATA, ['node'], /^test_(nllloss_|sce_)/);
-  const byStatus = (s: string): string[] => results.filter((r) => r.status === s).map((r) => r.name);
-  // the expanded NLL models use GatherElements (another op); every other loss model converts and matches
-  t.deepEqual(
-    results
-      .filter((r) => r.status !== 'matched' && !/^test_nllloss_.*_expanded$/.test(r.name))
-      .map((r) => `${r.name}: ${r.reason}`),
-    [],
-  );
-  t.deepEqual(byStatus('mismatch'), []);
-  t.true(byStatus('matched').length >= 86, `${byStatus('matched').length} matched`);
-});
+withNodeData(
+  'ONNX node tests: every NegativeLogLikelihoodLoss and SoftmaxCrossEntropyLoss model matches',
+  async (t) => {
+    const results = await runConformance(DEFAULT_DATA, ['node'], /^test_(nllloss_|sce_)/);
+    const byStatus = (s: string): string[] => results.filter((r) => r.status === s).map((r) => r.name);
+    // the expanded NLL models use GatherElements (another op); every other loss model converts and matches
+    t.deepEqual(
+      results
+        .filter((r) => r.status !== 'matched' && !/^test_nllloss_.*_expanded$/.test(r.name))
+        .map((r) => `${r.name}: ${r.reason}`),
+      [],
+    );
+    t.deepEqual(byStatus('mismatch'), []);
+    t.true(byStatus('matched').length >= 86, `${byStatus('matched').length} matched`);
+  },
+);

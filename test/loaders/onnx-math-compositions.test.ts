@@ -1,7 +1,8 @@
 import test from 'ava';
-import { existsSync } from 'node:fs';
+
 import { isKilnError } from '../../shared/common/errors.js';
 import { DEFAULT_DATA, runConformance } from '../../scripts/onnx-conformance.js';
+import { withNodeData } from './helpers/conformance.js';
 import { FLOAT, INT32, convertOnnx, maxError, nodeModel, runOnnx, values, type Attr } from './helpers/onnx-node.js';
 
 const size = (s: number[]): number => s.reduce((a, b) => a * b, 1);
@@ -275,10 +276,7 @@ test('Einsum operands that would broadcast a 1 against a larger size are refused
   t.regex(e?.message ?? '', /label i has sizes 1 and 4/);
 });
 
-const present = existsSync(`${DEFAULT_DATA}/node`);
-const run = present ? test : test.skip;
-
-run(
+withNodeData(
   'ONNX node tests: Celu, MVN, EyeLike, Acos/Asin/Atan, Erf and Det match; the double-typed Einsum tests are refused by type',
   async (t) => {
     const results = await runConformance(

@@ -1,11 +1,12 @@
 import test from 'ava';
-import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { toTfliteBytes } from '../../shared/toolchain/loaders/convert.js';
 import { decodeOnnxModel, encodeOnnxModel } from '../../shared/toolchain/loaders/onnx/proto.js';
 import { TfliteRuntime } from '../../shared/toolchain/runtime/tflite-runtime.js';
 import { DEFAULT_DATA, runConformance } from '../../scripts/onnx-conformance.js';
+import { withNodeData } from './helpers/conformance.js';
 import { expectSameAsTflite } from '../interpreter/oracle-compare.js';
 import { convertOnnx, rng } from './helpers/onnx-graph.js';
 import { attribute, valueInfo } from './helpers/onnx-proto-parts.js';
@@ -157,27 +158,23 @@ test("Kiln's interpreter runs the converted optimizers like the TFLite runtime",
     });
 });
 
-const present = existsSync(`${DEFAULT_DATA}/node`);
-(present ? test : test.skip)(
-  'ONNX node tests: the optimizers match; test_adam_multiple is its known data defect',
-  async (t) => {
-    const results = await runConformance(DEFAULT_DATA, ['node'], /^test_(adagrad|adam|momentum|nesterov_momentum)/);
-    t.is(results.length, 7);
-    t.deepEqual(
-      results.filter((r) => r.status !== 'matched').map((r) => `${r.name}: ${r.status}`),
-      ['test_adam_multiple: data-defect'],
-    );
-    // with the epsilon its expected outputs were computed with written into the model, it matches
-    const root = mkdtempSync(join(tmpdir(), 'kiln-adam-'));
-    const dir = join(root, 'node', 'test_adam_multiple');
-    cpSync(join(DEFAULT_DATA, 'node', 'test_adam_multiple'), dir, { recursive: true });
-    const m = decodeOnnxModel(new Uint8Array(readFileSync(join(dir, 'model.onnx'))), 'model.onnx');
-    m.graph!.node[0]!.attribute.push(attribute.f('epsilon', 1e-2) as never);
-    writeFileSync(join(dir, 'model.onnx'), encodeOnnxModel(m));
-    const fixed = await runConformance(root, ['node'], /^test_adam_multiple$/);
-    t.deepEqual(
-      fixed.map((r) => r.status),
-      ['matched'],
-    );
-  },
-);
+withNodeData('ONNX node tests: the optimizers match; test_adam_multiple is its known data defect', async (t) => {
+  const results = await runConformance(DEFAULT_DATA, ['node'], /^test_(adagrad|adam|momentum|nesterov_momentum)/);
+  t.is(results.length, 7);
+  t.deepEqual(
+    results.filter((r) => r.status !== 'matched').map((r) => `${r.name}: ${r.status}`),
+    ['test_adam_multiple: data-defect'],
+  );
+  // with the epsilon its expected outputs were computed with written into the model, it matches
+  const root = mkdtempSync(join(tmpdir(), 'kiln-adam-'));
+  const dir = join(root, 'node', 'test_adam_multiple');
+  cpSync(join(DEFAULT_DATA, 'node', 'test_adam_multiple'), dir, { recursive: true });
+  const m = decodeOnnxModel(new Uint8Array(readFileSync(join(dir, 'model.onnx'))), 'model.onnx');
+  m.graph!.node[0]!.attribute.push(attribute.f('epsilon', 1e-2) as never);
+  writeFileSync(join(dir, 'model.onnx'), encodeOnnxModel(m));
+  const fixed = await runConformance(root, ['node'], /^test_adam_multiple$/);
+  t.deepEqual(
+    fixed.map((r) => r.status),
+    ['matched'],
+  );
+});

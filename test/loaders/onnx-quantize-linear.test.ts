@@ -1,7 +1,8 @@
 import test from 'ava';
-import { existsSync } from 'node:fs';
+
 import { isKilnError } from '../../shared/common/errors.js';
 import { DEFAULT_DATA, runConformance } from '../../scripts/onnx-conformance.js';
+import { withNodeData } from './helpers/conformance.js';
 import {
   bothRuntimes,
   convertOnnx,
@@ -239,8 +240,7 @@ test('a scale count that does not match the axis is refused, naming both', (t) =
   t.regex(e.message, /QuantizeLinear.*2 scales or zero points along axis 1, which has 3/);
 });
 
-const present = existsSync(`${DEFAULT_DATA}/node`);
-(present ? test : test.skip)(
+withNodeData(
   'ONNX node tests: every (Dynamic)QuantizeLinear, DequantizeLinear, MatMulInteger, QLinearMatMul, ConvInteger and QLinearConv case matches',
   async (t) => {
     const results = await runConformance(DEFAULT_DATA, ['node'], /quantizelinear|qlinear|integer/);

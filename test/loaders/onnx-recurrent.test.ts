@@ -1,12 +1,13 @@
 import test from 'ava';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isKilnError } from '../../shared/common/errors.js';
 import { buildInProcess } from '../../shared/pipeline/build-in-process.js';
 import { STAGE_CORES } from '../../shared/pipeline/cores/index.js';
 import { readLocalModel } from '../../shared/pipeline/local-model.js';
-import { DEFAULT_DATA, runConformance } from '../../scripts/onnx-conformance.js';
+
+import { nodeTestsMatch, withNodeData } from './helpers/conformance.js';
 import { expectSameAsTflite } from '../interpreter/oracle-compare.js';
 import {
   bothRuntimes,
@@ -266,12 +267,6 @@ test('an activation Kiln has no builtins for is refused by name', (t) => {
   t.regex(e.message, /RNN.*activation ThresholdedRelu/);
 });
 
-const present = existsSync(`${DEFAULT_DATA}/node`);
-(present ? test : test.skip)('ONNX node tests: every RNN, GRU and LSTM case converts and matches', async (t) => {
-  const results = await runConformance(DEFAULT_DATA, ['node'], /^test_(simple_rnn|rnn|gru|lstm)_/);
-  t.is(results.length, 12);
-  t.deepEqual(
-    results.filter((r) => r.status !== 'matched').map((r) => `${r.name}: ${r.status} ${r.reason ?? ''}`),
-    [],
-  );
+withNodeData('ONNX node tests: every RNN, GRU and LSTM case converts and matches', async (t) => {
+  await nodeTestsMatch(t, /^test_(simple_rnn|rnn|gru|lstm)_/, 12);
 });

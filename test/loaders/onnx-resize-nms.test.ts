@@ -1,8 +1,9 @@
 import test from 'ava';
 import { isKilnError } from '../../shared/common/errors.js';
 import { DEFAULT_DATA, runConformance } from '../../scripts/onnx-conformance.js';
+import { nodeTestsMatch, withNodeData } from './helpers/conformance.js';
 import { expectSameAsTflite } from '../interpreter/oracle-compare.js';
-import { attr, convertOnnx, init, nodeCase, nodeDataPresent, nodeModel, runTflite } from './helpers/onnx-node-case.js';
+import { attr, convertOnnx, init, nodeCase, nodeModel, runTflite } from './helpers/onnx-node-case.js';
 
 /**
  * ONNX Resize by per-axis index/weight tables (the cases TFLite's resize flags cannot express) and NonMaxSuppression
@@ -11,7 +12,6 @@ import { attr, convertOnnx, init, nodeCase, nodeDataPresent, nodeModel, runTflit
  * graph), and the Resize tests whose scales or roi come at run time match by constant tables once those are
  * constants. In-code models cover NMS's assembly of the triples.
  */
-const data = nodeDataPresent ? test : test.skip;
 
 const RUNTIME_SCALES = [
   'test_resize_downsample_scales_cubic',
@@ -68,19 +68,14 @@ const CONVERTED = [
   'test_nonmaxsuppression_two_classes',
 ];
 
-data(
+withNodeData(
   'ONNX node tests of integer arithmetic, Resize, AveragePool and NonMaxSuppression convert and match',
   async (t) => {
-    const results = await runConformance(DEFAULT_DATA, ['node'], new RegExp(`^(${CONVERTED.join('|')})$`));
-    t.is(results.length, CONVERTED.length);
-    t.deepEqual(
-      results.filter((r) => r.status !== 'matched').map((r) => `${r.name}: ${r.status} ${r.reason ?? ''}`),
-      [],
-    );
+    await nodeTestsMatch(t, CONVERTED);
   },
 );
 
-data(
+withNodeData(
   'Resize with a roi computed at run time: coordinates computed in the graph, run by Kiln as by the runtime',
   async (t) => {
     const [r] = await runConformance(DEFAULT_DATA, ['node'], /^test_resize_tf_crop_and_resize$/);
@@ -92,17 +87,20 @@ data(
   },
 );
 
-data('Resize with scales computed at run time: coordinates, indices and weights computed in the graph', async (t) => {
-  for (const name of RUNTIME_SCALES) {
-    const c = nodeCase(name);
-    const conv = convertOnnx(c.bytes);
-    t.true(
-      conv.model.graph.ops.some((o) => o.type === 'DIV'),
-      `${name}: coordinates from the run-time scale`,
-    );
-    await expectSameAsTflite(t, conv.model, { seeds: [1], inputs: () => c.inputs });
-  }
-});
+withNodeData(
+  'Resize with scales computed at run time: coordinates, indices and weights computed in the graph',
+  async (t) => {
+    for (const name of RUNTIME_SCALES) {
+      const c = nodeCase(name);
+      const conv = convertOnnx(c.bytes);
+      t.true(
+        conv.model.graph.ops.some((o) => o.type === 'DIV'),
+        `${name}: coordinates from the run-time scale`,
+      );
+      await expectSameAsTflite(t, conv.model, { seeds: [1], inputs: () => c.inputs });
+    }
+  },
+);
 
 const close = (a: number, e: number): boolean => Math.abs(a - e) <= 1e-4 + 1e-3 * Math.abs(e);
 
@@ -116,7 +114,7 @@ for (const [name, consts] of [
   ['test_resize_downsample_scales_nearest', ['scales']],
   ['test_resize_tf_crop_and_resize', ['roi', 'sizes']],
 ] as const)
-  data(
+  withNodeData(
     `${name} with constant ${consts.join(' and ')}: tables match ONNX, Kiln's interpreter the runtime`,
     async (t) => {
       const c = nodeCase(name, [...consts]);
@@ -135,19 +133,22 @@ for (const [name, consts] of [
     },
   );
 
-data('Resize nearest with half_pixel and round_prefer_floor on whole factors keeps the builtin', (t) => {
+withNodeData('Resize nearest with half_pixel and round_prefer_floor on whole factors keeps the builtin', (t) => {
   const c = nodeCase('test_resize_upsample_scales_nearest', ['scales']);
   const types = convertOnnx(c.bytes).model.graph.ops.map((o) => o.type);
   t.true(types.includes('RESIZE_NEAREST_NEIGHBOR'));
   t.false(types.includes('GATHER'));
 });
 
-data('NonMaxSuppression node tests: Kiln’s interpreter runs the converted graph as the runtime does', async (t) => {
-  for (const name of CONVERTED.filter((n) => n.includes('nonmax'))) {
-    const c = nodeCase(name);
-    await expectSameAsTflite(t, convertOnnx(c.bytes).model, { seeds: [1], inputs: () => c.inputs });
-  }
-});
+withNodeData(
+  'NonMaxSuppression node tests: Kiln’s interpreter runs the converted graph as the runtime does',
+  async (t) => {
+    for (const name of CONVERTED.filter((n) => n.includes('nonmax'))) {
+      const c = nodeCase(name);
+      await expectSameAsTflite(t, convertOnnx(c.bytes).model, { seeds: [1], inputs: () => c.inputs });
+    }
+  },
+);
 
 /** ONNX's NMS: per batch and class, greedy by score (ties: lower index), IoU > threshold suppresses. */
 function onnxNms(

@@ -3,9 +3,10 @@ import { toTfliteBytes } from '../../shared/toolchain/loaders/convert.js';
 import { propagateStaticShapes } from '../../shared/toolchain/loaders/onnx/shape-propagation.js';
 import type { OnnxNode } from '../../shared/toolchain/loaders/onnx/types.js';
 import { TfliteRuntime } from '../../shared/toolchain/runtime/tflite-runtime.js';
-import { DEFAULT_DATA, runConformance } from '../../scripts/onnx-conformance.js';
+
+import { nodeTestsMatch, withNodeData } from './helpers/conformance.js';
 import { expectSameAsTflite } from '../interpreter/oracle-compare.js';
-import { nodeCase, nodeDataPresent } from './helpers/onnx-node-case.js';
+import { nodeCase } from './helpers/onnx-node-case.js';
 import {
   attribute,
   convertOnnxBytes,
@@ -566,8 +567,6 @@ test('MaxPool with Indices into MaxUnpool (SegNet-style) matches onnxruntime end
 
 // ---- ONNX's node tests ----
 
-const data = nodeDataPresent ? test : test.skip;
-
 const CONVERTED = [
   'test_hannwindow',
   'test_hannwindow_symmetric',
@@ -590,19 +589,14 @@ const CONVERTED = [
   'test_maxpool_with_argmax_2d_precomputed_strides',
 ];
 
-data(
+withNodeData(
   'ONNX node tests of window functions, run-time Range, Pad, Resize roi, MaxUnpool and MaxPool indices convert and match',
   async (t) => {
-    const results = await runConformance(DEFAULT_DATA, ['node'], new RegExp(`^(${CONVERTED.join('|')})$`));
-    t.is(results.length, CONVERTED.length);
-    t.deepEqual(
-      results.filter((r) => r.status !== 'matched').map((r) => `${r.name}: ${r.status} ${r.reason ?? ''}`),
-      [],
-    );
+    await nodeTestsMatch(t, CONVERTED);
   },
 );
 
-data(
+withNodeData(
   'Kiln’s interpreter runs the converted Pad, Resize roi, MaxUnpool and MaxPool-indices graphs as TFLite does',
   async (t) => {
     for (const name of [

@@ -1,11 +1,12 @@
 import test, { type ExecutionContext } from 'ava';
-import { existsSync } from 'node:fs';
+
 import { isKilnError } from '../../shared/common/errors.js';
 import type { AnyTypedArray } from '../../shared/toolchain/ir/dtype.js';
 import { Interpreter } from '../../shared/toolchain/interpreter/index.js';
 import { toTfliteBytes } from '../../shared/toolchain/loaders/convert.js';
 import { TfliteRuntime } from '../../shared/toolchain/runtime/tflite-runtime.js';
-import { DEFAULT_DATA, runConformance } from '../../scripts/onnx-conformance.js';
+
+import { nodeTestsMatch, withNodeData } from './helpers/conformance.js';
 import { nodeModel, type Feed, type Port } from './helpers/onnx-port-model.js';
 import { attribute, convertOnnxBytes, graphModel, valueInfo } from './helpers/onnx-proto-parts.js';
 
@@ -333,20 +334,7 @@ test('MaxUnpool of a MaxPool with overlapping windows (repeated indices) and of 
   // an output_shape larger than the inferred one: test/loaders/onnx-runtime-shapes.test.ts (ONNX's reference)
 });
 
-const present = existsSync(`${DEFAULT_DATA}/node`);
-(present ? test : test.skip)(
-  'ONNX node tests of MaxPool with Indices, GridSample, RoiAlign and MaxUnpool match',
-  async (t) => {
-    const results = await runConformance(
-      DEFAULT_DATA,
-      ['node'],
-      /^test_(maxpool_with_argmax|gridsample|roialign|maxunpool)/,
-    );
-    t.deepEqual(
-      results.filter((r) => r.status !== 'matched').map((r) => `${r.name}: ${r.status}: ${r.reason}`),
-      [],
-    );
-    // 2 MaxPool with Indices, 8 GridSample, 2 RoiAlign, 2 MaxUnpool
-    t.is(results.length, 14);
-  },
-);
+withNodeData('ONNX node tests of MaxPool with Indices, GridSample, RoiAlign and MaxUnpool match', async (t) => {
+  // 2 MaxPool with Indices, 8 GridSample, 2 RoiAlign, 2 MaxUnpool
+  await nodeTestsMatch(t, /^test_(maxpool_with_argmax|gridsample|roialign|maxunpool)/, 14);
+});

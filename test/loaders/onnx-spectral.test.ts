@@ -1,12 +1,13 @@
 import test, { type ExecutionContext } from 'ava';
-import { existsSync } from 'node:fs';
+
 import { isKilnError } from '../../shared/common/errors.js';
 import type { AnyTypedArray } from '../../shared/toolchain/ir/dtype.js';
 import { Interpreter } from '../../shared/toolchain/interpreter/index.js';
 import { toTfliteBytes } from '../../shared/toolchain/loaders/convert.js';
 import { melWeights, turn } from '../../shared/toolchain/loaders/onnx/ops/spectral-tables.js';
 import { TfliteRuntime } from '../../shared/toolchain/runtime/tflite-runtime.js';
-import { DEFAULT_DATA, runConformance } from '../../scripts/onnx-conformance.js';
+
+import { nodeTestsMatch, withNodeData } from './helpers/conformance.js';
 import { attribute, convertOnnxBytes, graphModel, initializer, valueInfo } from './helpers/onnx-proto-parts.js';
 
 // ONNX's spectral ops (DFT, STFT, the windows, MelWeightMatrix) built in code, converted, and run in the TFLite
@@ -402,17 +403,10 @@ test('MelWeightMatrix from run-time scalars (builtins over the declared shape) a
   refusal(t, model('MelWeightMatrix', ports, undeclared('w')), /dft_length.*run time/);
 });
 
-const withNodeData = existsSync(`${DEFAULT_DATA}/node`) ? test : test.skip;
-
 withNodeData("ONNX's spectral node tests (DFT, STFT, windows, MelWeightMatrix) convert and match", async (t) => {
-  const results = await runConformance(
-    DEFAULT_DATA,
-    ['node'],
+  await nodeTestsMatch(
+    t,
     /^test_(dft|dft_axis|dft_inverse|stft|stft_with_window|(hann|hamming|blackman)window(_symmetric)?|melweightmatrix)$/,
-  );
-  t.is(results.length, 12);
-  t.deepEqual(
-    results.filter((r) => r.status !== 'matched').map((r) => `${r.name}: ${r.status} ${r.reason}`),
-    [],
+    12,
   );
 });

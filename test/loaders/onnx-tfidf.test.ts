@@ -1,6 +1,6 @@
 import test from 'ava';
-import { existsSync } from 'node:fs';
-import { DEFAULT_DATA, runConformance } from '../../scripts/onnx-conformance.js';
+
+import { nodeTestsMatch, withNodeData } from './helpers/conformance.js';
 import { expectSameAsTflite } from '../interpreter/oracle-compare.js';
 import { bothRuntimes, convertOnnx, onnxGraph, rng } from './helpers/onnx-graph.js';
 
@@ -67,12 +67,6 @@ test("Kiln's interpreter runs the converted TfIdfVectorizer like the TFLite runt
   });
 });
 
-const present = existsSync(`${DEFAULT_DATA}/node`);
-(present ? test : test.skip)('ONNX node tests: every TfIdfVectorizer case converts and matches', async (t) => {
-  const results = await runConformance(DEFAULT_DATA, ['node'], /^test_tfidfvectorizer_/);
-  t.is(results.length, 7);
-  t.deepEqual(
-    results.filter((r) => r.status !== 'matched').map((r) => `${r.name}: ${r.status} ${r.reason ?? ''}`),
-    [],
-  );
+withNodeData('ONNX node tests: every TfIdfVectorizer case converts and matches', async (t) => {
+  await nodeTestsMatch(t, /^test_tfidfvectorizer_/, 7);
 });

@@ -1,5 +1,6 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DEFAULT_DATA } from '../../../scripts/onnx-conformance.js';
 import { typedView, type AnyTypedArray, type DType } from '../../../shared/toolchain/ir/dtype.js';
 import { toTfliteBytes, type ConvertResult } from '../../../shared/toolchain/loaders/convert.js';
 import { decodeOnnxModel, decodeOnnxTensor, encodeOnnxModel } from '../../../shared/toolchain/loaders/onnx/proto.js';
@@ -70,8 +71,7 @@ export async function runTflite(conv: ConvertResult, inputs: AnyTypedArray[]): P
   }
 }
 
-export const NODE_DATA = '/usr/share/libonnx-testdata/data/node';
-export const nodeDataPresent = existsSync(NODE_DATA);
+export const NODE_DATA = `${DEFAULT_DATA}/node`;
 
 function readPb(path: string): { dtype: DType; shape: number[]; values: AnyTypedArray } {
   const t = tensorFromOnnx(decodeOnnxTensor(new Uint8Array(readFileSync(path)), path), path);
