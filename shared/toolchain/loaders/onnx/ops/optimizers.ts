@@ -20,6 +20,8 @@ interface Step {
   /** The learning rate and the update count, as float32 scalars. */
   r: number;
   t: number;
+  /** T > 0 (bool scalar, emitted when first asked for): the corrections apply from the second update on. */
+  started(): number;
 }
 
 function step(c: OnnxCtx, perTensor: number, name: string): { s: Step; n: number } {
@@ -27,6 +29,7 @@ function step(c: OnnxCtx, perTensor: number, name: string): { s: Step; n: number
     throw c.refuse(`${c.n} inputs; ${name} takes R, T and ${perTensor} tensors per optimized tensor`);
   for (let i = 2; i < c.n; i++) if (c.dtype(i) !== F32) throw c.refuse(`input ${i} is ${c.dtype(i)}, not float32`);
   let serial = 0;
+  let started: number | undefined;
   const tag = (what: string): string => `${c.name}/${what}${serial++}`;
   const shapeOf = (x: number): number[] => c.b.g.tensor(x).shape;
   const bshape = (a: number, b: number): number[] => (shapeOf(a).length >= shapeOf(b).length ? shapeOf(a) : shapeOf(b));
@@ -37,6 +40,7 @@ function step(c: OnnxCtx, perTensor: number, name: string): { s: Step; n: number
     un: (type, a, what) => typedOp(c, type, [a], shapeOf(a), F32, tag(what)),
     r: c.tensor(0, null, F32),
     t: castTo(c, c.tensor(1, null), F32, `${c.name}/t`),
+    started: () => (started ??= typedOp(c, 'GREATER', [s.t, s.k(0, 'zero')], [], 'bool', `${c.name}/started`)),
   };
   return { s, n: (c.n - 2) / perTensor };
 }
@@ -76,8 +80,7 @@ export const momentum: OnnxOpConverter = (c) => {
   const mode = c.attr.s('mode', 'standard');
   if (mode !== 'standard' && mode !== 'nesterov') throw c.refuse(`mode "${mode}" (standard or nesterov)`);
   // the first update (T = 0) takes the gradient whole: beta_adjusted = T > 0 ? beta : 1
-  const first = typedOp(c, 'GREATER', [s.t, s.k(0, 'zero')], [], 'bool', `${c.name}/started`);
-  const betaAdj = typedOp(c, 'SELECT_V2', [first, s.k(beta, 'beta'), s.k(1, 'one')], [], F32, `${c.name}/beta`);
+  const betaAdj = typedOp(c, 'SELECT_V2', [s.started(), s.k(beta, 'beta'), s.k(1, 'one')], [], F32, `${c.name}/beta`);
   const xs: number[] = [];
   const vs: number[] = [];
   for (let i = 0; i < n; i++) {
@@ -108,8 +111,7 @@ export const adam: OnnxOpConverter = (c) => {
   const pw = (base: number): number =>
     s.op('SUB', one, typedOp(c, 'POW', [s.k(base, 'base'), s.t], [], F32, `${c.name}/pow${base}`), 'one_minus');
   const adjusted = s.op('DIV', s.op('MUL', s.r, s.un('SQRT', pw(beta), 'sqrt'), 'r_sqrt'), pw(alpha), 'r_adj');
-  const started = typedOp(c, 'GREATER', [s.t, s.k(0, 'zero')], [], 'bool', `${c.name}/started`);
-  const r = typedOp(c, 'SELECT_V2', [started, adjusted, s.r], [], F32, `${c.name}/r`);
+  const r = typedOp(c, 'SELECT_V2', [s.started(), adjusted, s.r], [], F32, `${c.name}/r`);
   const xs: number[] = [];
   const vs: number[] = [];
   const hs: number[] = [];
