@@ -89,6 +89,31 @@ test('Add, Mul and Mod (floored, the divisor’s sign) on int8 wrap around', asy
   }
 });
 
+test('Max, Min, Add, Mul and Mod on int16 compute in int32 and wrap around as numpy', async (t) => {
+  const a = Int16Array.from(spread(24, -32768, 32767, 11));
+  const b = Int16Array.from(spread(24, -32768, 32767, 13).map((v) => v || 5));
+  const wrapI16 = (v: number): number => ((((v + 32768) % 65536) + 65536) % 65536) - 32768;
+  for (const [op, f] of [
+    ['Max', Math.max],
+    ['Min', Math.min],
+    ['Add', (x: number, y: number) => wrapI16(x + y)],
+    ['Mul', (x: number, y: number) => wrapI16(x * y)],
+    ['Mod', (x: number, y: number) => x - Math.floor(x / y) * y],
+  ] as const) {
+    const bytes = nodeModel({
+      op,
+      inputs: [io('a', 'int16', [24]), io('b', 'int16', [24])],
+      outputs: [io('y', 'int16', [24])],
+    });
+    await check(
+      t,
+      bytes,
+      [a, b],
+      Array.from(a, (v, i) => f(v, b[i]!)),
+    );
+  }
+});
+
 test('Mod with fmod=1 is C’s remainder (the dividend’s sign) on float32, int32 and int64', async (t) => {
   const a = spread(20, -50, 50, 11);
   const b = spread(20, -9, 9, 13).map((v) => v || 4);

@@ -169,7 +169,7 @@ export function onnxToIr(m: OnnxModel, label: string, opts: ConvertOptions): { m
         hint: 'Kiln converts models with tensor inputs',
       });
     const dtype = onnxDtype(tt.elemType, `input ${vi.name}`);
-    if (!(['float32', 'int32', 'int64', 'bool', 'uint8', 'int8'] as DType[]).includes(dtype)) {
+    if (!(['float32', 'int32', 'int64', 'bool', 'uint8', 'int8', 'int16'] as DType[]).includes(dtype)) {
       // name the ops that would compute on it: none has a TFLite kernel for this type
       const readers = g.node.filter((n) => n.input.includes(vi.name));
       const ops = [...new Set(readers.map((n) => n.opType))];
@@ -177,7 +177,7 @@ export function onnxToIr(m: OnnxModel, label: string, opts: ConvertOptions): { m
         'E_UNSUPPORTED_TYPE',
         `input ${vi.name} is ${ONNX_TYPE_NAMES[tt.elemType ?? 0]}` +
           (readers.length ? `, read by ${listNodes(readers)}` : '') +
-          `; Kiln converts models whose inputs are float32, int32, int64, bool, uint8 or int8 (the types TFLite 2.9's kernels compute on)`,
+          `; Kiln converts models whose inputs are float32, int32, int64, bool, uint8, int8 or int16 (the types TFLite 2.9's kernels compute on)`,
         {
           hint: 'Export the model with float32 inputs (model.float() before torch.onnx.export)',
           details: { unsupportedOps: ops, nodes: readers.map((n) => n.name || n.output[0] || '') },

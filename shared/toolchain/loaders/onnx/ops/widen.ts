@@ -1,9 +1,9 @@
 /**
- * Integer arithmetic TFLite's kernels do not take (uint8/int8 operands without quantization, int64 Pow, C-style
+ * Integer arithmetic TFLite's kernels do not take (uint8/int8/int16 operands without quantization, int64 Pow, C-style
  * fmod): the operands are CAST to a wider type TFLite computes in, the op converted as usual, and the result CAST
- * back. TFLite's CAST is a C++ static_cast, so int32 → uint8/int8 keeps the low 8 bits: ONNX's (numpy's) wrap-around.
- * Results computed in float32 are cast to int32 first (truncation toward zero, exact for the 8-bit ranges) and then
- * wrapped to the narrow type.
+ * back. TFLite's CAST is a C++ static_cast, so int32 → uint8/int8/int16 keeps the low bits: ONNX's (numpy's)
+ * wrap-around. Results computed in float32 are cast to int32 first (truncation toward zero, exact for the 8- and
+ * 16-bit ranges) and then wrapped to the narrow type.
  */
 
 import type { DType } from '../../../ir/dtype.js';
@@ -11,8 +11,8 @@ import { constVal, dtypeOf, logicalShape, tensorVal, type OnnxCtx, type Value } 
 import { applyPerm, constInLayout, emitConst } from '../layout.js';
 import { ARITH, F32, binary, castTo, operands, type OnnxOpConverter } from './common.js';
 
-/** The 8-bit integer types TFLite's float/int32 kernels refuse without quantization parameters. */
-export const NARROW: readonly DType[] = ['uint8', 'int8'];
+/** The 8- and 16-bit integer types TFLite's float/int32 kernels refuse without quantization parameters. */
+export const NARROW: readonly DType[] = ['uint8', 'int8', 'int16'];
 
 /** `c` with inputs replaced (by index) and outputs renamed under `tag`, for a converter run on widened operands. */
 export function withInputs(c: OnnxCtx, sub: Map<number, Value>, tag: string): OnnxCtx {
