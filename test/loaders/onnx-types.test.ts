@@ -114,6 +114,42 @@ test('Max, Min, Add, Mul and Mod on int16 compute in int32 and wrap around as nu
   }
 });
 
+test('Max, Min and Mod on uint32 (values past 2^31) compute in int64; Pow takes a uint32 exponent', async (t) => {
+  const a = Uint32Array.from(spread(24, 0, 2 ** 31 - 1, 17).map((v, i) => (i % 2 ? v * 2 + 1 : v)));
+  const b = Uint32Array.from(spread(24, 1, 2 ** 31 - 1, 19).map((v, i) => (i % 3 ? v : v * 2)));
+  for (const [op, f] of [
+    ['Max', Math.max],
+    ['Min', Math.min],
+    ['Mod', (x: number, y: number) => x % y],
+  ] as const) {
+    const bytes = nodeModel({
+      op,
+      inputs: [io('a', 'uint32', [24]), io('b', 'uint32', [24])],
+      outputs: [io('y', 'uint32', [24])],
+    });
+    await check(
+      t,
+      bytes,
+      [a, b],
+      Array.from(a, (v, i) => f(v, b[i]!)),
+    );
+  }
+  const base = Float32Array.from(spread(8, 1, 30, 23), (v) => v / 10);
+  const exp = Uint32Array.from(spread(8, 0, 5, 29));
+  const pow = nodeModel({
+    op: 'Pow',
+    inputs: [io('x', 'float32', [8]), io('e', 'uint32', [8])],
+    outputs: [io('y', 'float32', [8])],
+  });
+  await check(
+    t,
+    pow,
+    [base, exp],
+    Array.from(base, (v, i) => Math.fround(v ** exp[i]!)),
+    1e-4,
+  );
+});
+
 test('Mod with fmod=1 is C’s remainder (the dividend’s sign) on float32, int32 and int64', async (t) => {
   const a = spread(20, -50, 50, 11);
   const b = spread(20, -9, 9, 13).map((v) => v || 4);

@@ -8,7 +8,17 @@ import { MemoryFiles } from '../../../shared/toolchain/loaders/files.js';
 import { encodeOnnxModel } from '../../../shared/toolchain/loaders/onnx/proto.js';
 
 /** ONNX element types (TensorProto.DataType), by Kiln dtype name ('float' too, for float32). */
-export const ONNX_ELEM = { float32: 1, float: 1, uint8: 2, int8: 3, int16: 5, int32: 6, int64: 7, bool: 9 } as const;
+export const ONNX_ELEM = {
+  float32: 1,
+  float: 1,
+  uint8: 2,
+  int8: 3,
+  int16: 5,
+  int32: 6,
+  int64: 7,
+  bool: 9,
+  uint32: 12,
+} as const;
 export type OnnxElemName = keyof typeof ONNX_ELEM;
 
 /** A ValueInfoProto; no shape declared when `dims` is absent. */

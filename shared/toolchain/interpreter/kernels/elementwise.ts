@@ -160,6 +160,15 @@ export const floorDiv: Kernel = (k) => {
 
 export const floorMod: Kernel = (k) => {
   const d = k.dtype(0);
+  if (d === 'int64') {
+    // BigInt64Array elements are bigints: the remainder takes the divisor's sign
+    const mod = (x: bigint, y: bigint): bigint => {
+      if (y === 0n) throw badOp(k.op, 'division by zero');
+      const r = x % y;
+      return r !== 0n && r < 0n !== y < 0n ? r + y : r;
+    };
+    return binaryLoop(k, mod as unknown as (x: number, y: number) => number);
+  }
   if (d === 'float32') {
     return binaryLoop(k, (x, y) => {
       const r = x % y;

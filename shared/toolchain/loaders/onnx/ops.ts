@@ -155,7 +155,7 @@ export const ONNX_OPS: Record<string, OnnxOpConverter> = {
   ThresholdedRelu: thresholdedRelu,
   CumSum: cumsum,
   ConvTranspose: orVolume(convTranspose, convTranspose3d),
-  Mod: widened(mod, 'int32'),
+  Mod: widened(widened(mod, 'int32'), 'int64', ['uint32']),
   NonMaxSuppression: nonMaxSuppression,
   Tan: composite((c, x) => c.b.binary('DIV', c.b.unary('SIN', x), c.b.unary('COS', x), {}, { name: c.out() })),
   Identity: identity,
@@ -195,9 +195,10 @@ export const ONNX_OPS: Record<string, OnnxOpConverter> = {
     if (c.dtype(0) !== F32) throw c.refuse(`division of ${c.dtype(0)}`, 'TFLite divides float32');
     return binary('DIV')(c);
   }, F32),
-  Pow: widened(pow, 'int32', ['int64'], [0]),
-  Max: variadic('MAXIMUM'),
-  Min: variadic('MINIMUM'),
+  // an int64 base computes in int32; a uint32 exponent in int64
+  Pow: widened(widened(pow, 'int32', ['int64'], [0]), 'int64', ['uint32'], [1]),
+  Max: widened(variadic('MAXIMUM'), 'int64', ['uint32']),
+  Min: widened(variadic('MINIMUM'), 'int64', ['uint32']),
   Sum: variadic('ADD'),
   Mean: variadic('ADD', true),
   Equal: compare('EQUAL'),

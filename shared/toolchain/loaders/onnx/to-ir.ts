@@ -47,6 +47,8 @@ const LEGACY_BROADCAST = new Set([
   'PRelu',
 ]);
 const SUBGRAPH_OPS = new Set(['SequenceMap']);
+/** Ops that take uint32 inputs, computing on them in int64 (ops.ts widens them). */
+const UINT32_OPS = new Set(['Max', 'Min', 'Mod', 'Pow', 'Cast', 'Identity']);
 
 const nodeLabel = (n: OnnxNode): string =>
   `${n.name || n.output[0] || '?'} (${n.domain ? `${n.domain}.` : ''}${n.opType})`;
@@ -169,7 +171,10 @@ export function onnxToIr(m: OnnxModel, label: string, opts: ConvertOptions): { m
         hint: 'Kiln converts models with tensor inputs',
       });
     const dtype = onnxDtype(tt.elemType, `input ${vi.name}`);
-    if (!(['float32', 'int32', 'int64', 'bool', 'uint8', 'int8', 'int16'] as DType[]).includes(dtype)) {
+    const readBy = g.node.filter((n) => n.input.includes(vi.name));
+    // uint32 is a TFLite tensor type CAST takes, so ops that compute on it in int64 (UINT32_OPS) can read it
+    const uint32Ok = dtype === 'uint32' && readBy.every((n) => UINT32_OPS.has(n.opType));
+    if (!uint32Ok && !(['float32', 'int32', 'int64', 'bool', 'uint8', 'int8', 'int16'] as DType[]).includes(dtype)) {
       // name the ops that would compute on it: none has a TFLite kernel for this type
       const readers = g.node.filter((n) => n.input.includes(vi.name));
       const ops = [...new Set(readers.map((n) => n.opType))];
@@ -177,7 +182,7 @@ export function onnxToIr(m: OnnxModel, label: string, opts: ConvertOptions): { m
         'E_UNSUPPORTED_TYPE',
         `input ${vi.name} is ${ONNX_TYPE_NAMES[tt.elemType ?? 0]}` +
           (readers.length ? `, read by ${listNodes(readers)}` : '') +
-          `; Kiln converts models whose inputs are float32, int32, int64, bool, uint8, int8 or int16 (the types TFLite 2.9's kernels compute on)`,
+          `; Kiln converts models whose inputs are float32, int32, int64, bool, uint8, int8 or int16 (the types TFLite 2.9's kernels compute on), and uint32 read only by Max, Min, Mod, Pow, Cast or Identity`,
         {
           hint: 'Export the model with float32 inputs (model.float() before torch.onnx.export)',
           details: { unsupportedOps: ops, nodes: readers.map((n) => n.name || n.output[0] || '') },
