@@ -23,6 +23,7 @@ export const TT: Partial<Record<DType, TensorType>> = {
   uint8: TensorType.UINT8,
   int8: TensorType.INT8,
   int16: TensorType.INT16,
+  uint32: TensorType.UINT32,
 };
 export const ONNX_TO: Record<number, DType> = {
   1: 'float32',
