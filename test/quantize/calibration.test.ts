@@ -65,7 +65,16 @@ test('openRunner: Kiln interpreter by default, the TFLite runtime for an op the 
 
   const f = new ModelBuilder();
   const y = f.input('y', [1, 4]);
-  f.output(f.unary('FLOOR', f.unary('RELU', y)));
+  // REVERSE_V2: a builtin Kiln's interpreter has no kernel for
+  const relu = f.unary('RELU', y);
+  f.output(
+    f.op(
+      'REVERSE_V2',
+      [relu, f.constant('axis', 'int32', [1], [1])],
+      {},
+      { outputs: [{ shape: [1, 4], dtype: 'float32' }] },
+    )[0]!,
+  );
   const model = f.build();
   const runner = await openRunner(model);
   try {
@@ -78,7 +87,7 @@ test('openRunner: Kiln interpreter by default, the TFLite runtime for an op the 
       [
         [-1.5, 7.25],
         [0, 7.25],
-        [0, 7],
+        [0, 7.25],
       ],
     );
   } finally {
