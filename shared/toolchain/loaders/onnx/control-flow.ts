@@ -65,6 +65,19 @@ export function allNodes(nodes: OnnxNode[]): OnnxNode[] {
   ]);
 }
 
+/** A body's values: its own, and through them the enclosing scope's (read, never copied: unrolling stays linear). */
+class Scope extends Map<string, Value> {
+  constructor(private readonly outer: ReadonlyMap<string, Value>) {
+    super();
+  }
+  override get(k: string): Value | undefined {
+    return super.has(k) ? super.get(k) : this.outer.get(k);
+  }
+  override has(k: string): boolean {
+    return super.has(k) || this.outer.has(k);
+  }
+}
+
 export function convertControlFlow(node: OnnxNode, s: FlowScope): void {
   const name = node.name || node.output[0] || node.opType;
   const refuse = (why: string, hint?: string): KilnError =>
@@ -130,9 +143,8 @@ export function convertControlFlow(node: OnnxNode, s: FlowScope): void {
         `unrolling the model's control flow would emit more than ${MAX_UNROLLED_NODES} nodes`,
         'Use shorter loops, or export them unrolled',
       );
-    if (bind.length !== g.input.length)
-      throw refuse(`its ${label.split('/')[0]} graph takes ${g.input.length} inputs, not ${bind.length}`);
-    const vals = new Map(s.values);
+    if (bind.length !== g.input.length) throw refuse(`its body takes ${g.input.length} inputs, not ${bind.length}`);
+    const vals = new Scope(s.values);
     for (const t of g.initializer)
       vals.set(t.name ?? '', constVal(constOf(tensorFromOnnx(t, `initializer ${t.name}`), `initializer ${t.name}`)));
     g.input.forEach((vi, i) => vals.set(vi.name, bind[i]!));
