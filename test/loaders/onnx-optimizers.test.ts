@@ -146,6 +146,44 @@ for (const c of CASES)
     }
   });
 
+test("Adam and Adagrad without an epsilon attribute take the schema's 1e-6 (not 0)", async (t) => {
+  // second moments near zero: √H is about 1e-5, so an epsilon of 1e-6 moves the step by about 10%
+  const feeds = (groups: string[]): Uint8Array[] => [
+    new Uint8Array(Float32Array.of(0.05).buffer),
+    new Uint8Array(BigInt64Array.of(0n).buffer),
+    ...groups.flatMap((g) =>
+      [1, 2].map(
+        (k) =>
+          new Uint8Array(
+            Float32Array.from({ length: N[k - 1]! }, (_v, i) => (g === 'G' ? 1e-5 * (i + 1) : g === 'X' ? 1 : 0))
+              .buffer,
+          ),
+      ),
+    ),
+  ];
+  for (const [op, groups, eps] of [
+    ['Adagrad', ['X', 'G', 'H'], (h: number) => Math.sqrt(h) + 1e-6],
+    ['Adam', ['X', 'G', 'V', 'H'], (h: number) => Math.sqrt(h) + 1e-6],
+  ] as const) {
+    const rt = await TfliteRuntime.load(toTfliteBytes(convertOnnx(model(op, [...groups], []))));
+    try {
+      const [x1] = await rt.run(feeds([...groups]));
+      const got = Array.from(new Float32Array(x1!.bytes.slice().buffer));
+      // the first tensor's first element: g = 1e-5; Adagrad h = g², Adam (T = 0) v = 0.1·g, h = 0.001·g²
+      const g = 1e-5;
+      const want = op === 'Adagrad' ? 1 - (0.05 * g) / eps(g * g) : 1 - (0.05 * 0.1 * g) / eps(0.001 * g * g);
+      t.true(Math.abs(got[0]! - want) <= 1e-6, `${op}: ${got[0]} vs ${want}`);
+    } finally {
+      rt.close();
+    }
+  }
+});
+
+test('Momentum without its required attributes is refused, naming them', (t) => {
+  const e = t.throws(() => convertOnnx(model('Momentum', ['X', 'G', 'V'], [attribute.f('alpha', 0.9)])));
+  t.regex(e.message, /Momentum.*lacks the required attributes beta, mode, norm_coefficient/);
+});
+
 test("Kiln's interpreter runs the converted optimizers like the TFLite runtime", async (t) => {
   for (const c of CASES)
     await expectSameAsTflite(t, convertOnnx(model(c.op, c.groups, c.attrs)), {

@@ -8,6 +8,9 @@
 import { tensorVal, type OnnxCtx, type Value } from '../context.js';
 import { F32, castTo, typedOp, type OnnxOpConverter } from './common.js';
 
+/** The epsilon ONNX's schema gives Adagrad and Adam when the attribute is left out. */
+const EPSILON = 1e-6;
+
 /** The domain these ops live in. */
 export const TRAINING_DOMAIN = 'ai.onnx.preview.training';
 
@@ -55,7 +58,7 @@ const outputs = (c: OnnxCtx, groups: number[][]): Value[] =>
 export const adagrad: OnnxOpConverter = (c) => {
   const { s, n } = step(c, 3, 'Adagrad');
   const decay = c.attr.f('decay_factor', 0);
-  const eps = c.attr.f('epsilon', 0);
+  const eps = c.attr.f('epsilon', EPSILON);
   const norm = c.attr.f('norm_coefficient', 0);
   // r = R / (1 + T·decay_factor)
   const r = s.op('DIV', s.r, s.op('ADD', s.k(1, 'one'), s.op('MUL', s.t, s.k(decay, 'decay'), 'td'), 'den'), 'r');
@@ -74,10 +77,14 @@ export const adagrad: OnnxOpConverter = (c) => {
 
 export const momentum: OnnxOpConverter = (c) => {
   const { s, n } = step(c, 3, 'Momentum');
+  // Momentum's attributes have no defaults in ONNX's schema: each is required
+  const missing = ['alpha', 'beta', 'mode', 'norm_coefficient'].filter((k) => !c.attr.has(k));
+  if (missing.length)
+    throw c.refuse(`lacks the required attribute${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`);
   const alpha = c.attr.f('alpha', 0);
   const beta = c.attr.f('beta', 0);
   const norm = c.attr.f('norm_coefficient', 0);
-  const mode = c.attr.s('mode', 'standard');
+  const mode = c.attr.s('mode', '');
   if (mode !== 'standard' && mode !== 'nesterov') throw c.refuse(`mode "${mode}" (standard or nesterov)`);
   // the first update (T = 0) takes the gradient whole: beta_adjusted = T > 0 ? beta : 1
   const betaAdj = typedOp(c, 'SELECT_V2', [s.started(), s.k(beta, 'beta'), s.k(1, 'one')], [], F32, `${c.name}/beta`);
@@ -103,7 +110,7 @@ export const adam: OnnxOpConverter = (c) => {
   const { s, n } = step(c, 4, 'Adam');
   const alpha = c.attr.f('alpha', 0.9);
   const beta = c.attr.f('beta', 0.999);
-  const eps = c.attr.f('epsilon', 0);
+  const eps = c.attr.f('epsilon', EPSILON);
   const norm = c.attr.f('norm_coefficient', 0);
   const post = c.attr.f('norm_coefficient_post', 0);
   // R_adjusted = T > 0 ? R·√(1 − beta^T) / (1 − alpha^T) : R
