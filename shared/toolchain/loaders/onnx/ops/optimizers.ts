@@ -52,6 +52,10 @@ function step(c: OnnxCtx, perTensor: number, name: string): { s: Step; n: number
 const regularized = (s: Step, x: number, g: number, norm: number): number =>
   norm === 0 ? g : s.op('ADD', s.op('MUL', s.k(norm, 'norm'), x, 'decayed'), g, 'g_reg');
 
+/** a · prev + b · next, the running averages (momentum and moments): `b` a scalar tensor. */
+const blend = (s: Step, a: number, prev: number, b: number, next: number, what: string): number =>
+  s.op('ADD', s.op('MUL', s.k(a, `${what}_a`), prev, `${what}_prev`), s.op('MUL', b, next, `${what}_next`), what);
+
 const outputs = (c: OnnxCtx, groups: number[][]): Value[] =>
   groups.flat().map((id, k) => tensorVal(c.b.reshape(id, c.b.g.tensor(id).shape, { name: c.out(k) })));
 
@@ -93,12 +97,7 @@ export const momentum: OnnxOpConverter = (c) => {
   for (let i = 0; i < n; i++) {
     const x = c.tensor(2 + i, null);
     const g = regularized(s, x, c.tensor(2 + n + i, null), norm);
-    const v = s.op(
-      'ADD',
-      s.op('MUL', s.k(alpha, 'alpha'), c.tensor(2 + 2 * n + i, null), 'av'),
-      s.op('MUL', betaAdj, g, 'bg'),
-      'v_new',
-    );
+    const v = blend(s, alpha, c.tensor(2 + 2 * n + i, null), betaAdj, g, 'v_new');
     const dir = mode === 'standard' ? v : s.op('ADD', g, s.op('MUL', s.k(alpha, 'alpha'), v, 'av_new'), 'nesterov');
     xs.push(s.op('SUB', x, s.op('MUL', s.r, dir, 'delta'), 'x_new'));
     vs.push(v);
@@ -125,18 +124,9 @@ export const adam: OnnxOpConverter = (c) => {
   for (let i = 0; i < n; i++) {
     const x = c.tensor(2 + i, null);
     const g = regularized(s, x, c.tensor(2 + n + i, null), norm);
-    const v = s.op(
-      'ADD',
-      s.op('MUL', s.k(alpha, 'alpha'), c.tensor(2 + 2 * n + i, null), 'av'),
-      s.op('MUL', s.k(1 - alpha, 'one_minus_alpha'), g, 'ag'),
-      'v_new',
-    );
-    const h = s.op(
-      'ADD',
-      s.op('MUL', s.k(beta, 'beta'), c.tensor(2 + 3 * n + i, null), 'bh'),
-      s.op('MUL', s.k(1 - beta, 'one_minus_beta'), s.op('MUL', g, g, 'g2'), 'bg2'),
-      'h_new',
-    );
+    const v = blend(s, alpha, c.tensor(2 + 2 * n + i, null), s.k(1 - alpha, 'one_minus_alpha'), g, 'v_new');
+    const g2 = s.op('MUL', g, g, 'g2');
+    const h = blend(s, beta, c.tensor(2 + 3 * n + i, null), s.k(1 - beta, 'one_minus_beta'), g2, 'h_new');
     const denom = s.op('ADD', s.un('SQRT', h, 'sqrt_h'), s.k(eps, 'eps'), 'h_sqrt');
     let xn = s.op('SUB', x, s.op('DIV', s.op('MUL', r, v, 'rv'), denom, 'delta'), 'x_new');
     if (post !== 0) xn = s.op('MUL', s.k(1 - post, 'post'), xn, 'x_final');
