@@ -126,7 +126,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
       onnx: ['CastLike', 'Where', 'Cast', 'DequantizeLinear'],
     },
   },
-  CEIL: { shape: 'same', kernel: 1, from: { tf: ['Ceil'], onnx: ['Ceil'] } },
+  CEIL: { shape: 'same', kernel: 1, from: { tf: ['Ceil'], onnx: ['Ceil', 'Resize'] } },
   CONCATENATION: {
     shape: 'concatenation',
     kernel: 3,
@@ -176,7 +176,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     kernel: 1,
     from: { tf: ['Cos'], onnx: ['Tan', 'Cos', 'HannWindow', 'HammingWindow', 'BlackmanWindow'] },
   },
-  CUMSUM: { kernel: 1, from: { onnx: ['CumSum'] } },
+  CUMSUM: { kernel: 1, from: { onnx: ['CumSum', 'NonMaxSuppression'] } },
   CUSTOM: {
     arity: [0, 0],
     cpuAlternative:
@@ -263,13 +263,13 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     },
   },
   FILL: { kernel: 1, from: { onnx: ['Expand', 'ConstantOfShape'] } },
-  FLOOR: { shape: 'same', kernel: 1, from: { tf: ['Floor'], onnx: ['Floor'] } },
+  FLOOR: { shape: 'same', kernel: 1, from: { tf: ['Floor'], onnx: ['Floor', 'GridSample', 'RoiAlign', 'Resize'] } },
   FLOOR_DIV: {
     arity: [2, 1],
     shape: 'binary',
     kernel: 3,
     cpuAlternative: 'remove the integer division from the network or do it on the host',
-    from: { tf: ['FloorDiv'], onnx: ['BitShift', 'MelWeightMatrix', 'GridSample', 'RoiAlign'] },
+    from: { tf: ['FloorDiv'], onnx: ['BitShift', 'MelWeightMatrix'] },
   },
   FLOOR_MOD: {
     arity: [2, 1],

@@ -164,7 +164,7 @@ export function gridSample(c: OnnxCtx): Value[] {
       x = op('SELECT_V2', [outside, fixed, x], col, t('padded'));
     }
     // 4. taps and weights
-    const x0 = mode === 'nearest' ? x : bin('FLOOR_DIV', x, scalar('one', 1), 'floor');
+    const x0 = mode === 'nearest' ? x : op('FLOOR', [x], col, t('floor'));
     const i0 = op('CAST', [x0], col, t('floor_int'), I32, { inDataType: TT.float32, outDataType: TT.int32 });
     const offs = OFFSETS[mode];
     const A = offs.length;

@@ -108,25 +108,10 @@ export function nonMaxSuppression(c: OnnxCtx): Value[] {
     },
   )[0]!;
   // output row of selection j of pair p: the pair's offset (exclusive cumulative count) + j
-  // (a constant strictly-lower-triangular mask summed: CUMSUM has no kernel in Kiln's interpreter)
-  const before = b.constant(
-    `${name}/before`,
-    'int32',
-    [P, P],
-    Array.from({ length: P * P }, (_v, q) => Number(q % P < Math.floor(q / P))),
-  );
-  const counted = b.op(
-    'MUL',
-    [b.reshape(count, [1, P], { name: `${name}/counts_row` }), before],
-    { fusedActivationFunction: 0 },
-    {
-      outputs: [{ name: `${name}/counts_before`, shape: [P, P], dtype: 'int32' }],
-    },
-  )[0]!;
   const offset = b.op(
-    'SUM',
-    [counted, b.constant(`${name}/axis1_p`, 'int32', [1], [1])],
-    { keepDims: false },
+    'CUMSUM',
+    [count, b.constant(`${name}/axis0`, 'int32', [], [0])],
+    { exclusive: true, reverse: false },
     {
       outputs: [{ name: `${name}/offsets`, shape: [P], dtype: 'int32' }],
     },

@@ -122,13 +122,6 @@ export function sampleAt(
       outputs: [{ name: `${tag}/t${k++}`, shape, dtype }],
     })[0]!;
   const k32 = (v: number): number => b.constant(`${tag}/k${k++}`, F32, [], [v]);
-  // floor (LESS) or ceil (GREATER) as truncation (CAST to int32) corrected by one where it went the other way; TFLite's
-  // FLOOR and CEIL would do, but Kiln's interpreter runs these
-  const round = (v: number, type: 'LESS' | 'GREATER'): number => {
-    const t = castTo(c, castTo(c, v, 'int32', `${tag}/trunc_i${k++}`), F32, `${tag}/trunc${k++}`);
-    const off = castTo(c, f(type, [v, t], [M], 'bool'), F32, `${tag}/off${k++}`);
-    return f(type === 'LESS' ? 'SUB' : 'ADD', [t, off]);
-  };
   const clampIdx = (v: number): number =>
     castTo(c, f('MINIMUM', [f('MAXIMUM', [v, k32(0)]), k32(n - 1)]), 'int32', `${tag}/idx${k++}`);
   const inShape = b.g.tensor(x).shape;
@@ -145,16 +138,16 @@ export function sampleAt(
     )[0]!;
   if (m.mode === 'nearest') {
     const rounded: Record<string, () => number> = {
-      round_prefer_floor: () => round(f('SUB', [xo, k32(0.5)]), 'GREATER'),
-      round_prefer_ceil: () => round(f('ADD', [xo, k32(0.5)]), 'LESS'),
-      floor: () => round(xo, 'LESS'),
-      ceil: () => round(xo, 'GREATER'),
+      round_prefer_floor: () => f('CEIL', [f('SUB', [xo, k32(0.5)])]),
+      round_prefer_ceil: () => f('FLOOR', [f('ADD', [xo, k32(0.5)])]),
+      floor: () => f('FLOOR', [xo]),
+      ceil: () => f('CEIL', [xo]),
     };
     const r = rounded[m.nearestMode];
     if (!r) throw c.refuse(`nearest_mode ${m.nearestMode}`);
     return gather(clampIdx(r()), true);
   }
-  const x0 = round(xo, 'LESS');
+  const x0 = f('FLOOR', [xo]);
   const ratio = f('SUB', [xo, x0]);
   const taps = m.mode === 'cubic' ? [-1, 0, 1, 2] : [0, 1];
   let w: number[];

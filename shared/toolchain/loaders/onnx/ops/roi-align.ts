@@ -111,7 +111,7 @@ export function roiAlign(c: OnnxCtx): Value[] {
     const inside = op('EQUAL', [coord, clamp(coord, -1, L, 'within')], row, t('inside'), 'bool');
     const valid = castTo(c, inside, F32, `${name}/${t('valid')}`);
     const cc = clamp(coord, 0, L - 1, 'clamped');
-    const low = bin('FLOOR_DIV', cc, scalar(t('one'), 1), row, t('low'));
+    const low = op('FLOOR', [cc], row, t('low'));
     const ly = bin('MUL', bin('SUB', cc, low, row, t('frac')), valid, row, t('w_high'));
     const hy = bin('SUB', valid, ly, row, t('w_low'));
     const lowI = op('CAST', [low], row, t('low_int'), I32, { inDataType: TT.float32, outDataType: TT.int32 });
