@@ -5,6 +5,7 @@
  * along the axis as with constant tables. Coordinates that land exactly between two pixels follow float32 rounding.
  */
 
+import type { ModelBuilder } from '../../../ir/builder.js';
 import type { DType } from '../../../ir/dtype.js';
 import type { OnnxCtx } from '../context.js';
 import { F32, castTo } from './common.js';
@@ -40,6 +41,18 @@ export function runtimeScaleResize(
   return x;
 }
 
+/** Builders for one axis's ops: `f` an op of shape [M] by default, `k32` a float32 scalar, `fresh` a new name. */
+function emitter(b: ModelBuilder, tag: string, M: number) {
+  let k = 0;
+  const fresh = (what: string): string => `${tag}/${what}${k++}`;
+  const f = (type: string, ins: number[], shape = [M], dtype: DType = F32): number =>
+    b.op(type, ins, ['ADD', 'SUB', 'MUL', 'DIV'].includes(type) ? { fusedActivationFunction: 0 } : {}, {
+      outputs: [{ name: fresh('t'), shape, dtype }],
+    })[0]!;
+  const k32 = (v: number): number => b.constant(fresh('k'), F32, [], [v]);
+  return { f, k32, fresh };
+}
+
 function resizeAxisAtRunTime(
   c: OnnxCtx,
   x: number,
@@ -52,13 +65,8 @@ function resizeAxisAtRunTime(
   const b = c.b;
   const M = a.outSize;
   const n = a.inSize;
-  let k = 0;
-  const f = (type: string, ins: number[], shape = [M], dtype: DType = F32): number =>
-    b.op(type, ins, ['ADD', 'SUB', 'MUL', 'DIV'].includes(type) ? { fusedActivationFunction: 0 } : {}, {
-      outputs: [{ name: `${tag}/t${k++}`, shape, dtype }],
-    })[0]!;
-  const k32 = (v: number): number => b.constant(`${tag}/k${k++}`, F32, [], [v]);
-  const vec = (v: number[]): number => b.constant(`${tag}/v${k++}`, F32, [M], v);
+  const { f, k32, fresh } = emitter(b, tag, M);
+  const vec = (v: number[]): number => b.constant(fresh('v'), F32, [M], v);
   const pos = Array.from({ length: M }, (_v, i) => i);
   const scale = b.reshape(
     b.op(
@@ -116,14 +124,9 @@ export function sampleAt(
   const M = a.outSize;
   const n = a.inSize;
   const tag = `${tag0}/sample`;
-  let k = 0;
-  const f = (type: string, ins: number[], shape = [M], dtype: DType = F32): number =>
-    b.op(type, ins, ['ADD', 'SUB', 'MUL', 'DIV'].includes(type) ? { fusedActivationFunction: 0 } : {}, {
-      outputs: [{ name: `${tag}/t${k++}`, shape, dtype }],
-    })[0]!;
-  const k32 = (v: number): number => b.constant(`${tag}/k${k++}`, F32, [], [v]);
+  const { f, k32, fresh } = emitter(b, tag, M);
   const clampIdx = (v: number): number =>
-    castTo(c, f('MINIMUM', [f('MAXIMUM', [v, k32(0)]), k32(n - 1)]), 'int32', `${tag}/idx${k++}`);
+    castTo(c, f('MINIMUM', [f('MAXIMUM', [v, k32(0)]), k32(n - 1)]), 'int32', fresh('idx'));
   const inShape = b.g.tensor(x).shape;
   const shape = inShape.map((d, i) => (i === a.axis ? M : d));
   const along = inShape.map((_d, i) => (i === a.axis ? M : 1));
@@ -133,7 +136,7 @@ export function sampleAt(
       [x, idx],
       { axis: a.axis, batchDims: 0 },
       {
-        outputs: [{ name: last ? outName : `${tag}/g${k++}`, shape, dtype: F32 }],
+        outputs: [{ name: last ? outName : fresh('g'), shape, dtype: F32 }],
       },
     )[0]!;
   if (m.mode === 'nearest') {
@@ -179,14 +182,14 @@ export function sampleAt(
   let acc: number | undefined;
   taps.forEach((t, i) => {
     const g = gather(clampIdx(t === 0 ? x0 : f('ADD', [x0, k32(t)])), false);
-    const weight = b.reshape(w[i]!, along, { name: `${tag}/w${k++}` });
+    const weight = b.reshape(w[i]!, along, { name: fresh('w') });
     const last = i === taps.length - 1;
     const term = b.op(
       'MUL',
       [g, weight],
       { fusedActivationFunction: 0 },
       {
-        outputs: [{ name: `${tag}/wg${k++}`, shape, dtype: F32 }],
+        outputs: [{ name: fresh('wg'), shape, dtype: F32 }],
       },
     )[0]!;
     acc =
@@ -197,7 +200,7 @@ export function sampleAt(
             [acc, term],
             { fusedActivationFunction: 0 },
             {
-              outputs: [{ name: last ? outName : `${tag}/sum${k++}`, shape, dtype: F32 }],
+              outputs: [{ name: last ? outName : fresh('sum'), shape, dtype: F32 }],
             },
           )[0]!;
   });
