@@ -8,6 +8,7 @@
  * out; a class whose members disagree gets no shape.
  */
 
+import { broadcastShapes } from '../../ir/shape-inference.js';
 import type { OnnxAttr, OnnxNode } from './types.js';
 
 /** Ops whose output 0 has the shape of input 0 (element-wise, or broadcasting the other inputs onto input 0). */
@@ -89,20 +90,12 @@ const BROADCAST = new Set([
 ]);
 
 /** The numpy broadcast of `shapes`, or undefined when they do not broadcast. */
-export function broadcastAll(shapes: readonly (readonly number[])[]): number[] | undefined {
-  const n = Math.max(0, ...shapes.map((s) => s.length));
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) {
-    let d = 1;
-    for (const s of shapes) {
-      const x = s[s.length - n + i] ?? 1;
-      if (x === 1) continue;
-      if (d !== 1 && d !== x) return undefined;
-      d = x;
-    }
-    out.push(d);
+function broadcastAll(shapes: readonly (readonly number[])[]): number[] | undefined {
+  try {
+    return shapes.reduce<number[]>((out, sh) => broadcastShapes(out, sh), []);
+  } catch {
+    return undefined;
   }
-  return out;
 }
 
 /** The shape of a Constant node's output, from whichever value attribute it has. */
