@@ -66,19 +66,22 @@ for (const [op, f] of binaryU8)
     );
   });
 
-test('Add, Mul and Mod (floored, the divisor’s sign) on int8 wrap around', async (t) => {
-  const a = Int8Array.from(spread(24, -128, 127, 7));
-  const b = Int8Array.from(spread(24, -128, 127, 9).map((v) => v || 3));
-  const floorMod = (x: number, y: number): number => x - Math.floor(x / y) * y;
-  for (const [op, f] of [
-    ['Add', (x: number, y: number) => wrapI8(x + y)],
-    ['Mul', (x: number, y: number) => wrapI8(x * y)],
-    ['Mod', floorMod],
-  ] as const) {
+/** ONNX's Mod on integers (fmod=0): the remainder takes the divisor's sign. */
+const floorMod = (x: number, y: number): number => x - Math.floor(x / y) * y;
+
+/** Each binary op on `a` and `b` of element type `dtype`, against `f` (numpy's result) per element. */
+async function binaryCases(
+  t: import('ava').ExecutionContext,
+  dtype: IoSpec['dtype'],
+  a: Int8Array | Int16Array | Uint32Array,
+  b: Int8Array | Int16Array | Uint32Array,
+  cases: readonly (readonly [string, (x: number, y: number) => number])[],
+): Promise<void> {
+  for (const [op, f] of cases) {
     const bytes = nodeModel({
       op,
-      inputs: [io('a', 'int8', [24]), io('b', 'int8', [24])],
-      outputs: [io('y', 'int8', [24])],
+      inputs: [io('a', dtype, [a.length]), io('b', dtype, [b.length])],
+      outputs: [io('y', dtype, [a.length])],
     });
     await check(
       t,
@@ -87,53 +90,39 @@ test('Add, Mul and Mod (floored, the divisor’s sign) on int8 wrap around', asy
       Array.from(a, (v, i) => f(v, b[i]!)),
     );
   }
+}
+
+test('Add, Mul and Mod (floored, the divisor’s sign) on int8 wrap around', async (t) => {
+  const a = Int8Array.from(spread(24, -128, 127, 7));
+  const b = Int8Array.from(spread(24, -128, 127, 9).map((v) => v || 3));
+  await binaryCases(t, 'int8', a, b, [
+    ['Add', (x: number, y: number) => wrapI8(x + y)],
+    ['Mul', (x: number, y: number) => wrapI8(x * y)],
+    ['Mod', floorMod],
+  ]);
 });
 
 test('Max, Min, Add, Mul and Mod on int16 compute in int32 and wrap around as numpy', async (t) => {
   const a = Int16Array.from(spread(24, -32768, 32767, 11));
   const b = Int16Array.from(spread(24, -32768, 32767, 13).map((v) => v || 5));
   const wrapI16 = (v: number): number => ((((v + 32768) % 65536) + 65536) % 65536) - 32768;
-  for (const [op, f] of [
+  await binaryCases(t, 'int16', a, b, [
     ['Max', Math.max],
     ['Min', Math.min],
     ['Add', (x: number, y: number) => wrapI16(x + y)],
     ['Mul', (x: number, y: number) => wrapI16(x * y)],
-    ['Mod', (x: number, y: number) => x - Math.floor(x / y) * y],
-  ] as const) {
-    const bytes = nodeModel({
-      op,
-      inputs: [io('a', 'int16', [24]), io('b', 'int16', [24])],
-      outputs: [io('y', 'int16', [24])],
-    });
-    await check(
-      t,
-      bytes,
-      [a, b],
-      Array.from(a, (v, i) => f(v, b[i]!)),
-    );
-  }
+    ['Mod', floorMod],
+  ]);
 });
 
 test('Max, Min and Mod on uint32 (values past 2^31) compute in int64; Pow takes a uint32 exponent', async (t) => {
   const a = Uint32Array.from(spread(24, 0, 2 ** 31 - 1, 17).map((v, i) => (i % 2 ? v * 2 + 1 : v)));
   const b = Uint32Array.from(spread(24, 1, 2 ** 31 - 1, 19).map((v, i) => (i % 3 ? v : v * 2)));
-  for (const [op, f] of [
+  await binaryCases(t, 'uint32', a, b, [
     ['Max', Math.max],
     ['Min', Math.min],
     ['Mod', (x: number, y: number) => x % y],
-  ] as const) {
-    const bytes = nodeModel({
-      op,
-      inputs: [io('a', 'uint32', [24]), io('b', 'uint32', [24])],
-      outputs: [io('y', 'uint32', [24])],
-    });
-    await check(
-      t,
-      bytes,
-      [a, b],
-      Array.from(a, (v, i) => f(v, b[i]!)),
-    );
-  }
+  ]);
   const base = Float32Array.from(spread(8, 1, 30, 23), (v) => v / 10);
   const exp = Uint32Array.from(spread(8, 0, 5, 29));
   const pow = nodeModel({
